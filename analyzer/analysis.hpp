@@ -1,0 +1,71 @@
+#pragma once
+// The analyzer's result: a per-layer table for prefill and decode, and totals. Plain values, SI units.
+// Printers in reports/ turn it into table / md / json / csv / xlsx / html.
+#include <string>
+#include <vector>
+
+#include "analyzer/cost.hpp"
+#include "analyzer/dtype.hpp"
+#include "analyzer/settings.hpp"
+
+namespace llmroof {
+
+enum class Phase { prefill, decode };
+enum class Bound { compute, memory, communication };
+std::string_view to_string(Phase p);
+std::string_view to_string(Bound b);
+
+struct LayerRow {
+  std::string name;       // q_proj, k_proj, ..., fused_attention, router, experts, all_reduce, lm_head
+  bool per_block = true;  // true: one decoder block's op (repeats `count` times); false: model-level
+  int64_t count = 1;      // how many times the row occurs in the model (blocks it appears in)
+  OpCost cost;            // per occurrence, per device
+  double arithmetic_intensity = 0;  // ops / byte
+  DType compute_dtype = DType::fp16;  // the peak that applies
+  double peak_ops_per_s = 0;          // after efficiency in realistic mode
+  double bandwidth_bytes_per_s = 0;   // memory (or link) bandwidth used, after efficiency
+  double attainable_ops_per_s = 0;    // min(peak, AI * bandwidth)
+  Bound bound = Bound::memory;
+  double time_s = 0;  // per occurrence, including launch overhead in realistic mode
+  std::vector<std::string> warnings;
+};
+
+struct PhaseResult {
+  Phase phase = Phase::prefill;
+  std::vector<LayerRow> rows;
+  double ops = 0;      // whole model, one device
+  double bytes = 0;    // whole model, one device
+  double time_s = 0;   // whole model
+  int64_t context_len = 0;  // decode: the KV length the rows were evaluated at
+};
+
+struct MemoryResult {
+  double weights_bytes = 0;          // per device, incl. embeddings, lm_head and quant scales
+  double kv_cache_bytes = 0;         // per device, whole batch at the final length
+  double activation_peak_bytes = 0;  // per device, liveness peak within one block
+  double total_bytes = 0;
+  double capacity_bytes = 0;
+  bool fits = false;
+  int64_t max_batch = 0;  // largest batch that fits at the same lengths (0 = not even 1)
+};
+
+struct Totals {
+  double ttft_s = 0;
+  double tpot_s = 0;  // mean over the generated tokens
+  double e2e_latency_s = 0;
+  double output_tokens_per_s = 0;
+  double total_tokens_per_s = 0;
+};
+
+struct Analysis {
+  std::string model_name;
+  std::string hardware_name;
+  Settings settings;
+  PhaseResult prefill;
+  PhaseResult decode;  // rows at the mean context; time_s averaged exactly over the generation
+  Totals totals;
+  MemoryResult memory;
+  std::vector<std::string> warnings;
+};
+
+}  // namespace llmroof

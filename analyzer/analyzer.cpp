@@ -1,0 +1,2 @@
+// Placeholder until the analyzer lands (issue 3).
+#include "analyzer/analyzer.hpp"

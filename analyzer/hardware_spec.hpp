@@ -1,0 +1,62 @@
+#pragma once
+// An accelerator (or the host CPU) as the roofline sees it. SI base units everywhere; the unit is in
+// each field name. Filled by io/ from hardware_db/*.yaml (schema: docs/hardware-schema.md) or by
+// `llmroof calibrate`. Provenance strings live beside the numbers so reports can cite them.
+#include <array>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "analyzer/dtype.hpp"
+
+namespace llmroof {
+
+enum class DeviceKind { gpu, npu, xpu, cpu };
+std::string_view to_string(DeviceKind k);
+
+struct HardwareSpec {
+  std::string name;    // db id, e.g. "a6000"
+  std::string vendor;  // e.g. "NVIDIA"
+  std::string description;
+  DeviceKind kind = DeviceKind::gpu;
+  bool low_confidence = false;
+
+  double memory_bytes = 0;
+  double memory_bandwidth_bytes_per_s = 0;
+
+  // Peak throughput per dtype in ops/s (a multiply-add counts 2). Absent = unsupported.
+  std::array<std::optional<double>, kNumDTypes> dense_ops_per_s{};
+  std::array<std::optional<double>, kNumDTypes> sparse_ops_per_s{};  // 2:4 structured; never used
+                                                                     // by the analyzer by default
+  // On-chip memory usable for tiling (shared memory / SRAM / L2 slice), per SM or core, and total.
+  double onchip_bytes_per_core = 0;
+  double onchip_bytes_total = 0;
+  int num_cores = 0;  // SMs / cores / clusters
+
+  // Device-to-device link, per direction, and latency per message.
+  double interconnect_bandwidth_bytes_per_s = 0;
+  double interconnect_latency_s = 0;
+  int devices_per_node = 1;
+
+  double kernel_launch_overhead_s = 0;
+
+  // Achieved fraction of peak, used by --mode realistic. 1.0 = roofline.
+  struct Efficiency {
+    double memory = 1.0;   // achieved / peak bandwidth for large streaming kernels
+    double compute = 1.0;  // achieved / peak for large GEMMs
+    double communication = 1.0;
+  } efficiency;
+
+  // field name -> source text ("NVIDIA A100 datasheet", "measured by llmroof calibrate ...").
+  std::map<std::string, std::string> sources;
+
+  std::optional<double> peak(DType t) const { return dense_ops_per_s[static_cast<int>(t)]; }
+  // Ridge point (ops/byte) for a dtype: peak / bandwidth.
+  std::optional<double> ridge_ops_per_byte(DType t) const {
+    auto p = peak(t);
+    if (!p || memory_bandwidth_bytes_per_s <= 0) return std::nullopt;
+    return *p / memory_bandwidth_bytes_per_s;
+  }
+};
+
+}  // namespace llmroof

@@ -1,0 +1,35 @@
+#pragma once
+// What the user asks the analyzer: workload and deployment choices. Validated by validate_settings().
+#include <cstdint>
+#include <string>
+
+#include "analyzer/dtype.hpp"
+
+namespace llmroof {
+
+enum class Mode { roofline, realistic };
+
+struct QuantSettings {
+  // Weights of the linear layers: fp16/bf16 (16-bit), int8, int4, fp8.
+  DType weights = DType::fp16;
+  // Activations entering the linear layers: fp16/bf16, int8 (dynamic per-token), fp8.
+  DType activations = DType::fp16;
+  // KV cache: fp16, int8, int4 (per-token-per-head scales).
+  DType kv_cache = DType::fp16;
+  // Group size for group-wise weight quantization (int4 default 128; int8 per-channel = 0).
+  int64_t group_size = 128;
+};
+
+struct Settings {
+  int64_t batch = 1;
+  int64_t prompt_len = 2048;
+  int64_t gen_len = 128;
+  QuantSettings quant;
+  bool flash_attention = false;
+  int64_t tp = 1;  // tensor-parallel degree
+  Mode mode = Mode::realistic;
+};
+
+std::string_view to_string(Mode m);
+
+}  // namespace llmroof

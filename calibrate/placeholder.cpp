@@ -1,0 +1,1 @@
+// Placeholder until calibrate lands (issue 5).

@@ -1,0 +1,1 @@
+// Placeholder until io lands (issue 2).

@@ -1,0 +1,81 @@
+#pragma once
+// One explicit kernel registry (no static initialisers): register_cpu_kernels() fills it, and a CUDA
+// twin register_cuda_kernels() does the same where nvcc exists. Each entry knows its op, dtypes, the
+// ISA it uses, and makes a KernelCase for a Problem: buffers allocated and filled, the optimized run,
+// the scalar reference, a comparison with a stated tolerance, and the OPs/bytes from analyzer/cost.hpp.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "analyzer/cost.hpp"
+#include "kernels/thread_pool.hpp"
+
+namespace llmroof::kernels {
+
+enum class Op {
+  rmsnorm, add_rmsnorm, rope, silu_mul, softmax, attention_prefill, attention_decode, gemm
+};
+std::string_view to_string(Op op);
+
+// One descriptor for every op; each op reads the fields it needs (documented per op in docs/kernels.md).
+struct Problem {
+  // gemm: y[m,n] = x[m,k] · W[k,n]; row ops (norm, act, softmax): m rows of n elements.
+  int64_t m = 1, n = 4096, k = 4096;
+  int64_t group_size = 128;  // group-wise int4 weights
+  // attention
+  int64_t batch = 1, q_heads = 32, kv_heads = 32, head_dim = 128;
+  int64_t q_len = 1, kv_len = 1;
+  bool causal = true;
+  uint64_t seed = 1;
+  std::string to_args() const;  // "--m 1 --n 4096 --k 4096 ..." as `llmroof kernels bench` takes it
+};
+
+enum class Disposition { passed, failed, skipped, unsupported, mistrusted };
+std::string_view to_string(Disposition d);
+
+struct CheckResult {
+  Disposition disposition = Disposition::failed;
+  double error = 0;      // the op's error metric (see `metric`)
+  double tolerance = 0;  // stated per op
+  std::string metric;    // e.g. "max_abs", "nmse"
+  std::string detail;    // why failed / mistrusted
+};
+
+class KernelCase {
+ public:
+  virtual ~KernelCase() = default;
+  virtual void run(ThreadPool& pool) = 0;   // the shipped, optimized kernel
+  virtual void run_reference() = 0;         // scalar reference, obvious loops
+  virtual CheckResult compare() const = 0;  // optimized output vs reference output
+  virtual OpCost cost() const = 0;          // from analyzer/cost.hpp
+  virtual size_t working_set_bytes() const = 0;
+};
+
+struct KernelEntry {
+  std::string name;    // e.g. "gemm_w4a16"
+  Op op;
+  std::string dtypes;  // e.g. "x:fp32 w:int4(g128) y:fp32"
+  std::string isa;     // features the selected path uses on this CPU, e.g. "avx512_vnni"
+  std::function<bool()> supported;  // false: the CPU lacks what the kernel needs
+  std::function<std::unique_ptr<KernelCase>(const Problem&)> make;
+};
+
+class KernelRegistry {
+ public:
+  void add(KernelEntry e);
+  const KernelEntry* find(std::string_view name) const;
+  const std::vector<KernelEntry>& all() const { return entries_; }
+
+ private:
+  std::vector<KernelEntry> entries_;
+};
+
+void register_cpu_kernels(KernelRegistry& r);
+#if LLMROOF_HAVE_CUDA
+void register_cuda_kernels(KernelRegistry& r);
+#endif
+
+}  // namespace llmroof::kernels

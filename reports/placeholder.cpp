@@ -1,0 +1,1 @@
+// Placeholder until reports land (issues 3 and 6).
