@@ -1,1 +1,0 @@
-// Placeholder until reports land (issues 3 and 6).
