@@ -28,6 +28,7 @@ struct LayerRow {
   Bound bound = Bound::memory;
   double time_s = 0;  // per occurrence, including launch overhead in realistic mode
   std::vector<std::string> warnings;
+  int64_t kernels = 1;  // kernel launches per occurrence (realistic mode adds one overhead each)
 };
 
 struct PhaseResult {
@@ -37,6 +38,7 @@ struct PhaseResult {
   double bytes = 0;    // whole model, one device
   double time_s = 0;   // whole model
   int64_t context_len = 0;  // decode: the KV length the rows were evaluated at
+  int64_t steps = 0;        // decode: forward passes averaged over (gen_len - 1; 0 when gen_len = 1)
 };
 
 struct MemoryResult {

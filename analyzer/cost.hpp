@@ -37,13 +37,22 @@ struct OpCost {
 struct GemmShape {
   int64_t m = 1, n = 1, k = 1;
   DType weights = DType::fp16;
-  DType activations = DType::fp16;  // format of x as read by the kernel (and of y as written)
+  // Format of x as read by the kernel, and of y as written -- except int8/fp8 activations, whose
+  // integer/fp8 accumulators are rescaled to an fp16 y (SmoothQuant / TensorRT-LLM W8A8 style).
+  DType activations = DType::fp16;
   int64_t group_size = 0;
   bool bias = false;
 };
 OpCost gemm_cost(const GemmShape& s);
 // Bytes of one weight matrix including scales/zero points (shared with memory totals).
 double weight_bytes(int64_t k, int64_t n, DType weights, int64_t group_size);
+// The parts of gemm_cost that scale with the weights touched, not with m: the dequantization work
+// (0 for float weights) -- used by the MoE expert rows, which touch several experts' weights.
+double gemm_dequant_ops(const GemmShape& s);
+// True when the weights are stored in a quantized format (int8, int4, fp8) that carries scales.
+bool is_quantized_weight(DType weights);
+// Element size of the output y of a GEMM whose inputs are in `activations`.
+double gemm_output_bytes(DType activations);
 
 // Row-wise ops over `rows` rows of `dim` elements with element size `act_bytes`.
 OpCost rmsnorm_cost(int64_t rows, int64_t dim, double act_bytes);      // reads x, gamma; writes y
@@ -74,7 +83,15 @@ OpCost sv_matmul_cost(const AttentionShape& s);
 // FlashAttention: one fused kernel, IO as in Dao et al. 2022 §3.2 with the tile size the on-chip
 // memory allows; no s×s matrix touches memory.
 OpCost fused_attention_cost(const AttentionShape& s);
-// Number of (query, key) pairs actually scored, honouring causality and the sliding window.
+// Number of (query, key) pairs actually scored for ONE sequence and ONE query head, honouring
+// causality and the sliding window. The queries are the last q_len positions of kv_len.
 double attention_pairs(const AttentionShape& s);
+// Bytes of one token's K (or V) for one KV head, incl. the per-token-per-head scale of int8/int4.
+double kv_bytes_per_token_head(int64_t head_dim, DType kv);
+// Element size of materialised scores / probabilities (fp32 for fp32 activations, else fp16).
+double score_bytes(double act_bytes);
+// FlashAttention query-tile rows B_r = min(ceil(M / 4d), d), M = on-chip elements (Dao et al. 2022,
+// Algorithm 1); 64 when the on-chip size is unknown (0).
+int64_t flash_q_tile_rows(int64_t head_dim, double act_bytes, double onchip_bytes);
 
 }  // namespace llmroof

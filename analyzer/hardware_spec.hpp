@@ -20,6 +20,7 @@ struct HardwareSpec {
   std::string description;
   DeviceKind kind = DeviceKind::gpu;
   bool low_confidence = false;
+  std::string notes;  // caveats from the db file (why low confidence, shared memory, ...)
 
   double memory_bytes = 0;
   double memory_bandwidth_bytes_per_s = 0;
@@ -34,6 +35,7 @@ struct HardwareSpec {
   int num_cores = 0;  // SMs / cores / clusters
 
   // Device-to-device link, per direction, and latency per message.
+  std::string interconnect_name;  // e.g. "NVLink 3"; empty when none is described
   double interconnect_bandwidth_bytes_per_s = 0;
   double interconnect_latency_s = 0;
   int devices_per_node = 1;

@@ -1,6 +1,195 @@
-// Placeholder: replaced by the component that owns this command.
+// `llmroof kernels list|check|bench`: the registered CPU (and CUDA) kernels, their correctness
+// against the scalar references, and their speed against this machine's roofline.
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
 #include "cli/commands.hpp"
+#include "io/errors.hpp"
+#include "kernels/cpu_features.hpp"
+#include "kernels/measure.hpp"
+#include "kernels/registry.hpp"
+#include "reports/units.hpp"
 
 namespace llmroof::cli {
-void add_kernels_command(CLI::App&, Context&) {}
+
+namespace {
+using namespace llmroof::kernels;
+
+struct BenchOptions {
+  std::string name;
+  Problem problem;
+  int threads = 0;
+  int reps = 5;
+  double min_seconds = 0.5;
+  double rotate_mib = 0;
+  double bandwidth_gbs = 34;    // reference host, STREAM read, 2 threads
+  double peak_gflops = 2 * 241;  // reference host, fp32 FMA, 2 cores
+  bool check = false;
+};
+
+struct CheckOptions {
+  std::vector<std::string> names;
+  int threads = 0;
+};
+
+KernelRegistry make_registry() {
+  KernelRegistry r;
+  register_cpu_kernels(r);
+#if LLMROOF_HAVE_CUDA
+  register_cuda_kernels(r);
+#endif
+  return r;
+}
+
+const KernelEntry& find_kernel(const KernelRegistry& r, const std::string& name) {
+  if (const KernelEntry* e = r.find(name)) return *e;
+  std::string names;
+  for (const KernelEntry& e : r.all()) names += (names.empty() ? "" : ", ") + e.name;
+  throw InputError("kernels: unknown kernel '" + name + "' (known: " + names + ")");
+}
+
+void run_list() {
+  const KernelRegistry r = make_registry();
+  std::cout << "CPU: " << cpu_features().brand << "\nfeatures: " << cpu_features().summary() << "\n\n";
+  std::cout << std::left << std::setw(24) << "name" << std::setw(19) << "op" << std::setw(16) << "isa"
+            << std::setw(11) << "supported" << "dtypes\n";
+  for (const KernelEntry& e : r.all())
+    std::cout << std::left << std::setw(24) << e.name << std::setw(19) << to_string(e.op)
+              << std::setw(16) << e.isa << std::setw(11) << (e.supported() ? "yes" : "no") << e.dtypes
+              << "\n";
+}
+
+std::string format_check(const KernelEntry& e, const Problem& p, const CheckResult& c) {
+  std::ostringstream s;
+  s << to_string(c.disposition) << " " << e.name << "(" << p.to_params(e.op) << ") " << c.metric << "="
+    << std::setprecision(3) << c.error << " tol=" << c.tolerance;
+  if (!c.detail.empty()) s << " [" << c.detail << "]";
+  s << " -- llmroof kernels bench " << e.name << " " << p.to_args(e.op) << " --check";
+  return s.str();
+}
+
+// Builds, runs and compares one case; shape errors become a FAILED line, not an abort of the run.
+CheckResult check_case(const KernelEntry& e, const Problem& p, ThreadPool& pool) {
+  CheckResult c;
+  if (!e.supported()) {
+    c.disposition = Disposition::unsupported;
+    c.detail = "this CPU lacks the features the kernel needs";
+    return c;
+  }
+  try {
+    auto k = e.make(p);
+    k->run(pool);
+    k->run_reference();
+    return k->compare();
+  } catch (const std::exception& ex) {
+    c.disposition = Disposition::failed;
+    c.detail = ex.what();
+    return c;
+  }
+}
+
+void run_check(const CheckOptions& o, Context& ctx) {
+  const KernelRegistry r = make_registry();
+  std::vector<const KernelEntry*> entries;
+  for (const std::string& n : o.names) entries.push_back(&find_kernel(r, n));
+  if (o.names.empty())
+    for (const KernelEntry& e : r.all()) entries.push_back(&e);
+  ThreadPool pool(o.threads);
+  int passed = 0, bad = 0, other = 0;
+  for (const KernelEntry* e : entries) {
+    const auto problems = e->check_problems.empty() ? default_check_problems(e->op) : e->check_problems;
+    for (const Problem& p : problems) {
+      const CheckResult c = check_case(*e, p, pool);
+      std::cout << format_check(*e, p, c) << std::endl;
+      if (c.disposition == Disposition::passed) ++passed;
+      else if (c.disposition == Disposition::failed || c.disposition == Disposition::mistrusted) ++bad;
+      else ++other;
+    }
+  }
+  std::cout << passed << " passed, " << bad << " failed or mistrusted, " << other
+            << " skipped or unsupported\n";
+  if (bad) ctx.exit_code = 1;
+}
+
+void run_bench(const BenchOptions& o, Context& ctx) {
+  const KernelRegistry r = make_registry();
+  const KernelEntry& e = find_kernel(r, o.name);
+  if (!e.supported()) throw InputError("kernels bench: " + e.name + " is not supported on this CPU");
+  ThreadPool pool(o.threads);
+  if (o.check) {
+    const CheckResult c = check_case(e, o.problem, pool);
+    std::cout << format_check(e, o.problem, c) << "\n";
+    if (c.disposition != Disposition::passed) ctx.exit_code = 1;
+  }
+  std::vector<std::unique_ptr<KernelCase>> cases;
+  cases.push_back(e.make(o.problem));
+  const double ws = static_cast<double>(cases[0]->working_set_bytes());
+  const double want = o.rotate_mib * 1024 * 1024;
+  while (static_cast<double>(cases.size()) * ws < want && cases.size() < 256) {
+    Problem p = o.problem;
+    p.seed += cases.size();
+    cases.push_back(e.make(p));
+  }
+  const Timing t = time_cases(cases, pool, o.reps, o.min_seconds);
+  const OpCost cost = cases[0]->cost();
+  const Limit lim = roofline_limit(cost, o.peak_gflops * 1e9, o.bandwidth_gbs * 1e9);
+  using namespace reports;
+  std::cout << e.name << "(" << o.problem.to_params(e.op) << ") threads=" << pool.size() << " isa=" << e.isa
+            << "\n  working set " << bytes_binary(ws) << " x " << cases.size() << " copies, " << t.reps
+            << " runs, cpu share " << percent(t.cpu_share, 0) << "\n  median " << seconds(t.median_s) << " (min " << seconds(t.min_s) << ", max "
+            << seconds(t.max_s) << ")\n  " << si(cost.ops) << "OP, " << bytes(cost.bytes.total())
+            << " moved: " << si(cost.ops / t.median_s) << "FLOP/s, " << bytes_per_s(cost.bytes.total() / t.median_s)
+            << "\n  limit " << (lim.memory_bound ? "memory" : "compute") << " (" << fixed(o.bandwidth_gbs, 1)
+            << " GB/s, " << fixed(o.peak_gflops, 0) << " GFLOP/s): " << seconds(lim.seconds) << " -> "
+            << percent(lim.seconds / t.median_s) << " of the roofline\n";
+}
+
+void add_problem_options(CLI::App& cmd, Problem& p) {
+  cmd.add_option("--m", p.m, "GEMM rows / rows of a row-wise op")->capture_default_str();
+  cmd.add_option("--n", p.n, "GEMM columns / row length of a row-wise op")->capture_default_str();
+  cmd.add_option("--k", p.k, "GEMM reduction length")->capture_default_str();
+  cmd.add_option("--group-size", p.group_size, "int4 weight group along k")->capture_default_str();
+  cmd.add_option("--batch", p.batch, "sequences (attention, rope)")->capture_default_str();
+  cmd.add_option("--q-heads", p.q_heads, "query heads")->capture_default_str();
+  cmd.add_option("--kv-heads", p.kv_heads, "key/value heads (GQA)")->capture_default_str();
+  cmd.add_option("--head-dim", p.head_dim, "head dimension")->capture_default_str();
+  cmd.add_option("--q-len", p.q_len, "new tokens per sequence (1 = decode)")->capture_default_str();
+  cmd.add_option("--kv-len", p.kv_len, "context length incl. the new tokens")->capture_default_str();
+  cmd.add_option("--causal", p.causal, "causal mask (prefill)")->capture_default_str();
+  cmd.add_option("--seed", p.seed, "input data seed")->capture_default_str();
+}
+}  // namespace
+
+void add_kernels_command(CLI::App& app, Context& ctx) {
+  CLI::App* k = app.add_subcommand("kernels", "List, check and benchmark the real CPU kernels");
+  k->require_subcommand(1);
+  k->add_subcommand("list", "Every registered kernel with its op, dtypes and the ISA it uses here")
+      ->callback([] { run_list(); });
+
+  auto co = std::make_shared<CheckOptions>();
+  CLI::App* check = k->add_subcommand("check", "Run kernels against their scalar references");
+  check->add_option("names", co->names, "Kernels to check (default: all)");
+  check->add_option("--threads", co->threads, "Threads (default: all cores)");
+  check->callback([co, &ctx] { run_check(*co, ctx); });
+
+  auto bo = std::make_shared<BenchOptions>();
+  CLI::App* bench = k->add_subcommand("bench", "Time one kernel; GFLOP/s, GB/s, fraction of the roofline");
+  bench->add_option("name", bo->name, "Kernel name (see `llmroof kernels list`)")->required();
+  add_problem_options(*bench, bo->problem);
+  bench->add_option("--threads", bo->threads, "Threads (default: all cores)");
+  bench->add_option("--reps", bo->reps, "Minimum timed runs")->capture_default_str();
+  bench->add_option("--min-time", bo->min_seconds, "Minimum seconds of timed runs")->capture_default_str();
+  bench->add_option("--rotate-mib", bo->rotate_mib,
+                    "Rotate over copies of the problem until this many MiB (1024+ measures DRAM)")
+      ->capture_default_str();
+  bench->add_option("--bandwidth-gbs", bo->bandwidth_gbs, "Memory bandwidth limit, GB/s")->capture_default_str();
+  bench->add_option("--peak-gflops", bo->peak_gflops, "Compute limit, GFLOP/s")->capture_default_str();
+  bench->add_flag("--check", bo->check, "Also compare with the reference first (exit 1 on failure)");
+  bench->callback([bo, &ctx] { run_bench(*bo, ctx); });
+}
+
 }  // namespace llmroof::cli

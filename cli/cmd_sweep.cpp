@@ -1,6 +1,87 @@
-// Placeholder: replaced by the component that owns this command.
+// `llmroof sweep MODEL HARDWARE[,HARDWARE...]`: every combination of the listed weight formats, tp
+// degrees, prompt and generation lengths and batches, analyzed in parallel, one row each.
+#include <cstdio>
+
+#include "analyzer/analyzer.hpp"
 #include "cli/commands.hpp"
+#include "cli/report_options.hpp"
+#include "io/catalog.hpp"
+#include "reports/html_report.hpp"
+#include "reports/option_lists.hpp"
+#include "reports/output_file.hpp"
+#include "reports/progress.hpp"
+#include "reports/sweep.hpp"
+#include "reports/sweep_printers.hpp"
+#include "reports/xlsx_writer.hpp"
 
 namespace llmroof::cli {
-void add_sweep_command(CLI::App&, Context&) {}
+
+namespace {
+
+struct SweepOptions {
+  std::string model;
+  std::string hardware;
+  std::string batch = "1";
+  std::string prompt_len = "2048";
+  std::string gen_len = "128";
+  std::string wbits = "16";
+  std::string tp = "1";
+  ReportOptions report;
+};
+
+void run_sweep(const SweepOptions& o, const Context& ctx) {
+  check_format(o.report);
+  reports::SweepAxes axes;
+  axes.batch = reports::parse_int_list(o.batch, "--batch");
+  axes.prompt_len = reports::parse_int_list(o.prompt_len, "--prompt-len");
+  axes.gen_len = reports::parse_int_list(o.gen_len, "--gen-len");
+  axes.tp = reports::parse_int_list(o.tp, "--tp");
+  axes.weights = parse_weight_list(o.wbits, "--wbits");
+  const Settings base = base_settings(o.report);
+  const std::vector<std::string> hw_names = reports::parse_name_list(o.hardware, "HARDWARE");
+  reports::sweep_size(axes, hw_names.size());  // reject a runaway grid before loading anything
+
+  const Catalog catalog(ctx.search_paths);
+  const ModelSpec model = catalog.model(o.model);
+  std::vector<HardwareSpec> hws;
+  for (const auto& name : hw_names) hws.push_back(catalog.hardware(name));
+
+  reports::Progress progress("sweep", 0, reports::progress_wanted() ? stderr : nullptr);
+  const reports::SweepResult r = reports::run_sweep(model, std::move(hws), axes, base, analyze,
+                                                    {.threads = o.report.threads,
+                                                     .group_size = group_size_option(o.report),
+                                                     .progress = &progress});
+
+  const std::string& f = o.report.format;
+  if (f == "xlsx") return reports::write_sweep_xlsx(r, o.report.output);
+  const std::string text = f == "json"   ? reports::sweep_json(r)
+                           : f == "csv"  ? reports::sweep_csv(r)
+                           : f == "md"   ? reports::sweep_markdown(r)
+                           : f == "html" ? reports::sweep_html(r)
+                                         : reports::sweep_text(r);
+  reports::write_text_output(text, o.report.output);
+}
+
+}  // namespace
+
+void add_sweep_command(CLI::App& app, Context& ctx) {
+  auto opts = std::make_shared<SweepOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "sweep",
+      "Analyze every combination of batch, lengths, weight format and tp on one or more "
+      "hardware (lists: 1,2,4 or ranges 1-256:x2, 128-1024:+128; docs/reports.md)");
+  cmd->add_option("model", opts->model, "Zoo name, model YAML or HF config.json")->required();
+  cmd->add_option("hardware", opts->hardware, "Hardware db name(s), comma-separated")->required();
+  cmd->add_option("--batch", opts->batch, "Batch sizes (list or range)")->capture_default_str();
+  cmd->add_option("--prompt-len", opts->prompt_len, "Prompt lengths (list or range)")
+      ->capture_default_str();
+  cmd->add_option("--gen-len", opts->gen_len, "Generated tokens (list or range)")
+      ->capture_default_str();
+  cmd->add_option("--wbits", opts->wbits, "Weight formats, e.g. 16,8,4,fp8")->capture_default_str();
+  cmd->add_option("--tp", opts->tp, "Tensor-parallel degrees (list or range)")
+      ->capture_default_str();
+  add_report_options(*cmd, opts->report);
+  cmd->callback([opts, &ctx] { run_sweep(*opts, ctx); });
+}
+
 }  // namespace llmroof::cli

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
                "real kernels on this machine"};
   app.set_version_flag("--version", std::string("llmroof ") + LLMROOF_VERSION);
   app.require_subcommand(0, 1);
+  app.fallthrough();  // global options (--search-path) may follow the subcommand too
   cli::Context ctx;
   app.add_option("--search-path", ctx.search_paths,
                  "Extra directory of model/hardware YAML files (searched before the built-in zoo)")

@@ -31,6 +31,8 @@ struct Problem {
   bool causal = true;
   uint64_t seed = 1;
   std::string to_args() const;  // "--m 1 --n 4096 --k 4096 ..." as `llmroof kernels bench` takes it
+  std::string to_args(Op op) const;    // only the options `op` reads (shorter reproducers)
+  std::string to_params(Op op) const;  // "m=1,n=4096,k=4096" for case names
 };
 
 enum class Disposition { passed, failed, skipped, unsupported, mistrusted };
@@ -61,7 +63,13 @@ struct KernelEntry {
   std::string isa;     // features the selected path uses on this CPU, e.g. "avx512_vnni"
   std::function<bool()> supported;  // false: the CPU lacks what the kernel needs
   std::function<std::unique_ptr<KernelCase>(const Problem&)> make;
+  // Shapes `llmroof kernels check` runs; empty: default_check_problems(op).
+  std::vector<Problem> check_problems;
 };
+
+// The standard check shapes of an op (odd sizes, GQA 1/4/8, head_dim 64/128, batch > 1; small
+// enough that the scalar references finish in seconds).
+std::vector<Problem> default_check_problems(Op op);
 
 class KernelRegistry {
  public:

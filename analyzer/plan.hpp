@@ -1,0 +1,70 @@
+#pragma once
+// Internal to the analyzer: everything derived once from (model, hardware, settings) -- per-device
+// shapes under tensor parallelism, the storage and compute formats, and the effective rates -- and
+// the row builders that turn it into LayerRows. Not part of the public API.
+#include <array>
+#include <string>
+#include <vector>
+
+#include "analyzer/analysis.hpp"
+#include "analyzer/hardware_spec.hpp"
+#include "analyzer/model_spec.hpp"
+#include "analyzer/settings.hpp"
+
+namespace llmroof::detail {
+
+struct Plan {
+  const ModelSpec* model = nullptr;
+  int64_t tp = 1;
+  // Per-device sizes (Megatron split: heads, intermediate and vocabulary divided by tp).
+  int64_t hidden = 0, q_heads = 0, kv_heads = 0, head_dim = 0;
+  int64_t inter = 0, expert_inter = 0, shared_inter = 0, vocab = 0;
+  int64_t layers = 0, sparse_layers = 0, dense_layers = 0;
+  // Storage formats.
+  DType weights = DType::fp16;   // linear layers
+  DType gemm_act = DType::fp16;  // x as the linear layers read it
+  DType residual = DType::fp16;  // residual stream, norms, attention Q/O, elementwise ops
+  DType kv = DType::fp16;
+  DType embed = DType::fp16;  // embedding, lm_head, router, norm gammas (never quantized)
+  int64_t group_size = 0;
+  double act_bytes = 2;  // residual element size
+  // Compute formats (after any fallback) whose peak applies.
+  DType gemm_compute = DType::fp16, float_compute = DType::fp16, vector_compute = DType::fp32;
+  // Effective rates (efficiency applied in realistic mode).
+  std::array<double, kNumDTypes> peak_ops_per_s{};
+  double bandwidth_bytes_per_s = 0;
+  double link_bytes_per_s = 0;
+  double link_latency_s = 0;
+  double launch_overhead_s = 0;
+  double onchip_bytes = 0;
+  bool flash_attention = false;
+};
+
+Plan make_plan(const ModelSpec& m, const HardwareSpec& hw, const Settings& s,
+               std::vector<std::string>& warnings);
+
+// One forward pass over `q_len` new tokens per sequence with `kv_len` keys visible at the end.
+struct PhaseShape {
+  int64_t batch = 1, q_len = 1, kv_len = 1;
+  int64_t tokens() const { return batch * q_len; }
+};
+
+// Rows of one decoder block (attention, dense MLP or MoE, all_reduce) and the model-level rows.
+void append_block_rows(const Plan& p, const PhaseShape& ph, std::vector<LayerRow>& rows);
+void append_embedding_row(const Plan& p, const PhaseShape& ph, std::vector<LayerRow>& rows);
+void append_head_rows(const Plan& p, const PhaseShape& ph, std::vector<LayerRow>& rows);  // norm, lm_head
+// The attention rows' costs alone (qk_matmul, softmax, sv_matmul or fused_attention); returns how
+// many it wrote into `out` (at most 3). The decode average re-evaluates these at other lengths.
+int attention_costs(const Plan& p, const PhaseShape& ph, OpCost* out);
+// The MLP activation over `rows` x `inter` for the model's activation function.
+OpCost mlp_activation_cost(const Plan& p, int64_t rows, int64_t inter);
+// MoE rows of one sparse block (router, experts, shared_expert).
+void append_moe_rows(const Plan& p, const PhaseShape& ph, std::vector<LayerRow>& rows);
+// Fill peak, bandwidth, attainable, bound and time of a costed row.
+void time_row(const Plan& p, LayerRow& r);
+// Row time of a compute/memory row from its cost (no row object).
+double row_time_s(const Plan& p, const OpCost& c, DType compute, int64_t kernels);
+
+MemoryResult memory_footprint(const Plan& p, const Settings& s, double capacity_bytes);
+
+}  // namespace llmroof::detail

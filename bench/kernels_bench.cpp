@@ -1,0 +1,181 @@
+// Row-wise and attention kernels against this machine's limits, in one run:
+//   1. STREAM-like read (sum) and copy over 1 GiB with the same thread pool -> the bandwidth limit;
+//   2. each kernel on a DRAM-sized problem (>= 1 GiB moved per call, or rotated copies), reporting
+//      the median time, GB/s and GFLOP/s from analyzer/cost.hpp, and the fraction of the limit:
+//      of_read / of_copy = achieved GB/s over STREAM read / copy; of_peak = GFLOP/s over the fp32
+//      FMA peak (--peak-gflops=, default 2 x 241, the reference host's figure).
+// Usage: kernels_bench [--threads=N] [--peak-gflops=X] [google-benchmark flags]
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernels/check.hpp"
+#include "kernels/registry.hpp"
+
+namespace {
+using namespace llmroof::kernels;
+
+int g_threads = 0;
+double g_peak_flops = 2 * 241e9;
+double g_read_bps = 0, g_copy_bps = 0;  // measured by the STREAM benchmarks, which run first
+
+ThreadPool& pool() {
+  static ThreadPool p(g_threads);
+  return p;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+template <typename Fn>
+double timed(Fn&& fn) {
+  const auto t0 = std::chrono::steady_clock::now();
+  fn();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+constexpr int64_t kStreamFloats = int64_t{1} << 28;  // 1 GiB of fp32
+
+// Sum with 8 independent accumulators per thread (the loads, not the adds, must be the limit).
+float stream_sum(const float* x, int64_t n) {
+  float acc[8] = {};
+  for (int64_t i = 0; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j) acc[j] += x[i + j];
+  float s = 0;
+  for (float a : acc) s += a;
+  return s;
+}
+
+void BM_stream_read(benchmark::State& state) {
+  std::vector<float> x(kStreamFloats, 1.f);
+  std::vector<double> t;
+  for (auto _ : state) {
+    float sums[64] = {};
+    t.push_back(timed([&] {
+      pool().run([&](int i, int n) {
+        const int64_t b = kStreamFloats * i / n, e = kStreamFloats * (i + 1) / n;
+        sums[i] = stream_sum(x.data() + b, e - b);
+      });
+    }));
+    benchmark::DoNotOptimize(sums);
+  }
+  g_read_bps = static_cast<double>(kStreamFloats) * 4 / median(t);
+  state.counters["GB/s"] = g_read_bps / 1e9;
+}
+
+void BM_stream_copy(benchmark::State& state) {
+  const int64_t n = kStreamFloats / 2;  // 512 MiB each way: 1 GiB per call
+  std::vector<float> a(n, 1.f), b(n, 0.f);
+  std::vector<double> t;
+  for (auto _ : state) {
+    t.push_back(timed([&] {
+      pool().parallel_for(n, [&](int64_t i0, int64_t i1) {
+        std::memcpy(b.data() + i0, a.data() + i0, (i1 - i0) * sizeof(float));
+      }, 1 << 16);
+    }));
+    benchmark::ClobberMemory();
+  }
+  g_copy_bps = static_cast<double>(n) * 8 / median(t);
+  state.counters["GB/s"] = g_copy_bps / 1e9;
+}
+
+// One registered kernel on `p`, rotating over copies until >= 1 GiB is touched per cycle.
+void run_kernel(benchmark::State& state, const std::string& name, const Problem& p) {
+  KernelRegistry r;
+  register_cpu_kernels(r);
+  const KernelEntry* e = r.find(name);
+  if (!e || !e->supported()) {
+    state.SkipWithError("kernel not registered or not supported on this CPU");
+    return;
+  }
+  std::vector<std::unique_ptr<KernelCase>> cases;
+  cases.push_back(e->make(p));
+  const size_t ws = cases[0]->working_set_bytes();
+  while (cases.size() * ws < (size_t{1} << 30) && cases.size() < 64) {
+    Problem q = p;
+    q.seed += cases.size();
+    cases.push_back(e->make(q));
+  }
+  for (auto& c : cases) c->run(pool());  // warm-up: page faults, pool threads
+  std::vector<double> t;
+  size_t i = 0;
+  for (auto _ : state) {
+    KernelCase& c = *cases[i++ % cases.size()];
+    t.push_back(timed([&] { c.run(pool()); }));
+  }
+  const double s = median(t);
+  const llmroof::OpCost cost = cases[0]->cost();
+  const double bps = cost.bytes.total() / s, flops = cost.ops / s;
+  state.counters["median_ms"] = s * 1e3;
+  state.counters["GB/s"] = bps / 1e9;
+  state.counters["GFLOP/s"] = flops / 1e9;
+  if (g_read_bps > 0) state.counters["of_read"] = bps / g_read_bps;
+  if (g_copy_bps > 0) state.counters["of_copy"] = bps / g_copy_bps;
+  state.counters["of_peak"] = flops / g_peak_flops;
+  state.counters["copies"] = static_cast<double>(cases.size());
+}
+
+Problem rows(int64_t m, int64_t n) {
+  Problem p;
+  p.m = m;
+  p.n = n;
+  return p;
+}
+Problem attn(int64_t batch, int64_t qh, int64_t kvh, int64_t q_len, int64_t kv_len) {
+  Problem p;
+  p.batch = batch;
+  p.q_heads = qh;
+  p.kv_heads = kvh;
+  p.head_dim = 128;
+  p.q_len = q_len;
+  p.kv_len = kv_len;
+  return p;
+}
+
+void register_all() {
+  const auto reg = [](const std::string& name, const std::string& label, const Problem& p) {
+    benchmark::RegisterBenchmark((name + "/" + label).c_str(),
+                                 [name, p](benchmark::State& s) { run_kernel(s, name, p); })
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond)
+        ->MinTime(1.0);
+  };
+  benchmark::RegisterBenchmark("stream_read/1GiB", BM_stream_read)->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(1.0);
+  benchmark::RegisterBenchmark("stream_copy/1GiB", BM_stream_copy)->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(1.0);
+  reg("rmsnorm", "m32768_n4096", rows(32768, 4096));
+  reg("add_rmsnorm", "m32768_n4096", rows(32768, 4096));
+  reg("rope", "b16_s4096_h32_kv8", attn(16, 32, 8, 4096, 4096));
+  reg("silu_mul", "m8192_n11008", rows(8192, 11008));
+  reg("softmax", "m32768_n4096", rows(32768, 4096));
+  reg("attention_prefill", "s2048_h32_d128_causal", attn(1, 32, 32, 2048, 2048));
+  reg("attention_prefill", "s2048_h32_kv8_d128_causal", attn(1, 32, 8, 2048, 2048));
+  reg("attention_decode_fp32", "b8_h32_kv8_ctx32768", attn(8, 32, 8, 1, 32768));
+  reg("attention_decode_bf16", "b8_h32_kv8_ctx32768", attn(8, 32, 8, 1, 32768));
+  reg("attention_decode_int8", "b16_h32_kv8_ctx32768", attn(16, 32, 8, 1, 32768));
+  reg("attention_decode_fp32", "b1_h32_kv32_ctx32768", attn(1, 32, 32, 1, 32768));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<char*> rest;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--threads=", 10) == 0) g_threads = std::atoi(argv[i] + 10);
+    else if (std::strncmp(argv[i], "--peak-gflops=", 14) == 0) g_peak_flops = std::atof(argv[i] + 14) * 1e9;
+    else rest.push_back(argv[i]);
+  }
+  int n = static_cast<int>(rest.size());
+  benchmark::Initialize(&n, rest.data());
+  register_all();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,216 @@
+#include "calibrate/calibrate.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+
+#include "kernels/cpu_features.hpp"
+#include "reports/units.hpp"
+
+namespace llmroof::calibrate {
+
+namespace {
+
+double sysfs_cache_bytes(int index) {
+  std::ifstream f("/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(index) + "/size");
+  std::string s;
+  if (!(f >> s) || s.empty()) return 0;
+  double v = std::atof(s.c_str());
+  const char unit = s.back();
+  if (unit == 'K') v *= 1024;
+  if (unit == 'M') v *= 1024 * 1024;
+  return v;
+}
+
+std::string utc_date() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+void say(const CalibrateOptions& opt, const std::string& line) {
+  if (opt.progress) opt.progress(line);
+}
+
+}  // namespace
+
+CacheSizes host_cache_sizes() {
+  CacheSizes c;
+  // index0 = L1d, index1 = L1i, index2 = L2, index3 = L3 on Linux x86.
+  c.l1d_bytes_per_core = sysfs_cache_bytes(0);
+  c.l2_bytes_per_core = sysfs_cache_bytes(2);
+  c.l3_bytes_total = sysfs_cache_bytes(3);
+#ifdef _SC_LEVEL2_CACHE_SIZE
+  if (c.l1d_bytes_per_core <= 0) c.l1d_bytes_per_core = static_cast<double>(sysconf(_SC_LEVEL1_DCACHE_SIZE));
+  if (c.l2_bytes_per_core <= 0) c.l2_bytes_per_core = static_cast<double>(sysconf(_SC_LEVEL2_CACHE_SIZE));
+  if (c.l3_bytes_total <= 0) c.l3_bytes_total = static_cast<double>(sysconf(_SC_LEVEL3_CACHE_SIZE));
+#endif
+  return c;
+}
+
+double host_memory_bytes() {
+  return static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+double Calibration::dram_read_bytes_per_s() const {
+  for (const auto& b : bandwidth)
+    if (b.level == "DRAM") return b.read_bytes_per_s;
+  return 0;
+}
+
+double Calibration::peak(DType t) const {
+  for (const auto& p : peaks)
+    if (p.dtype == t) return p.ops_per_s;
+  return 0;
+}
+
+Calibration run_calibration(kernels::ThreadPool& pool, const CalibrateOptions& opt,
+                            std::string llmroof_version) {
+  Calibration c;
+  c.cpu = kernels::cpu_features().brand;
+  c.date = utc_date();
+  c.llmroof_version = std::move(llmroof_version);
+  c.threads = pool.size();
+  c.caches = host_cache_sizes();
+  c.memory_bytes = host_memory_bytes();
+  const double t_min = opt.quick ? 0.04 : 0.5;
+
+  // Working sets per thread chosen well inside each level (copy needs twice the read set) and, for
+  // DRAM, 1 GiB in total: far beyond any last-level cache here.
+  const double l1 = c.caches.l1d_bytes_per_core > 0 ? c.caches.l1d_bytes_per_core : 32768;
+  const double l2 = c.caches.l2_bytes_per_core > 0 ? c.caches.l2_bytes_per_core : 1 << 20;
+  const double l3 = c.caches.l3_bytes_total > 0 ? c.caches.l3_bytes_total : 32 << 20;
+  const struct { const char* level; double bytes; } sets[] = {
+      {"L1", l1 / 4}, {"L2", l2 / 4}, {"LLC", l3 / (4.0 * c.threads)},
+      {"DRAM", double(1ull << 30) / c.threads}};
+  for (const auto& s : sets) {
+    say(opt, std::string("bandwidth ") + s.level + " (" + reports::bytes_binary(s.bytes) +
+                 " per thread)");
+    c.bandwidth.push_back(
+        measure_bandwidth(pool, s.level, static_cast<size_t>(s.bytes), s.level[0] == 'D'
+                                                                           ? 2 * t_min
+                                                                           : t_min));
+  }
+  say(opt, "peak throughput of the SIMD paths");
+  c.peaks = measure_peaks(pool, t_min);
+  say(opt, "thread-pool dispatch overhead");
+  c.dispatch_overhead_s = measure_dispatch_overhead(pool, t_min);
+  c.kernels = measure_kernel_efficiency(pool, c, opt.quick, opt);
+  return c;
+}
+
+namespace {
+
+double median_efficiency(const Calibration& c, bool memory_bound, std::string_view prefix) {
+  std::vector<double> e;
+  for (const auto& k : c.kernels)
+    if (k.memory_bound == memory_bound && k.kernel.rfind(prefix, 0) == 0 && k.efficiency() > 0)
+      e.push_back(k.efficiency());
+  if (e.empty()) return 1.0;
+  std::sort(e.begin(), e.end());
+  return e.size() % 2 ? e[e.size() / 2] : 0.5 * (e[e.size() / 2 - 1] + e[e.size() / 2]);
+}
+
+// What the schema has no field for, kept beside the numbers: bandwidth per cache level and the
+// efficiency of every kernel measured (docs/calibrate.md explains why the analyzer uses DRAM only).
+std::string calibration_notes(const Calibration& c) {
+  std::string s = "Read bandwidth by working set (all threads):";
+  for (const auto& b : c.bandwidth)
+    s += " " + b.level + " " + reports::bytes_per_s(b.read_bytes_per_s) + ";";
+  s += " kernel efficiency (achieved / measured limit):";
+  for (const auto& k : c.kernels)
+    s += " " + k.kernel + "(" + k.shape + ") " + reports::percent(k.efficiency()) + ";";
+  return s;
+}
+
+}  // namespace
+
+HardwareSpec to_hardware_spec(const Calibration& c, const std::string& name) {
+  HardwareSpec hw;
+  hw.name = name;
+  hw.vendor = c.cpu.find("AMD") != std::string::npos     ? "AMD"
+              : c.cpu.find("Intel") != std::string::npos ? "Intel"
+                                                         : "unknown";
+  hw.kind = DeviceKind::cpu;
+  hw.description = c.cpu + ", " + std::to_string(c.threads) + " threads; measured by llmroof " +
+                   c.llmroof_version + " calibrate on " + c.date;
+  const std::string src = "measured by llmroof calibrate on " + c.cpu + " " + c.date;
+  hw.memory_bytes = c.memory_bytes;
+  hw.sources["memory_bytes"] = "physical memory reported by the OS (sysconf), " + c.date;
+  hw.memory_bandwidth_bytes_per_s = c.dram_read_bytes_per_s();
+  hw.sources["memory_bandwidth_bytes_per_s"] = src + ": read bandwidth, 1 GiB working set, " +
+                                   std::to_string(c.threads) + " threads, median";
+  for (const auto& p : c.peaks) {
+    hw.dense_ops_per_s[static_cast<int>(p.dtype)] = p.ops_per_s;
+    hw.sources["dense_ops_per_s." + std::string(to_string(p.dtype))] =
+        src + ": " + p.instruction + ", " + std::to_string(c.threads) + " threads, dense";
+  }
+  hw.onchip_bytes_per_core = c.caches.l2_bytes_per_core;
+  hw.onchip_bytes_total = c.caches.l2_bytes_per_core * c.threads;
+  hw.sources["onchip_bytes_per_core"] = "L2 per core as reported by the OS (sysfs), " + c.date;
+  hw.sources["onchip_bytes_total"] = "L2 per core x cores used, " + c.date;
+  hw.num_cores = c.threads;
+  hw.sources["num_cores"] = src + ": threads used by the kernels";
+  hw.kernel_launch_overhead_s = c.dispatch_overhead_s;
+  hw.sources["kernel_launch_overhead_s"] = src + ": thread-pool fork/join of an empty job, median";
+  // The schema holds fractions in (0, 1]: a kernel that out-reads the read benchmark is capped.
+  hw.efficiency.memory = std::min(1.0, median_efficiency(c, true, "gemm"));
+  hw.efficiency.compute = std::min(1.0, median_efficiency(c, false, "gemm_fp32"));
+  hw.notes = calibration_notes(c);
+  hw.sources["efficiency.memory"] =
+      src + ": median over decode GEMVs (weights rotated through >= 1 GiB) of achieved / measured "
+            "read bandwidth";
+  hw.sources["efficiency.compute"] =
+      src + ": prefill GEMM fp32 m=512 n=4096 k=4096 achieved / measured fp32 FMA peak";
+  return hw;
+}
+
+std::string format_calibration(const Calibration& c) {
+  using namespace reports;
+  std::string out;
+  char buf[256];
+  out += "llmroof calibrate: " + c.cpu + ", " + std::to_string(c.threads) + " threads, " + c.date +
+         "\n";
+  std::snprintf(buf, sizeof buf, "caches: L1d %s/core, L2 %s/core, L3 %s total; memory %s\n",
+                bytes_binary(c.caches.l1d_bytes_per_core).c_str(),
+                bytes_binary(c.caches.l2_bytes_per_core).c_str(),
+                bytes_binary(c.caches.l3_bytes_total).c_str(), bytes_binary(c.memory_bytes).c_str());
+  out += buf;
+  out += "bandwidth (all threads, median):\n";
+  for (const auto& b : c.bandwidth) {
+    std::snprintf(buf, sizeof buf, "  %-5s %10s/thread  read %10s  copy %10s  (spread %s)\n",
+                  b.level.c_str(), bytes_binary(b.bytes_per_thread).c_str(),
+                  bytes_per_s(b.read_bytes_per_s).c_str(), bytes_per_s(b.copy_bytes_per_s).c_str(),
+                  percent(b.read_spread).c_str());
+    out += buf;
+  }
+  out += "peak throughput (all threads):\n";
+  for (const auto& p : c.peaks) {
+    std::snprintf(buf, sizeof buf, "  %-5s %-18s %s\n", std::string(to_string(p.dtype)).c_str(),
+                  p.instruction.c_str(), ops_per_s(p.ops_per_s).c_str());
+    out += buf;
+  }
+  if (!kernels::cpu_features().amx_tile) out += "  AMX: not present on this CPU\n";
+  std::snprintf(buf, sizeof buf, "dispatch overhead (empty fork/join): %s\n",
+                seconds(c.dispatch_overhead_s).c_str());
+  out += buf;
+  out += "kernel efficiency (achieved / measured limit):\n";
+  for (const auto& k : c.kernels) {
+    std::snprintf(buf, sizeof buf, "  %-14s %-22s %12s of %12s = %s\n", k.kernel.c_str(),
+                  k.shape.c_str(),
+                  (k.memory_bound ? bytes_per_s(k.achieved_per_s) : ops_per_s(k.achieved_per_s))
+                      .c_str(),
+                  (k.memory_bound ? bytes_per_s(k.limit_per_s) : ops_per_s(k.limit_per_s)).c_str(),
+                  percent(k.efficiency()).c_str());
+    out += buf;
+  }
+  return out;
+}
+
+}  // namespace llmroof::calibrate

@@ -1,0 +1,74 @@
+#pragma once
+// `llmroof calibrate`: measure this machine and describe it as a HardwareSpec that every command
+// accepts. What is measured, and how each number of the spec is derived, is in docs/calibrate.md:
+//   memory_bandwidth      = read bandwidth with a >= 1 GiB working set (DRAM), all threads
+//   dense_ops_per_s[t]    = peak of the SIMD instruction the kernels use for dtype t
+//   efficiency.memory     = median over decode GEMVs (weights rotated through >= 1 GiB) of
+//                           achieved bytes/s / memory_bandwidth
+//   efficiency.compute    = prefill GEMM fp32 (m=512) achieved ops/s / fp32 peak
+//   kernel_launch_overhead= thread-pool fork/join of an empty job
+//   onchip_bytes_per_core = L2 per core (what a tiled kernel keeps on chip per core)
+// The efficiencies come only from these measurements, never from a validation run.
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "analyzer/hardware_spec.hpp"
+#include "calibrate/microbench.hpp"
+#include "kernels/thread_pool.hpp"
+
+namespace llmroof::calibrate {
+
+struct CalibrateOptions {
+  bool quick = false;  // fewer repetitions and kernels: <= 20 s instead of <= 2 min
+  std::function<void(std::string_view)> progress;  // one line per step (stderr in the CLI)
+};
+
+// A real kernel at a representative shape: what it achieved and against which measured limit.
+struct KernelEfficiency {
+  std::string kernel;  // e.g. "gemm_w4a16"
+  std::string shape;   // e.g. "m=1 n=4096 k=4096"
+  bool memory_bound = true;
+  double achieved_per_s = 0;  // bytes/s (memory-bound, cost-function bytes) or ops/s
+  double limit_per_s = 0;     // measured DRAM read bandwidth or the measured dtype peak
+  double efficiency() const { return limit_per_s > 0 ? achieved_per_s / limit_per_s : 0; }
+};
+
+struct CacheSizes {
+  double l1d_bytes_per_core = 0, l2_bytes_per_core = 0, l3_bytes_total = 0;
+};
+CacheSizes host_cache_sizes();      // sysconf / sysfs, 0 where unknown
+double host_memory_bytes();         // physical memory
+
+struct Calibration {
+  std::string cpu;   // brand string
+  std::string date;  // UTC, YYYY-MM-DD
+  std::string llmroof_version;
+  int threads = 0;
+  CacheSizes caches;
+  double memory_bytes = 0;
+  std::vector<BandwidthPoint> bandwidth;
+  std::vector<PeakPoint> peaks;
+  double dispatch_overhead_s = 0;
+  std::vector<KernelEfficiency> kernels;
+
+  double dram_read_bytes_per_s() const;
+  double peak(DType t) const;  // 0 when not measured
+};
+
+Calibration run_calibration(kernels::ThreadPool& pool, const CalibrateOptions& opt,
+                            std::string llmroof_version);
+
+// Measures the kernels of kernels/ at representative shapes (kernel_efficiency.cpp).
+std::vector<KernelEfficiency> measure_kernel_efficiency(kernels::ThreadPool& pool,
+                                                        const Calibration& c, bool quick,
+                                                        const CalibrateOptions& opt);
+
+// The spec written to YAML: kind cpu, every number with its source.
+HardwareSpec to_hardware_spec(const Calibration& c, const std::string& name);
+
+// Human-readable summary of everything measured (printed on stderr by the CLI).
+std::string format_calibration(const Calibration& c);
+
+}  // namespace llmroof::calibrate

@@ -1,0 +1,180 @@
+#include "calibrate/microbench.hpp"
+
+#include <immintrin.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include "calibrate/timing.hpp"
+#include "kernels/cpu_features.hpp"
+
+namespace llmroof::calibrate {
+
+namespace {
+
+struct FreeDeleter {
+  void operator()(void* p) const { std::free(p); }
+};
+using Buffer = std::unique_ptr<float, FreeDeleter>;
+
+Buffer alloc_floats(size_t n) {
+  const size_t bytes = (n * sizeof(float) + 4095) / 4096 * 4096;
+  return Buffer(static_cast<float*>(std::aligned_alloc(4096, bytes)));
+}
+
+// Sum of n floats (n a multiple of 128) with 8 independent accumulators so the loads, not the add
+// latency, set the pace.
+__attribute__((target("avx512f"))) float read_avx512(const float* p, size_t n) {
+  __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+  for (size_t i = 0; i < n; i += 128) {
+    a0 = _mm512_add_ps(a0, _mm512_load_ps(p + i));
+    a1 = _mm512_add_ps(a1, _mm512_load_ps(p + i + 16));
+    a2 = _mm512_add_ps(a2, _mm512_load_ps(p + i + 32));
+    a3 = _mm512_add_ps(a3, _mm512_load_ps(p + i + 48));
+    a4 = _mm512_add_ps(a4, _mm512_load_ps(p + i + 64));
+    a5 = _mm512_add_ps(a5, _mm512_load_ps(p + i + 80));
+    a6 = _mm512_add_ps(a6, _mm512_load_ps(p + i + 96));
+    a7 = _mm512_add_ps(a7, _mm512_load_ps(p + i + 112));
+  }
+  a0 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),
+                     _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
+  return _mm512_reduce_add_ps(a0);
+}
+
+__attribute__((target("avx512f"))) void copy_avx512(float* dst, const float* src, size_t n) {
+  for (size_t i = 0; i < n; i += 64) {
+    const __m512 x0 = _mm512_load_ps(src + i), x1 = _mm512_load_ps(src + i + 16);
+    const __m512 x2 = _mm512_load_ps(src + i + 32), x3 = _mm512_load_ps(src + i + 48);
+    _mm512_store_ps(dst + i, x0);
+    _mm512_store_ps(dst + i + 16, x1);
+    _mm512_store_ps(dst + i + 32, x2);
+    _mm512_store_ps(dst + i + 48, x3);
+  }
+}
+
+std::atomic<float> g_sink{0};  // keeps the reads from being optimised away
+
+}  // namespace
+
+BandwidthPoint measure_bandwidth(kernels::ThreadPool& pool, std::string level,
+                                 size_t bytes_per_thread, double min_time_s) {
+  const int nt = pool.size();
+  const size_t n = std::max<size_t>(128, bytes_per_thread / sizeof(float) / 128 * 128);
+  std::vector<Buffer> src(nt), dst(nt);
+  // First touch by the owning thread; values in the normal range (no denormals).
+  pool.run([&](int t, int) {
+    src[t] = alloc_floats(n);
+    dst[t] = alloc_floats(n);
+    for (size_t i = 0; i < n; ++i) src[t].get()[i] = 1.0f + static_cast<float>(i & 7);
+    std::memset(dst[t].get(), 0, n * sizeof(float));
+  });
+  // Small working sets are swept many times per sample so that each sample moves >= 64 MiB per
+  // thread (>= ~0.2 ms even from L1): the fork/join and timer costs vanish in it.
+  const int sweeps = static_cast<int>(std::max<size_t>(1, (size_t{64} << 20) / (n * 4)));
+  TimingPlan plan;
+  plan.min_total_s = min_time_s;
+  plan.min_samples = 5;
+  plan.warmup = 2;
+  const auto read = time_it(
+      [&] {
+        pool.run([&](int t, int) {
+          float s = 0;
+          for (int r = 0; r < sweeps; ++r) {
+            s += read_avx512(src[t].get(), n);
+            asm volatile("" : : : "memory");  // each sweep must really read (no hoisting)
+          }
+          g_sink.store(s, std::memory_order_relaxed);
+        });
+      },
+      plan);
+  const auto copy = time_it(
+      [&] {
+        pool.run([&](int t, int) {
+          for (int r = 0; r < sweeps; ++r) {
+            copy_avx512(dst[t].get(), src[t].get(), n);
+            asm volatile("" : : : "memory");
+          }
+        });
+      },
+      plan);
+  const double bytes = static_cast<double>(n) * sizeof(float) * sweeps * nt;
+  BandwidthPoint p;
+  p.level = std::move(level);
+  p.bytes_per_thread = static_cast<double>(n) * sizeof(float);
+  p.read_bytes_per_s = bytes / read.median_s;
+  p.copy_bytes_per_s = 2 * bytes / copy.median_s;
+  p.read_spread = read.spread();
+  return p;
+}
+
+namespace {
+
+// Each peak loop: 16 independent accumulators (enough to cover latency x pipes on current cores)
+// in hand-written assembly: GCC 12 inserts register copies around vpdpbusd intrinsics that cost a
+// third of the throughput. Inputs are zero, so no denormals; the results are never used.
+#define LLMROOF_X16(op)                                                                   \
+  op " %%zmm16, %%zmm17, %%zmm0\n\t" op " %%zmm16, %%zmm17, %%zmm1\n\t"                 \
+  op " %%zmm16, %%zmm17, %%zmm2\n\t" op " %%zmm16, %%zmm17, %%zmm3\n\t"                 \
+  op " %%zmm16, %%zmm17, %%zmm4\n\t" op " %%zmm16, %%zmm17, %%zmm5\n\t"                 \
+  op " %%zmm16, %%zmm17, %%zmm6\n\t" op " %%zmm16, %%zmm17, %%zmm7\n\t"                 \
+  op " %%zmm16, %%zmm17, %%zmm8\n\t" op " %%zmm16, %%zmm17, %%zmm9\n\t"                 \
+  op " %%zmm16, %%zmm17, %%zmm10\n\t" op " %%zmm16, %%zmm17, %%zmm11\n\t"               \
+  op " %%zmm16, %%zmm17, %%zmm12\n\t" op " %%zmm16, %%zmm17, %%zmm13\n\t"               \
+  op " %%zmm16, %%zmm17, %%zmm14\n\t" op " %%zmm16, %%zmm17, %%zmm15\n\t"
+#define LLMROOF_PEAK_LOOP(name, isa, op)                                                \
+  __attribute__((target(isa))) double name(int64_t iters) {                           \
+    int64_t n = iters;                                                                   \
+    asm volatile(                                                                        \
+        "vpxord %%zmm16, %%zmm16, %%zmm16\n\t"                                            \
+        "vpxord %%zmm17, %%zmm17, %%zmm17\n\t"                                            \
+        "1:\n\t" LLMROOF_X16(op) "dec %0\n\t"                                             \
+        "jnz 1b\n\t"                                                                      \
+        : "+r"(n)                                                                        \
+        :                                                                                \
+        : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",  \
+          "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "cc");  \
+    return static_cast<double>(iters) * 16;                                              \
+  }
+
+LLMROOF_PEAK_LOOP(fma_loop, "avx512f", "vfmadd231ps")
+LLMROOF_PEAK_LOOP(bf16_loop, "avx512f,avx512bf16", "vdpbf16ps")
+LLMROOF_PEAK_LOOP(vnni_loop, "avx512f,avx512vnni", "vpdpbusd")
+
+double peak_of(kernels::ThreadPool& pool, double (*loop)(int64_t), double ops_per_instr,
+               double min_time_s) {
+  constexpr int64_t kIters = 1 << 16;  // ~1M instructions per thread per sample: ~0.2-0.5 ms
+  TimingPlan plan;
+  plan.min_total_s = min_time_s;
+  plan.warmup = 3;  // lets the clock and the 512-bit units settle
+  const auto t = time_it([&] { pool.run([&](int, int) { loop(kIters); }); }, plan);
+  return static_cast<double>(kIters) * 16 * ops_per_instr * pool.size() / t.median_s;
+}
+
+}  // namespace
+
+std::vector<PeakPoint> measure_peaks(kernels::ThreadPool& pool, double min_time_s) {
+  const auto& f = kernels::cpu_features();
+  std::vector<PeakPoint> out;
+  // ops per instruction: 16 lanes x 2 (FMA); 16 lanes x 2 bf16 pairs x 2; 16 lanes x 4 bytes x 2.
+  if (f.avx512f)
+    out.push_back({DType::fp32, "vfmadd231ps zmm", peak_of(pool, fma_loop, 32, min_time_s)});
+  if (f.avx512_bf16)
+    out.push_back({DType::bf16, "vdpbf16ps zmm", peak_of(pool, bf16_loop, 64, min_time_s)});
+  if (f.avx512_vnni)
+    out.push_back({DType::int8, "vpdpbusd zmm", peak_of(pool, vnni_loop, 128, min_time_s)});
+  return out;
+}
+
+double measure_dispatch_overhead(kernels::ThreadPool& pool, double min_time_s) {
+  TimingPlan plan;
+  plan.min_total_s = min_time_s;
+  plan.inner = 200;
+  plan.warmup = 100;
+  plan.min_samples = 11;
+  return time_it([&] { pool.run([](int, int) {}); }, plan).median_s;
+}
+
+}  // namespace llmroof::calibrate

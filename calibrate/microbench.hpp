@@ -1,0 +1,40 @@
+#pragma once
+// Micro-benchmarks of the host: read / copy bandwidth by working-set size, the peak throughput of each
+// instruction path the kernels use, and the thread pool's fork/join (dispatch) overhead. Each returns
+// medians of repetitions; the caller decides what goes into the HardwareSpec (calibrate.hpp).
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "analyzer/dtype.hpp"
+#include "kernels/thread_pool.hpp"
+
+namespace llmroof::calibrate {
+
+struct BandwidthPoint {
+  std::string level;               // "L1", "L2", "LLC", "DRAM"
+  double bytes_per_thread = 0;     // working set of each thread (source array; copy uses 2x)
+  double read_bytes_per_s = 0;     // all threads together, bytes loaded
+  double copy_bytes_per_s = 0;     // STREAM counting: bytes read + bytes written
+  double read_spread = 0;          // relative inter-quartile spread of the read samples
+};
+
+// Reads with wide loads into independent accumulators; copies with ordinary (write-allocating)
+// stores, as the kernels do. Each thread owns and first-touches its slice.
+BandwidthPoint measure_bandwidth(kernels::ThreadPool& pool, std::string level,
+                                 size_t bytes_per_thread, double min_time_s);
+
+struct PeakPoint {
+  DType dtype;              // which dense_ops_per_s entry it measures
+  std::string instruction;  // "vfmadd231ps zmm", "vdpbf16ps zmm", "vpdpbusd zmm"
+  double ops_per_s = 0;     // all threads; a multiply-add counts 2
+};
+
+// Peak throughput of each SIMD path present on this CPU (16 independent accumulators, no memory
+// traffic). AMX is measured only where the CPU has it (not yet implemented: reported as absent).
+std::vector<PeakPoint> measure_peaks(kernels::ThreadPool& pool, double min_time_s);
+
+// Median time of pool.run() with an empty job: the fixed cost every kernel launch pays.
+double measure_dispatch_overhead(kernels::ThreadPool& pool, double min_time_s);
+
+}  // namespace llmroof::calibrate

@@ -1,1 +1,0 @@
-// Placeholder until calibrate lands (issue 5).

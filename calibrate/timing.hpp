@@ -1,0 +1,39 @@
+#pragma once
+// Robust timing for calibrate and validate: repeat, take the median, and keep the quartiles so the
+// noise is visible. Samples are wall-clock (steady_clock) because every kernel here is multi-threaded.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+namespace llmroof::calibrate {
+
+struct TimingStats {
+  double median_s = 0;
+  double p25_s = 0;
+  double p75_s = 0;
+  int samples = 0;
+  // (p75 - p25) / median: a relative spread; validate marks an op mistrusted when it is large.
+  double spread() const { return median_s > 0 ? (p75_s - p25_s) / median_s : 0; }
+};
+
+inline double now_s() {
+  using clock = std::chrono::steady_clock;
+  return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
+}
+
+TimingStats stats_of(std::vector<double> samples_s);
+
+// Calls fn() `warmup` times, then takes samples until both `min_samples` samples and `min_total_s`
+// seconds are reached (or `max_samples`). Each sample times `inner` back-to-back calls and divides,
+// so sub-microsecond ops are timed over a measurable interval.
+struct TimingPlan {
+  int warmup = 1;
+  int min_samples = 5;
+  int max_samples = 200;
+  double min_total_s = 0.05;
+  int inner = 1;
+};
+TimingStats time_it(const std::function<void()>& fn, const TimingPlan& plan);
+
+}  // namespace llmroof::calibrate

@@ -1,0 +1,295 @@
+#include "calibrate/validate.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "analyzer/analyzer.hpp"
+#include "calibrate/calibrate.hpp"
+#include "calibrate/model_runner.hpp"
+#include "calibrate/timing.hpp"
+#include "io/errors.hpp"
+#include "kernels/cpu_features.hpp"
+
+namespace llmroof::calibrate {
+
+using kernels::KvFormat;
+using kernels::WeightFormat;
+
+namespace {
+
+void say(const ValidateOptions& o, const std::string& s) {
+  if (o.progress) o.progress(s);
+}
+
+WeightFormat weight_format(const Settings& s) {
+  switch (s.quant.weights) {
+    case DType::fp32: case DType::tf32: return WeightFormat::fp32;
+    case DType::fp16: case DType::bf16: return WeightFormat::bf16;
+    case DType::int8:
+      return s.quant.activations == DType::int8 ? WeightFormat::w8a8 : WeightFormat::int8;
+    case DType::int4: return WeightFormat::int4;
+    case DType::fp8: return WeightFormat::fp8;
+  }
+  return WeightFormat::fp32;
+}
+
+KvFormat kv_format(const Settings& s) {
+  switch (s.quant.kv_cache) {
+    case DType::fp16: case DType::bf16: return KvFormat::bf16;
+    case DType::int8: return KvFormat::int8;
+    default: return KvFormat::fp32;
+  }
+}
+
+StackConfig stack_config(const Settings& s, int64_t layers) {
+  StackConfig c;
+  c.weights = weight_format(s);
+  c.kv = kv_format(s);
+  c.group_size = s.quant.weights == DType::int4 ? s.quant.group_size : 128;
+  c.batch = s.batch;
+  c.max_tokens = std::max<int64_t>(1, s.prompt_len);
+  c.max_context = s.prompt_len + std::max<int64_t>(1, s.gen_len) + 1;
+  c.layers = layers;
+  return c;
+}
+
+// The format of embedding / lm_head as the analyzer costs it (fp32 with fp32 activations, else
+// 16-bit), read back from the lm_head row's weight bytes so both sides agree.
+WeightFormat head_format(const ModelSpec& m, const Analysis& a) {
+  for (const auto& r : a.decode.rows)
+    if (r.name == "lm_head") {
+      const double per = r.cost.bytes.weights /
+                         (static_cast<double>(m.hidden_size) * static_cast<double>(m.vocab_size));
+      return per > 3 ? WeightFormat::fp32 : WeightFormat::bf16;
+    }
+  return WeightFormat::fp32;
+}
+
+TimingStats stats(const std::vector<double>& v) { return stats_of(v); }
+
+}  // namespace
+
+Settings cpu_kernel_settings(const Settings& req, std::vector<std::string>& notes) {
+  Settings s = req;
+  if (s.tp != 1) throw InputError("validate: --tp must be 1 (one CPU)");
+  if (s.quant.kv_cache == DType::int4 || s.quant.kv_cache == DType::fp8)
+    throw InputError("validate: --kvbits: the CPU attention kernels read fp32, bf16 or int8 KV");
+  if (s.quant.activations == DType::int8 && s.quant.weights != DType::int8)
+    throw InputError("validate: --abits 8 needs --wbits 8 (the CPU kernels implement W8A8 only)");
+  if (s.quant.activations != DType::fp32 && s.quant.activations != DType::int8) {
+    notes.push_back("activations are fp32 in the CPU kernels: predicted with --abits 32 (asked: " +
+                    std::string(to_string(s.quant.activations)) + ")");
+    s.quant.activations = DType::fp32;
+  }
+  if (s.quant.weights == DType::fp16) {
+    notes.push_back("16-bit weights run as bf16 (same bytes); predicted as bf16");
+    s.quant.weights = DType::bf16;
+  }
+  if (s.quant.kv_cache == DType::fp16) {
+    notes.push_back("16-bit KV cache runs as bf16 (same bytes); predicted as bf16");
+    s.quant.kv_cache = DType::bf16;
+  }
+  if (!s.flash_attention) {
+    notes.push_back("the CPU kernels fuse attention (flash): predicted with --flash-attn");
+    s.flash_attention = true;
+  }
+  if (s.quant.weights != DType::int4) s.quant.group_size = 0;
+  return s;
+}
+
+std::string settings_summary(const Settings& s) {
+  return "batch=" + std::to_string(s.batch) + " prompt=" + std::to_string(s.prompt_len) +
+         " gen=" + std::to_string(s.gen_len) + " w=" + std::string(to_string(s.quant.weights)) +
+         " a=" + std::string(to_string(s.quant.activations)) +
+         " kv=" + std::string(to_string(s.quant.kv_cache)) +
+         " group=" + std::to_string(s.quant.group_size) +
+         " flash=" + (s.flash_attention ? "on" : "off") +
+         " mode=" + std::string(to_string(s.mode));
+}
+
+int64_t default_layer_count(const ModelSpec& m, const Settings& s, double budget) {
+  const double per = DecoderStack::block_bytes(m, stack_config(s, 1));
+  // The head (lm_head + embedding, fp32 at most) is built too.
+  const double head = 8.0 * static_cast<double>(m.vocab_size * m.hidden_size);
+  const double avail = std::min(budget, 0.3 * host_memory_bytes()) - head;
+  const int64_t fit = avail > per ? static_cast<int64_t>(avail / per) : 1;
+  return std::clamp<int64_t>(fit, 1, std::min<int64_t>(8, m.num_layers));
+}
+
+void append_op_results(const PhaseSamples& ps, double mistrust_spread, ValidationRun& run) {
+  const auto find_samples = [&](const std::string& name) -> const std::vector<double>* {
+    for (const auto& [n, v] : ps.samples)
+      if (n == name) return &v;
+    return nullptr;
+  };
+  for (const auto& row : *ps.rows) {
+    OpResult o;
+    o.phase = ps.phase;
+    o.name = row.name;
+    o.count = row.count;
+    o.predicted_s = row.time_s;
+    const auto* v = find_samples(row.name);
+    if (!v || v->empty()) {
+      o.disposition = Disposition::unsupported;
+      o.detail = "no CPU kernel runs this row";
+    } else {
+      const auto t = stats(*v);
+      o.measured_s = t.median_s;
+      o.spread = t.spread();
+      if (!(t.median_s > 0) || !std::isfinite(t.median_s)) {
+        o.disposition = Disposition::mistrusted;
+        o.detail = "no valid time";
+      } else if (o.spread > mistrust_spread) {
+        o.disposition = Disposition::mistrusted;
+        o.detail = "noisy: inter-quartile spread above " +
+                   std::to_string(static_cast<int>(100 * mistrust_spread)) + " % of the median";
+      }
+    }
+    run.ops.push_back(std::move(o));
+  }
+  for (const auto& [name, v] : ps.samples) {
+    if (run.find(ps.phase, name)) continue;
+    OpResult o;
+    o.phase = ps.phase;
+    o.name = name;
+    o.count = run.layers_total;
+    o.measured_s = stats(v).median_s;
+    o.spread = stats(v).spread();
+    o.disposition = Disposition::skipped;
+    o.detail = "run by the kernels but not a row of the analyzer";
+    run.ops.push_back(std::move(o));
+  }
+}
+
+double measured_phase_time(const ValidationRun& run, std::string_view phase) {
+  double t = 0;
+  for (const auto& o : run.ops)
+    if (o.phase == phase && o.measured_s > 0) t += o.measured_s * static_cast<double>(o.count);
+  return t;
+}
+
+namespace {
+
+std::vector<std::pair<std::string, std::vector<double>>> to_pairs(const OpTimes& t) {
+  std::vector<std::pair<std::string, std::vector<double>>> out;
+  for (const auto& n : t.names()) out.emplace_back(n, t.samples(n));
+  return out;
+}
+
+int reps_for(double pass_s, double target_s, int lo, int hi) {
+  if (!(pass_s > 0)) return lo;
+  return std::clamp(static_cast<int>(target_s / pass_s), lo, hi);
+}
+
+// --full: one warm-up prefill, then a timed prefill (TTFT) and gen_len - 1 greedy decode steps over
+// the growing cache (TPOT = their mean). Per-op times are recorded on the way.
+EndToEnd generate(DecoderStack& stack, const Settings& s, const ValidateOptions& opt, OpTimes& pre,
+                  OpTimes& dec) {
+  const int64_t P = s.prompt_len;
+  say(opt, "warm-up prefill");
+  stack.forward(P, 0, nullptr);
+  say(opt, "prefill of " + std::to_string(P) + " tokens, then " + std::to_string(s.gen_len - 1) +
+               " decode steps");
+  const double t0 = now_s();
+  stack.forward(P, 0, &pre);
+  const double t1 = now_s();
+  for (int64_t j = 1; j < s.gen_len; ++j) {
+    stack.set_tokens(stack.argmax_tokens());
+    stack.forward(1, P + j - 1, &dec);
+  }
+  const double t2 = now_s();
+  EndToEnd e;
+  e.ttft_s = t1 - t0;
+  e.tpot_s = (t2 - t1) / static_cast<double>(s.gen_len - 1);
+  return e;
+}
+
+// Layers mode: repeated prefill passes and decode passes at the analyzer's decode context, after a
+// warm-up of each; the repetition counts follow the time of the warm-up pass.
+void measure_layers(DecoderStack& stack, const Settings& s, int64_t decode_context,
+                    const ValidateOptions& opt, OpTimes& pre, OpTimes& dec) {
+  const int64_t P = s.prompt_len;
+  say(opt, "prefill of " + std::to_string(P) + " tokens (warm-up)");
+  double t0 = now_s();
+  stack.forward(P, 0, nullptr);
+  const int pre_reps =
+      opt.prefill_reps > 0 ? opt.prefill_reps : reps_for(now_s() - t0, 12.0, 2, 5);
+  for (int r = 0; r < pre_reps; ++r) {
+    say(opt, "prefill pass " + std::to_string(r + 1) + "/" + std::to_string(pre_reps));
+    stack.forward(P, 0, &pre);
+  }
+  const int64_t pos = decode_context - 1;  // the new token sees decode_context keys
+  t0 = now_s();
+  stack.forward(1, pos, nullptr);
+  const int dec_reps = opt.decode_reps > 0 ? opt.decode_reps : reps_for(now_s() - t0, 6.0, 5, 40);
+  say(opt, "decode at context " + std::to_string(decode_context) + ", " +
+               std::to_string(dec_reps) + " passes");
+  for (int r = 0; r < dec_reps; ++r) stack.forward(1, pos, &dec);
+}
+
+}  // namespace
+
+ValidationRun run_validation(const ModelSpec& m, const HardwareSpec& hw, const Settings& requested,
+                             const ValidateOptions& opt, kernels::ThreadPool& pool) {
+  ValidationRun run;
+  const Settings s = cpu_kernel_settings(requested, run.notes);
+  if (s.prompt_len < 1 || s.gen_len < 2)
+    throw InputError("validate: needs --prompt-len >= 1 and --gen-len >= 2 (one decode step)");
+  const Analysis a = analyze(m, hw, s);
+  run.llmroof_version = opt.llmroof_version;
+  run.model = m.name;
+  run.hardware = hw.name;
+  run.cpu = kernels::cpu_features().brand;
+  run.settings = settings_summary(s);
+  run.layers_total = m.num_layers;
+  run.full_model = opt.full;
+  run.decode_context = a.decode.context_len;
+  const int64_t layers =
+      opt.full ? m.num_layers
+               : (opt.layers > 0 ? std::min(opt.layers, m.num_layers)
+                                 : default_layer_count(m, s, opt.memory_budget_bytes));
+  run.layers_run = layers;
+  StackConfig cfg = stack_config(s, layers);
+  cfg.model_level = true;
+  cfg.head_weights = head_format(m, a);
+  say(opt, "building " + std::to_string(layers) + " of " + std::to_string(m.num_layers) +
+               " blocks of " + m.name + " (" + run.settings + ")");
+  DecoderStack stack(m, cfg, pool);
+
+  OpTimes pre, dec;
+  if (opt.full)
+    run.measured = generate(stack, s, opt, pre, dec);
+  else
+    measure_layers(stack, s, a.decode.context_len, opt, pre, dec);
+  if (!stack.output_ok())
+    run.notes.push_back("output of the last pass was not finite or mostly zero: times mistrusted");
+
+  append_op_results({"prefill", &a.prefill.rows, to_pairs(pre)}, opt.mistrust_spread, run);
+  append_op_results({"decode", &a.decode.rows, to_pairs(dec)}, opt.mistrust_spread, run);
+  if (!stack.output_ok())
+    for (auto& o : run.ops)
+      if (o.disposition == Disposition::passed) o.disposition = Disposition::mistrusted;
+
+  run.predicted = {a.totals.ttft_s, a.totals.tpot_s, a.totals.output_tokens_per_s};
+  if (!opt.full) {
+    // Extrapolated with the analyzer's row counts (blocks for per-block rows, 1 for the head).
+    run.measured.ttft_s = measured_phase_time(run, "prefill");
+    run.measured.tpot_s = measured_phase_time(run, "decode");
+  }
+  if (run.extrapolated()) {
+    run.notes.push_back("measured " + std::to_string(layers) + " of " +
+                        std::to_string(m.num_layers) +
+                        " blocks; end-to-end figures extrapolated to the full depth");
+  }
+  const double e2e = run.measured.ttft_s + static_cast<double>(s.gen_len - 1) * run.measured.tpot_s;
+  run.measured.output_tokens_per_s =
+      e2e > 0 ? static_cast<double>(s.batch * s.gen_len) / e2e : 0;
+  for (const auto& o : run.ops)
+    if (o.disposition == Disposition::unsupported) {
+      run.notes.push_back("some rows have no CPU kernel: measured end-to-end leaves them out");
+      break;
+    }
+  return run;
+}
+
+}  // namespace llmroof::calibrate

@@ -1,1 +1,0 @@
-// Placeholder until io lands (issue 2).

@@ -1,0 +1,65 @@
+#pragma once
+// Attention kernels (fp32 activations). Layouts (row-major, dense unless a stride says otherwise):
+//   Q, O     [batch, q_len, q_heads, head_dim]          (the projection output, after RoPE)
+//   K, V     [batch, kv_capacity, kv_heads, head_dim]   (token-major: the prefill projections and
+//             the decode KV cache share one layout; the first kv_len tokens of each batch row are
+//             valid, kv_capacity >= kv_len is the per-batch row stride in tokens)
+// GQA: q head h reads kv head h / (q_heads / kv_heads). Causal: query i (0-based among the q_len new
+// tokens) sees keys j <= i + (kv_len - q_len), i.e. the new tokens are the last q_len of the context.
+// scale 0 means 1/sqrt(head_dim).
+//
+// attention_prefill: flash attention (online softmax over key tiles of 64, query tiles of 64, never
+//   materialising q_len × kv_len scores); parallel over batch × q_heads × query tiles.
+// attention_decode:  flash-decoding for q_len == 1: each thread takes a contiguous range of KV
+//   tokens (all heads, so memory is read sequentially), keeps per-head partial (max, sum, output),
+//   and the partials are merged. The KV cache may be fp32, bf16 or int8 with one scale per
+//   (batch, token, kv head) — fp32 or fp16 — and symmetric quantization: value = int8 · scale.
+#include <cstdint>
+
+#include "kernels/cpu/dispatch.hpp"
+#include "kernels/thread_pool.hpp"
+
+namespace llmroof::kernels {
+
+struct AttentionDims {
+  int64_t batch = 1, q_heads = 32, kv_heads = 32, head_dim = 128;
+  int64_t q_len = 1, kv_len = 1;
+  int64_t kv_capacity = 0;  // tokens per batch row in K/V (0 = kv_len)
+  bool causal = true;
+  float scale = 0;          // 0 = 1/sqrt(head_dim)
+  int64_t capacity() const { return kv_capacity > 0 ? kv_capacity : kv_len; }
+  float softmax_scale() const;
+};
+// Throws std::invalid_argument naming the bad field (heads not divisible, kv_len < q_len, ...).
+void validate(const AttentionDims& d);
+
+void attention_prefill(const float* q, const float* k, const float* v, float* o,
+                       const AttentionDims& d, ThreadPool& pool, Isa isa = best_isa());
+
+enum class KvFormat { fp32, bf16, int8 };
+struct KvCacheView {
+  KvFormat format = KvFormat::fp32;
+  const void* k = nullptr;  // [batch, capacity, kv_heads, head_dim] of float / uint16_t (bf16) / int8_t
+  const void* v = nullptr;
+  // int8 only: [batch, capacity, kv_heads] scales, fp32 or (scales_fp16) IEEE half.
+  const void* k_scale = nullptr;
+  const void* v_scale = nullptr;
+  bool scales_fp16 = false;
+};
+// Both attention kernels have an AVX-512 path and the reference (isa below avx512 runs the reference).
+void attention_decode(const float* q, const KvCacheView& kv, float* o, const AttentionDims& d,
+                      ThreadPool& pool, Isa isa = best_isa());
+
+// Scalar references (double accumulation, plain softmax over materialised scores per query).
+// attention_ref handles any q_len and any KV format; prefill and decode are both checked against it.
+void attention_ref(const float* q, const KvCacheView& kv, float* o, const AttentionDims& d);
+
+// KV cache helpers, shared by tests, benchmarks and `validate`.
+uint16_t float_to_bf16(float x);  // round to nearest even
+float bf16_to_float(uint16_t b);
+uint16_t float_to_half(float x);
+float half_to_float(uint16_t h);
+// Symmetric int8 per (token, head) row of head_dim values: scale = max|x| / 127. `rows` rows.
+void quantize_int8_rows(const float* x, int8_t* q, float* scale, int64_t rows, int64_t head_dim);
+
+}  // namespace llmroof::kernels

@@ -1,0 +1,93 @@
+// Flash-decoding driver: split each batch row's KV length into contiguous ranges (one per thread
+// when batch is small), run the AVX-512 split kernel on each, then merge the partial softmaxes:
+//   M = max_s m_s,  L = sum_s l_s 2^(m_s - M),  O = sum_s o_s 2^(m_s - M) / L.
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+#include "kernels/cpu/attention_decode.hpp"
+
+namespace llmroof::kernels {
+
+namespace {
+size_t element_bytes(KvFormat f) {
+  return f == KvFormat::fp32 ? 4 : f == KvFormat::bf16 ? 2 : 1;
+}
+
+// Splits per batch row: enough to give every thread work, but at least 64 tokens per split.
+int64_t splits_per_row(const AttentionDims& d, int threads) {
+  const int64_t want = (threads + d.batch - 1) / d.batch;
+  return std::max<int64_t>(1, std::min<int64_t>(want, d.kv_len / 64));
+}
+
+void merge(const AttentionDims& d, int64_t splits, const float* m, const float* l, const float* o,
+           float* out) {
+  const int64_t hd = d.head_dim;
+  for (int64_t b = 0; b < d.batch; ++b)
+    for (int64_t h = 0; h < d.q_heads; ++h) {
+      float mx = -INFINITY;
+      for (int64_t s = 0; s < splits; ++s) mx = std::max(mx, m[(b * splits + s) * d.q_heads + h]);
+      float sum = 0;
+      float* dst = out + (b * d.q_heads + h) * hd;
+      std::fill(dst, dst + hd, 0.f);
+      for (int64_t s = 0; s < splits; ++s) {
+        const int64_t i = (b * splits + s) * d.q_heads + h;
+        const float w = std::exp2(m[i] - mx);
+        sum += l[i] * w;
+        for (int64_t c = 0; c < hd; ++c) dst[c] += o[i * hd + c] * w;
+      }
+      for (int64_t c = 0; c < hd; ++c) dst[c] /= sum;
+    }
+}
+}  // namespace
+
+void attention_decode(const float* q, const KvCacheView& kv, float* o, const AttentionDims& d,
+                      ThreadPool& pool, Isa isa) {
+  validate(d);
+  if (d.q_len != 1) throw std::invalid_argument("attention_decode: q_len must be 1 (use prefill)");
+  if (kv.format == KvFormat::int8 && (!kv.k_scale || !kv.v_scale))
+    throw std::invalid_argument("attention_decode: an int8 KV cache needs k_scale and v_scale");
+  if (usable_isa(isa) != Isa::avx512 || d.head_dim % 16 != 0) {
+    attention_ref(q, kv, o, d);
+    return;
+  }
+  const int64_t splits = splits_per_row(d, pool.size()), items = d.batch * splits;
+  const int64_t hd = d.head_dim, cap = d.capacity();
+  std::vector<float> m(items * d.q_heads, -INFINITY), l(items * d.q_heads, 0.f);
+  std::vector<float> part(items * d.q_heads * hd, 0.f);
+  const size_t eb = element_bytes(kv.format), sb = kv.scales_fp16 ? 2 : 4;
+  pool.parallel_for(items, [&](int64_t i0, int64_t i1) {
+    const size_t bytes = (static_cast<size_t>(decode_scratch_floats(d.q_heads)) * 4 + 63) / 64 * 64;
+    std::unique_ptr<float, decltype(&std::free)> scratch(static_cast<float*>(std::aligned_alloc(64, bytes)),
+                                                         &std::free);
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t b = i / splits, sp = i % splits;
+      DecodeSplit s;
+      s.q = q + b * d.q_heads * hd;
+      s.format = kv.format;
+      const size_t row_off = static_cast<size_t>(b * cap * d.kv_heads);
+      s.k = static_cast<const char*>(kv.k) + row_off * hd * eb;
+      s.v = static_cast<const char*>(kv.v) + row_off * hd * eb;
+      s.k_scale = kv.k_scale ? static_cast<const char*>(kv.k_scale) + row_off * sb : nullptr;
+      s.v_scale = kv.v_scale ? static_cast<const char*>(kv.v_scale) + row_off * sb : nullptr;
+      s.scales_fp16 = kv.scales_fp16;
+      s.q_heads = d.q_heads;
+      s.kv_heads = d.kv_heads;
+      s.head_dim = hd;
+      s.t0 = d.kv_len * sp / splits;
+      s.t1 = d.kv_len * (sp + 1) / splits;
+      s.scale_log2 = d.softmax_scale() * 1.4426950408889634f;
+      s.m = m.data() + i * d.q_heads;
+      s.l = l.data() + i * d.q_heads;
+      s.o = part.data() + i * d.q_heads * hd;
+      s.scratch = scratch.get();
+      decode_split_avx512(s);
+    }
+  });
+  merge(d, splits, m.data(), l.data(), part.data(), o);
+}
+
+}  // namespace llmroof::kernels

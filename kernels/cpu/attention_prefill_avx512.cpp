@@ -1,0 +1,182 @@
+// Flash-attention prefill tile on AVX-512 (compiled with AVX-512 flags; see simd_avx512.hpp).
+//
+// Scores are kept transposed, S^T[key][query], with the 64 queries of the tile across 4 zmm of lanes:
+// the online-softmax max and sum over keys are then vertical (no horizontal reductions), Q^T is
+// packed once per tile, K is read in place by broadcasts, and P·V broadcasts P[query][key] against
+// rows of V. Both products are register-blocked GEMM microkernels (24 accumulators, 10 loads per
+// 24 FMAs).
+#include "kernels/cpu/attention_prefill.hpp"
+#include "kernels/cpu/simd_avx512.hpp"
+
+namespace llmroof::kernels {
+
+namespace {
+using namespace avx512;
+constexpr int64_t QT = kFlashQueryTile;
+
+// S^T[j][0:64] = sum_c K[j][c] · Q^T[c][0:64] for JB keys.
+template <int JB>
+inline void qk_block(const float* k, int64_t ks, const float* qt, int64_t hd, float* s) {
+  __m512 acc[JB][4];
+#pragma GCC unroll 8
+  for (int j = 0; j < JB; ++j)
+#pragma GCC unroll 4
+    for (int v = 0; v < 4; ++v) acc[j][v] = _mm512_setzero_ps();
+  for (int64_t c = 0; c < hd; ++c) {
+    const float* qc = qt + c * QT;
+    const __m512 q0 = _mm512_load_ps(qc), q1 = _mm512_load_ps(qc + 16);
+    const __m512 q2 = _mm512_load_ps(qc + 32), q3 = _mm512_load_ps(qc + 48);
+#pragma GCC unroll 8
+    for (int j = 0; j < JB; ++j) {
+      const __m512 b = _mm512_set1_ps(k[j * ks + c]);
+      acc[j][0] = _mm512_fmadd_ps(b, q0, acc[j][0]);
+      acc[j][1] = _mm512_fmadd_ps(b, q1, acc[j][1]);
+      acc[j][2] = _mm512_fmadd_ps(b, q2, acc[j][2]);
+      acc[j][3] = _mm512_fmadd_ps(b, q3, acc[j][3]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int j = 0; j < JB; ++j)
+#pragma GCC unroll 4
+    for (int v = 0; v < 4; ++v) _mm512_store_ps(s + j * QT + 16 * v, acc[j][v]);
+}
+
+void qk_tile(const float* k, int64_t ks, const float* qt, int64_t hd, float* s, int64_t bc) {
+  int64_t j = 0;
+  for (; j + 6 <= bc; j += 6) qk_block<6>(k + j * ks, ks, qt, hd, s + j * QT);
+  switch (bc - j) {
+    case 5: qk_block<5>(k + j * ks, ks, qt, hd, s + j * QT); break;
+    case 4: qk_block<4>(k + j * ks, ks, qt, hd, s + j * QT); break;
+    case 3: qk_block<3>(k + j * ks, ks, qt, hd, s + j * QT); break;
+    case 2: qk_block<2>(k + j * ks, ks, qt, hd, s + j * QT); break;
+    case 1: qk_block<1>(k + j * ks, ks, qt, hd, s + j * QT); break;
+    default: break;
+  }
+}
+
+// O[r][c0 : c0+16·NV] = O·alpha[r] + sum_j P^T[j][r] · V[j][c0 : ...] for R rows.
+template <int R, int NV>
+inline void pv_block(const float* p, const float* v, int64_t vs, int64_t bc, const float* alpha,
+                     float* o, int64_t hd) {
+  __m512 acc[R][NV];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+    const __m512 a = _mm512_set1_ps(alpha[r]);
+#pragma GCC unroll 4
+    for (int x = 0; x < NV; ++x) acc[r][x] = _mm512_mul_ps(_mm512_load_ps(o + r * hd + 16 * x), a);
+  }
+  for (int64_t j = 0; j < bc; ++j) {
+    __m512 vv[NV];
+#pragma GCC unroll 4
+    for (int x = 0; x < NV; ++x) vv[x] = _mm512_loadu_ps(v + j * vs + 16 * x);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const __m512 pr = _mm512_set1_ps(p[j * QT + r]);
+#pragma GCC unroll 4
+      for (int x = 0; x < NV; ++x) acc[r][x] = _mm512_fmadd_ps(pr, vv[x], acc[r][x]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int x = 0; x < NV; ++x) _mm512_store_ps(o + r * hd + 16 * x, acc[r][x]);
+}
+
+template <int NV>
+void pv_rows(const float* p, const float* v, int64_t vs, int64_t bc, const float* alpha, float* o,
+             int64_t hd, int64_t nq) {
+  int64_t r = 0;
+  for (; r + 6 <= nq; r += 6) pv_block<6, NV>(p + r, v, vs, bc, alpha + r, o + r * hd, hd);
+  switch (nq - r) {
+    case 5: pv_block<5, NV>(p + r, v, vs, bc, alpha + r, o + r * hd, hd); break;
+    case 4: pv_block<4, NV>(p + r, v, vs, bc, alpha + r, o + r * hd, hd); break;
+    case 3: pv_block<3, NV>(p + r, v, vs, bc, alpha + r, o + r * hd, hd); break;
+    case 2: pv_block<2, NV>(p + r, v, vs, bc, alpha + r, o + r * hd, hd); break;
+    case 1: pv_block<1, NV>(p + r, v, vs, bc, alpha + r, o + r * hd, hd); break;
+    default: break;
+  }
+}
+
+void pv_tile(const float* p, const float* v, int64_t vs, int64_t bc, const float* alpha, float* o,
+             int64_t hd, int64_t nq) {
+  int64_t c = 0;
+  for (; c + 64 <= hd; c += 64) pv_rows<4>(p, v + c, vs, bc, alpha, o + c, hd, nq);
+  switch ((hd - c) / 16) {
+    case 3: pv_rows<3>(p, v + c, vs, bc, alpha, o + c, hd, nq); break;
+    case 2: pv_rows<2>(p, v + c, vs, bc, alpha, o + c, hd, nq); break;
+    case 1: pv_rows<1>(p, v + c, vs, bc, alpha, o + c, hd, nq); break;
+    default: break;
+  }
+}
+
+// Causal mask on S^T: key j0+j is hidden from query q0+i when q0 + i + offset < j0 + j.
+void mask_tile(float* s, int64_t bc, int64_t first_hidden_key_for_q0) {
+  const __m512 ninf = _mm512_set1_ps(-__builtin_inff());
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  for (int64_t j = 0; j < bc; ++j) {
+    const int64_t thr = j - first_hidden_key_for_q0 + 1;  // queries i < thr cannot see key j
+    if (thr <= 0) continue;
+    for (int v = 0; v < 4; ++v) {
+      const __mmask16 m = _mm512_cmplt_epi32_mask(
+          _mm512_add_epi32(lane, _mm512_set1_epi32(16 * v)),
+          _mm512_set1_epi32(static_cast<int>(thr < 64 ? thr : 64)));
+      _mm512_mask_store_ps(s + j * QT + 16 * v, m, ninf);
+    }
+  }
+}
+
+// Online softmax step over a key tile: new max, P = 2^(S - max) in place, alpha = 2^(old - new).
+void softmax_step(float* s, int64_t bc, float* m, float* l, float* alpha) {
+  for (int v = 0; v < 4; ++v) {
+    __m512 mx = _mm512_load_ps(m + 16 * v);
+    const __m512 old = mx;
+    for (int64_t j = 0; j < bc; ++j) mx = _mm512_max_ps(mx, _mm512_load_ps(s + j * QT + 16 * v));
+    const __m512 a = exp2_ps(_mm512_sub_ps(old, mx));
+    __m512 sum = _mm512_setzero_ps();
+    for (int64_t j = 0; j < bc; ++j) {
+      const __m512 p = exp2_ps(_mm512_sub_ps(_mm512_load_ps(s + j * QT + 16 * v), mx));
+      _mm512_store_ps(s + j * QT + 16 * v, p);
+      sum = _mm512_add_ps(sum, p);
+    }
+    _mm512_store_ps(m + 16 * v, mx);
+    _mm512_store_ps(alpha + 16 * v, a);
+    _mm512_store_ps(l + 16 * v, _mm512_fmadd_ps(_mm512_load_ps(l + 16 * v), a, sum));
+  }
+}
+
+}  // namespace
+
+void flash_prefill_tile_avx512(const FlashTile& t) {
+  const int64_t hd = t.head_dim;
+  float* qt = t.scratch;               // [hd][64]
+  float* acc = qt + hd * QT;           // [64][hd]
+  float* s = acc + hd * QT;            // [64 keys][64 queries]
+  float* m = s + kFlashKeyTile * QT;   // [64]
+  float* l = m + QT;
+  float* alpha = l + QT;
+  for (int64_t c = 0; c < hd; ++c)
+    for (int64_t i = 0; i < QT; ++i) qt[c * QT + i] = i < t.nq ? t.q[i * t.q_stride + c] * t.scale_log2 : 0.f;
+  for (int64_t i = 0; i < t.nq * hd; i += 16) _mm512_store_ps(acc + i, _mm512_setzero_ps());
+  for (int64_t i = 0; i < QT; i += 16) {
+    _mm512_store_ps(m + i, _mm512_set1_ps(-__builtin_inff()));
+    _mm512_store_ps(l + i, _mm512_setzero_ps());
+  }
+  // Keys beyond the last query's horizon are never visited.
+  int64_t kend = t.kv_len;
+  if (t.causal && t.q0 + t.nq + t.causal_offset < kend) kend = t.q0 + t.nq + t.causal_offset;
+  for (int64_t j0 = 0; j0 < kend; j0 += kFlashKeyTile) {
+    const int64_t bc = kend - j0 < kFlashKeyTile ? kend - j0 : kFlashKeyTile;
+    qk_tile(t.k + j0 * t.kv_stride, t.kv_stride, qt, hd, s, bc);
+    // First key (relative to j0) hidden from query q0: q0 + offset + 1 - j0.
+    if (t.causal && j0 + bc - 1 > t.q0 + t.causal_offset) mask_tile(s, bc, t.q0 + t.causal_offset + 1 - j0);
+    softmax_step(s, bc, m, l, alpha);
+    pv_tile(s, t.v + j0 * t.kv_stride, t.kv_stride, bc, alpha, acc, hd, t.nq);
+  }
+  for (int64_t i = 0; i < t.nq; ++i) {
+    const __m512 inv = _mm512_set1_ps(1.f / l[i]);
+    for (int64_t c = 0; c < hd; c += 16)
+      _mm512_storeu_ps(t.o + i * t.q_stride + c, _mm512_mul_ps(_mm512_load_ps(acc + i * hd + c), inv));
+  }
+}
+
+}  // namespace llmroof::kernels

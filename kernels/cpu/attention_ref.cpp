@@ -1,0 +1,128 @@
+// Scalar attention reference and the KV-cache format helpers.
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "kernels/cpu/attention.hpp"
+
+namespace llmroof::kernels {
+
+float AttentionDims::softmax_scale() const {
+  return scale != 0 ? scale : static_cast<float>(1.0 / std::sqrt(static_cast<double>(head_dim)));
+}
+
+void validate(const AttentionDims& d) {
+  auto fail = [](const std::string& what) { throw std::invalid_argument("attention: " + what); };
+  if (d.batch < 1 || d.q_heads < 1 || d.kv_heads < 1 || d.head_dim < 1 || d.q_len < 1 || d.kv_len < 1)
+    fail("batch, heads, head_dim, q_len and kv_len must be >= 1");
+  if (d.q_heads % d.kv_heads)
+    fail("q_heads (" + std::to_string(d.q_heads) + ") must be a multiple of kv_heads (" +
+         std::to_string(d.kv_heads) + ")");
+  if (d.kv_len < d.q_len)
+    fail("kv_len (" + std::to_string(d.kv_len) + ") must be >= q_len (" + std::to_string(d.q_len) +
+         "): the new tokens are part of the context");
+  if (d.capacity() < d.kv_len) fail("kv_capacity must be >= kv_len");
+}
+
+uint16_t float_to_bf16(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, 4);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40);  // NaN
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return static_cast<uint16_t>(u >> 16);
+}
+
+float bf16_to_float(uint16_t b) {
+  const uint32_t u = static_cast<uint32_t>(b) << 16;
+  float x;
+  std::memcpy(&x, &u, 4);
+  return x;
+}
+
+float half_to_float(uint16_t h) {
+  const int sign = h >> 15, exp = (h >> 10) & 0x1f, man = h & 0x3ff;
+  double v;
+  if (exp == 0) v = std::ldexp(man, -24);
+  else if (exp == 31) v = man ? NAN : INFINITY;
+  else v = std::ldexp(man + 1024, exp - 25);
+  return static_cast<float>(sign ? -v : v);
+}
+
+uint16_t float_to_half(float x) {
+  // Exact for the values the scales take (normal halves); rounds to nearest even otherwise.
+  uint16_t sign = std::signbit(x) ? 0x8000 : 0;
+  double a = std::fabs(static_cast<double>(x));
+  if (std::isnan(x)) return 0x7e00;
+  if (a >= 65520.0) return sign | 0x7c00;
+  if (a < std::ldexp(1.0, -14)) return sign | static_cast<uint16_t>(std::nearbyint(a * std::ldexp(1.0, 24)));
+  int e;
+  const double m = std::frexp(a, &e);  // a = m 2^e, m in [0.5, 1)
+  uint32_t man = static_cast<uint32_t>(std::nearbyint(m * 2048.0));  // 11 bits incl. the hidden one
+  if (man == 2048) { man = 1024; ++e; }
+  return sign | static_cast<uint16_t>(((e + 14) << 10) | (man - 1024));
+}
+
+void quantize_int8_rows(const float* x, int8_t* q, float* scale, int64_t rows, int64_t head_dim) {
+  for (int64_t r = 0; r < rows; ++r) {
+    float mx = 0;
+    for (int64_t i = 0; i < head_dim; ++i) mx = std::fmax(mx, std::fabs(x[r * head_dim + i]));
+    const float s = mx > 0 ? mx / 127.f : 1.f;
+    scale[r] = s;
+    for (int64_t i = 0; i < head_dim; ++i)
+      q[r * head_dim + i] = static_cast<int8_t>(std::lrint(std::fmin(127.f, std::fmax(-127.f, x[r * head_dim + i] / s))));
+  }
+}
+
+namespace {
+
+// Value of element `i` of row `row` ([batch, capacity, kv_heads] flattened) of a K or V cache.
+double kv_value(const KvCacheView& kv, bool is_k, int64_t row, int64_t i, int64_t head_dim) {
+  const void* base = is_k ? kv.k : kv.v;
+  const int64_t idx = row * head_dim + i;
+  switch (kv.format) {
+    case KvFormat::fp32: return static_cast<const float*>(base)[idx];
+    case KvFormat::bf16: return bf16_to_float(static_cast<const uint16_t*>(base)[idx]);
+    case KvFormat::int8: {
+      const void* sp = is_k ? kv.k_scale : kv.v_scale;
+      const double s = kv.scales_fp16 ? half_to_float(static_cast<const uint16_t*>(sp)[row])
+                                      : static_cast<const float*>(sp)[row];
+      return static_cast<const int8_t*>(base)[idx] * s;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+void attention_ref(const float* q, const KvCacheView& kv, float* o, const AttentionDims& d) {
+  validate(d);
+  const int64_t group = d.q_heads / d.kv_heads, cap = d.capacity(), hd = d.head_dim;
+  const double scale = d.softmax_scale();
+  std::vector<double> p(static_cast<size_t>(d.kv_len)), acc(static_cast<size_t>(hd));
+  for (int64_t b = 0; b < d.batch; ++b)
+    for (int64_t i = 0; i < d.q_len; ++i)
+      for (int64_t h = 0; h < d.q_heads; ++h) {
+        const float* qr = q + ((b * d.q_len + i) * d.q_heads + h) * hd;
+        const int64_t kvh = h / group;
+        const int64_t last = d.causal ? i + d.kv_len - d.q_len : d.kv_len - 1;
+        double mx = -INFINITY, sum = 0;
+        for (int64_t j = 0; j <= last; ++j) {
+          double s = 0;
+          for (int64_t c = 0; c < hd; ++c) s += qr[c] * kv_value(kv, true, (b * cap + j) * d.kv_heads + kvh, c, hd);
+          p[j] = s * scale;
+          mx = std::fmax(mx, p[j]);
+        }
+        for (int64_t c = 0; c < hd; ++c) acc[c] = 0;
+        for (int64_t j = 0; j <= last; ++j) {
+          const double w = std::exp(p[j] - mx);
+          sum += w;
+          for (int64_t c = 0; c < hd; ++c) acc[c] += w * kv_value(kv, false, (b * cap + j) * d.kv_heads + kvh, c, hd);
+        }
+        float* orow = o + ((b * d.q_len + i) * d.q_heads + h) * hd;
+        for (int64_t c = 0; c < hd; ++c) orow[c] = static_cast<float>(acc[c] / sum);
+      }
+}
+
+}  // namespace llmroof::kernels

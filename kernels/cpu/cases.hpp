@@ -1,0 +1,15 @@
+#pragma once
+// Registry entries of the non-GEMM CPU kernels (register_cpu.cpp calls these).
+#include <string>
+
+#include "kernels/registry.hpp"
+
+namespace llmroof::kernels {
+
+void register_rowwise_kernels(KernelRegistry& r);    // rmsnorm, add_rmsnorm, rope, silu_mul, softmax
+void register_attention_kernels(KernelRegistry& r);  // attention_prefill, attention_decode_{fp32,bf16,int8}
+
+// The path the row-wise kernels take here: "avx512f", "avx2" or "scalar" (the reference loops).
+std::string rowwise_isa();
+
+}  // namespace llmroof::kernels

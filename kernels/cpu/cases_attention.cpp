@@ -1,0 +1,176 @@
+// KernelCase wrappers of the attention kernels. Inputs are uniform in [-1, 1] (scores stay O(1), so
+// softmax weights are spread and every value row matters). Tolerance (max |got - ref| / max |ref|)
+// 1e-4: fp32 dot products of 128 terms and fp32 running sums over up to 4K keys against double.
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include "io/errors.hpp"
+#include "kernels/check.hpp"
+#include "kernels/cpu/attention.hpp"
+#include "kernels/cpu/cases.hpp"
+#include "kernels/cpu_features.hpp"
+
+namespace llmroof::kernels {
+
+namespace {
+const Tolerance kAttnTol{Metric::max_norm, 1e-4};
+
+AttentionDims dims_of(const Problem& p) {
+  AttentionDims d;
+  d.batch = p.batch;
+  d.q_heads = p.q_heads;
+  d.kv_heads = p.kv_heads;
+  d.head_dim = p.head_dim;
+  d.q_len = p.q_len;
+  d.kv_len = p.kv_len;
+  d.causal = p.causal;
+  try {
+    validate(d);
+  } catch (const std::invalid_argument& e) {
+    throw InputError(std::string(e.what()) + " (check --q-heads/--kv-heads/--q-len/--kv-len)");
+  }
+  return d;
+}
+
+AttentionShape shape_of(const AttentionDims& d, DType kv) {
+  AttentionShape s;
+  s.batch = d.batch;
+  s.q_heads = d.q_heads;
+  s.kv_heads = d.kv_heads;
+  s.head_dim = d.head_dim;
+  s.q_len = d.q_len;
+  s.kv_len = d.kv_len;
+  s.causal = d.causal;
+  s.act_bytes = 4;
+  s.kv = kv;
+  s.onchip_bytes = 1 << 20;  // L2 per core holds the tiles
+  return s;
+}
+
+std::vector<float> uniform(int64_t n, uint64_t seed) {
+  std::vector<float> v(static_cast<size_t>(n));
+  fill_uniform(v, seed);
+  return v;
+}
+
+class PrefillCase : public KernelCase {
+ public:
+  explicit PrefillCase(const Problem& p) : d_(dims_of(p)) {
+    const int64_t kv = d_.batch * d_.kv_len * d_.kv_heads * d_.head_dim;
+    q_ = uniform(d_.batch * d_.q_len * d_.q_heads * d_.head_dim, p.seed);
+    k_ = uniform(kv, p.seed + 1);
+    v_ = uniform(kv, p.seed + 2);
+    o_.assign(q_.size(), 0.f);
+  }
+  void run(ThreadPool& pool) override { attention_prefill(q_.data(), k_.data(), v_.data(), o_.data(), d_, pool); }
+  void run_reference() override {
+    ref_.assign(o_.size(), 0.f);
+    KvCacheView kv;
+    kv.k = k_.data();
+    kv.v = v_.data();
+    attention_ref(q_.data(), kv, ref_.data(), d_);
+  }
+  CheckResult compare() const override { return check_close(o_, ref_, kAttnTol); }
+  OpCost cost() const override { return fused_attention_cost(shape_of(d_, DType::fp32)); }
+  size_t working_set_bytes() const override {
+    return (q_.size() + k_.size() + v_.size() + o_.size()) * sizeof(float);
+  }
+
+ private:
+  AttentionDims d_;
+  std::vector<float> q_, k_, v_, o_, ref_;
+};
+
+// Decode over a KV cache in `format`; int8 caches carry fp16 scales per (token, kv head), the format
+// analyzer/cost.hpp counts.
+class DecodeCase : public KernelCase {
+ public:
+  DecodeCase(const Problem& p, KvFormat f) : d_(dims_of(p)) {
+    if (d_.q_len != 1) throw InputError("attention_decode takes --q-len 1 (one new token per sequence)");
+    const int64_t rows = d_.batch * d_.kv_len * d_.kv_heads, n = rows * d_.head_dim;
+    q_ = uniform(d_.batch * d_.q_heads * d_.head_dim, p.seed);
+    view_.format = f;
+    for (int which = 0; which < 2; ++which) {
+      const std::vector<float> x = uniform(n, p.seed + 1 + which);
+      if (f == KvFormat::fp32) {
+        f32_[which] = x;
+      } else if (f == KvFormat::bf16) {
+        b16_[which].resize(x.size());
+        for (size_t i = 0; i < x.size(); ++i) b16_[which][i] = float_to_bf16(x[i]);
+      } else {
+        i8_[which].resize(x.size());
+        std::vector<float> s(static_cast<size_t>(rows));
+        quantize_int8_rows(x.data(), i8_[which].data(), s.data(), rows, d_.head_dim);
+        scale_[which].resize(s.size());
+        for (size_t i = 0; i < s.size(); ++i) scale_[which][i] = float_to_half(s[i]);
+      }
+    }
+    const auto ptr = [&](int w) -> const void* {
+      return f == KvFormat::fp32 ? static_cast<const void*>(f32_[w].data())
+             : f == KvFormat::bf16 ? static_cast<const void*>(b16_[w].data())
+                                   : static_cast<const void*>(i8_[w].data());
+    };
+    view_.k = ptr(0);
+    view_.v = ptr(1);
+    if (f == KvFormat::int8) {
+      view_.k_scale = scale_[0].data();
+      view_.v_scale = scale_[1].data();
+      view_.scales_fp16 = true;
+    }
+    o_.assign(q_.size(), 0.f);
+  }
+  void run(ThreadPool& pool) override { attention_decode(q_.data(), view_, o_.data(), d_, pool); }
+  void run_reference() override {
+    ref_.assign(o_.size(), 0.f);
+    attention_ref(q_.data(), view_, ref_.data(), d_);
+  }
+  CheckResult compare() const override { return check_close(o_, ref_, kAttnTol); }
+  OpCost cost() const override {
+    const DType kv = view_.format == KvFormat::fp32 ? DType::fp32
+                     : view_.format == KvFormat::bf16 ? DType::bf16 : DType::int8;
+    return fused_attention_cost(shape_of(d_, kv));
+  }
+  size_t working_set_bytes() const override {
+    size_t b = (q_.size() + o_.size()) * 4;
+    for (int w = 0; w < 2; ++w)
+      b += f32_[w].size() * 4 + b16_[w].size() * 2 + i8_[w].size() + scale_[w].size() * 2;
+    return b;
+  }
+
+ private:
+  AttentionDims d_;
+  KvCacheView view_;
+  std::vector<float> q_, o_, ref_, f32_[2];
+  std::vector<uint16_t> b16_[2], scale_[2];
+  std::vector<int8_t> i8_[2];
+};
+
+KernelEntry entry(const char* name, Op op, const char* dtypes,
+                  std::function<std::unique_ptr<KernelCase>(const Problem&)> make) {
+  KernelEntry e;
+  e.name = name;
+  e.op = op;
+  e.dtypes = dtypes;
+  e.isa = best_isa() == Isa::avx512 ? "avx512f" : "scalar";
+  e.supported = [] { return true; };
+  e.make = std::move(make);
+  return e;
+}
+}  // namespace
+
+void register_attention_kernels(KernelRegistry& r) {
+  r.add(entry("attention_prefill", Op::attention_prefill, "q,k,v,o:fp32",
+              [](const Problem& p) { return std::make_unique<PrefillCase>(p); }));
+  r.add(entry("attention_decode_fp32", Op::attention_decode, "q,o:fp32 kv:fp32",
+              [](const Problem& p) { return std::make_unique<DecodeCase>(p, KvFormat::fp32); }));
+  r.add(entry("attention_decode_bf16", Op::attention_decode, "q,o:fp32 kv:bf16",
+              [](const Problem& p) { return std::make_unique<DecodeCase>(p, KvFormat::bf16); }));
+  r.add(entry("attention_decode_int8", Op::attention_decode,
+              "q,o:fp32 kv:int8 + fp16 scale per (token, kv head)",
+              [](const Problem& p) { return std::make_unique<DecodeCase>(p, KvFormat::int8); }));
+}
+
+}  // namespace llmroof::kernels

@@ -1,0 +1,169 @@
+// GEMM dispatch (AVX-512 when the CPU has it, portable loops otherwise) and the scalar reference.
+#include "kernels/cpu/gemm.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "kernels/cpu/gemm_internal.hpp"
+#include "kernels/cpu/quant.hpp"
+#include "kernels/cpu_features.hpp"
+
+namespace llmroof::kernels {
+
+namespace detail {
+
+QuantizedRows quantize_rows_portable(const float* x, int64_t m, int64_t k, int64_t k_padded) {
+  QuantizedRows r;
+  r.u8.assign(m * k_padded, 128);
+  r.scale.resize(m);
+  std::vector<int8_t> q(k);
+  for (int64_t i = 0; i < m; ++i) {
+    r.scale[i] = quantize_row_int8(x + i * k, k, q.data());
+    for (int64_t kk = 0; kk < k; ++kk) r.u8[i * k_padded + kk] = static_cast<uint8_t>(q[kk] + 128);
+  }
+  return r;
+}
+
+}  // namespace detail
+
+namespace {
+
+// Portable GEMM over output panels [p0, p1): dequantize a block of panel rows to fp32, then plain
+// loops the compiler vectorizes for the baseline ISA.
+void portable_panels(const float* x, int64_t m, const PackedWeights& w, float* y, int64_t p0,
+                     int64_t p1) {
+  constexpr int64_t kc = 256;
+  std::vector<float> b(kc * kPanel), acc(m * kPanel);
+  for (int64_t p = p0; p < p1; ++p) {
+    std::fill(acc.begin(), acc.end(), 0.f);
+    for (int64_t k0 = 0; k0 < w.k; k0 += kc) {
+      const int64_t len = std::min(kc, w.k - k0);
+      for (int64_t kk = 0; kk < len; ++kk)
+        for (int64_t c = 0; c < kPanel; ++c)
+          b[kk * kPanel + c] = p * kPanel + c < w.n ? dequantized_weight(w, k0 + kk, p * kPanel + c) : 0;
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t kk = 0; kk < len; ++kk) {
+          const float xv = x[i * w.k + k0 + kk];
+          for (int64_t c = 0; c < kPanel; ++c) acc[i * kPanel + c] += xv * b[kk * kPanel + c];
+        }
+    }
+    const int64_t cols = std::min(kPanel, w.n - p * kPanel);
+    for (int64_t i = 0; i < m; ++i)
+      std::memcpy(y + i * w.n + p * kPanel, &acc[i * kPanel], cols * sizeof(float));
+  }
+}
+
+// Portable W8A8: integer dot products of the per-token quantized rows with the int8 weights.
+void portable_w8a8(const detail::QuantizedRows& xq, int64_t m, const PackedWeights& w, float* y,
+                   int64_t p0, int64_t p1) {
+  for (int64_t p = p0; p < p1; ++p) {
+    const int8_t* base = reinterpret_cast<const int8_t*>(w.data.data()) + p * w.k_padded * kPanel;
+    for (int64_t c = 0; c < kPanel && p * kPanel + c < w.n; ++c) {
+      const int64_t j = p * kPanel + c;
+      for (int64_t i = 0; i < m; ++i) {
+        const uint8_t* a = &xq.u8[i * w.k_padded];
+        int32_t acc = 0;
+        for (int64_t kk = 0; kk < w.k_padded; ++kk)
+          acc += a[kk] * base[(kk / 4) * 128 + c * 4 + kk % 4];
+        y[i * w.n + j] = static_cast<float>(acc - 128 * w.col_sum[j]) * (xq.scale[i] * w.scale[j]);
+      }
+    }
+  }
+}
+
+bool use_avx512(WeightFormat f) {
+#if defined(__x86_64__)
+  return detail::avx512_usable(f);
+#else
+  (void)f;
+  return false;
+#endif
+}
+
+}  // namespace
+
+std::string_view gemm_isa(WeightFormat f) {
+  if (!use_avx512(f)) return "portable";
+  switch (f) {
+    case WeightFormat::w8a8: return "avx512_vnni";
+    case WeightFormat::bf16: return "avx512bw";
+    case WeightFormat::fp8: return "avx512f+f16c";
+    default: return "avx512f";
+  }
+}
+
+void gemm_portable(const float* x, int64_t m, const PackedWeights& w, float* y, ThreadPool& pool) {
+  if (w.format == WeightFormat::w8a8) {
+    const auto xq = detail::quantize_rows_portable(x, m, w.k, w.k_padded);
+    pool.parallel_for(w.panels, [&](int64_t p0, int64_t p1) { portable_w8a8(xq, m, w, y, p0, p1); });
+    return;
+  }
+  pool.parallel_for(w.panels, [&](int64_t p0, int64_t p1) { portable_panels(x, m, w, y, p0, p1); });
+}
+
+void gemm(const float* x, int64_t m, const PackedWeights& w, float* y, ThreadPool& pool) {
+  if (m <= 0) return;
+#if defined(__x86_64__)
+  if (use_avx512(w.format)) {
+    const int64_t blocks = (m + detail::kGemmMR - 1) / detail::kGemmMR;
+    thread_local std::vector<float> ap;  // packed x, reused across calls (no page faults per call)
+    if (w.format == WeightFormat::w8a8) {
+      thread_local std::vector<float> sx;
+      const int64_t words = blocks * (w.k_padded / 4) * detail::kGemmMR;
+      ap.resize(std::max<size_t>(ap.size(), words));
+      sx.resize(std::max<size_t>(sx.size(), blocks * detail::kGemmMR));
+      // (thread_locals are not captured: the workers must see this thread's buffers)
+      int32_t* a = reinterpret_cast<int32_t*>(ap.data());
+      float* s = sx.data();
+      pool.parallel_for(blocks, [&](int64_t b0, int64_t b1) {
+        detail::quantize_pack_rows_avx512(x, m, w.k, w.k_padded, a, s, b0, b1);
+      });
+      pool.parallel_for(w.panels, [&](int64_t p0, int64_t p1) {
+        detail::gemm_w8a8_avx512(a, s, m, w, y, p0, p1);
+      });
+    } else if (m == 1) {
+      pool.parallel_for(w.panels,
+                        [&](int64_t p0, int64_t p1) { detail::gemv_avx512(x, w, y, p0, p1); });
+    } else {
+      ap.resize(std::max<size_t>(ap.size(), blocks * w.k * detail::kGemmMR));
+      float* a = ap.data();
+      pool.parallel_for(blocks, [&](int64_t b0, int64_t b1) {
+        detail::pack_a(x, m, w.k, a, b0, b1);
+      });
+      pool.parallel_for(w.panels, [&](int64_t p0, int64_t p1) {
+        detail::gemm_avx512(a, m, w, y, p0, p1);
+      });
+    }
+    return;
+  }
+#endif
+  gemm_portable(x, m, w, y, pool);
+}
+
+void gemm_ref(const float* x, int64_t m, const PackedWeights& w, float* y) {
+  if (w.format == WeightFormat::w8a8) {
+    std::vector<int8_t> q(w.k);
+    for (int64_t i = 0; i < m; ++i) {
+      const double sx = quantize_row_int8(x + i * w.k, w.k, q.data());
+      for (int64_t j = 0; j < w.n; ++j) {
+        const int8_t* wq =
+            reinterpret_cast<const int8_t*>(w.data.data()) + (j / kPanel) * w.k_padded * kPanel;
+        int64_t acc = 0;
+        for (int64_t kk = 0; kk < w.k; ++kk)
+          acc += q[kk] * static_cast<int64_t>(wq[(kk / 4) * 128 + (j % kPanel) * 4 + kk % 4]);
+        y[i * w.n + j] = static_cast<float>(sx * w.scale[j] * static_cast<double>(acc));
+      }
+    }
+    return;
+  }
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < w.n; ++j) {
+      double acc = 0;
+      for (int64_t kk = 0; kk < w.k; ++kk)
+        acc += static_cast<double>(x[i * w.k + kk]) * dequantized_weight(w, kk, j);
+      y[i * w.n + j] = static_cast<float>(acc);
+    }
+}
+
+}  // namespace llmroof::kernels

@@ -1,0 +1,75 @@
+#pragma once
+// GEMM / GEMV with pre-packed (and optionally quantized) weights: y[m,n] = x[m,k] · W[k,n].
+//
+// Raw API (stable; docs/gemm.md):
+//   PackedWeights w = pack_weights(W, k, n, WeightFormat::int4, 128);   // once, at load time
+//   gemm(x, m, w, y, pool);       // optimized: AVX-512 where the CPU has it, portable loops otherwise
+//   gemm_ref(x, m, w, y);         // scalar reference on the same quantized weights (double sums)
+//
+// x and y are fp32 row-major ([m,k] and [m,n], densely packed). W is fp32 row-major [k,n] by default
+// (WeightLayout::kn); WeightLayout::nk takes PyTorch nn.Linear's [n,k] (out_features, in_features).
+// Weights are packed in panels of 32 output columns; the per-format layout is in docs/gemm.md.
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "analyzer/cost.hpp"
+#include "kernels/thread_pool.hpp"
+
+namespace llmroof::kernels {
+
+enum class WeightFormat {
+  fp32,   // fp32 weights
+  bf16,   // bf16 weights (round to nearest even), widened to fp32 in registers
+  int8,   // W8A16: int8 per-output-channel symmetric, fp32 scale per column
+  int4,   // W4A16: int4 group-wise asymmetric (group along k), fp16 scale + 4-bit zero per group
+  fp8,    // FP8 E4M3 weight-only, fp32 scale per column
+  w8a8,   // W8A8: int8 per-channel weights, activations quantized per token at run time (VNNI)
+};
+std::string_view to_string(WeightFormat f);
+
+enum class WeightLayout { kn, nk };
+
+// Panel width: every format packs 32 output columns together (two 16-lane fp32 vectors).
+inline constexpr int64_t kPanel = 32;
+
+struct PackedWeights {
+  WeightFormat format = WeightFormat::fp32;
+  int64_t k = 0, n = 0;
+  int64_t group_size = 0;  // int4 only (rows of k per scale/zero); 0 otherwise
+  int64_t panels = 0;      // ceil(n / 32); columns past n are zero padding
+  int64_t k_padded = 0;    // k rounded up where the format needs it (w8a8: 4, int4: 8)
+  std::vector<uint8_t> data;      // packed weight elements, panel after panel
+  std::vector<float> scale;       // int8/fp8/w8a8: per column [panels*32]
+  std::vector<uint16_t> scale16;  // int4: fp16 scales [panels][groups][32]
+  std::vector<uint8_t> zeros;     // int4: zero points [panels][groups][16] (nibbles, like data)
+  std::vector<int32_t> col_sum;   // w8a8: sum over k of the int8 weights per column [panels*32]
+
+  int64_t groups() const { return group_size > 0 ? (k + group_size - 1) / group_size : 1; }
+  // Bytes the kernels read per call: weight elements + scales + zero points (no padding beyond
+  // the 32-column panel round-up), the number benchmarks divide by time.
+  double bytes() const;
+  // The analyzer's view of this matrix (same cost function the predictor uses).
+  GemmShape shape(int64_t m) const;
+};
+
+// Quantizes (where the format asks) and packs W. group_size is used by int4 only (a positive
+// multiple of 8; InputError otherwise).
+PackedWeights pack_weights(const float* W, int64_t k, int64_t n, WeightFormat fmt,
+                           int64_t group_size = 128, WeightLayout layout = WeightLayout::kn);
+
+// The weight value the kernels multiply by (dequantized), element (kk, j) of the logical [k,n].
+float dequantized_weight(const PackedWeights& w, int64_t kk, int64_t j);
+
+// Optimized kernel; threads over `pool`. m == 1 takes the streaming GEMV path.
+void gemm(const float* x, int64_t m, const PackedWeights& w, float* y, ThreadPool& pool);
+// Portable path (no intrinsics): what gemm() runs on CPUs without AVX-512.
+void gemm_portable(const float* x, int64_t m, const PackedWeights& w, float* y, ThreadPool& pool);
+// Scalar reference on the same quantized weights: obvious loops, double accumulation. For w8a8 it
+// quantizes x per token exactly as the kernel does, then sums integer products.
+void gemm_ref(const float* x, int64_t m, const PackedWeights& w, float* y);
+
+// The instruction set gemm() uses for this format on this CPU ("avx512_vnni", "portable", ...).
+std::string_view gemm_isa(WeightFormat f);
+
+}  // namespace llmroof::kernels

@@ -1,0 +1,211 @@
+// W8A8 with AVX-512 VNNI: per-token int8 quantization of x (max-finding pass), then vpdpbusd
+// (u8 x s8 -> s32) on a 14 x 32 register tile over the whole k. vpdpbusd needs one unsigned operand:
+// activations are stored as q + 128 (1..255) and the extra 128 * sum_k w[k][j] is subtracted once
+// per output from the column sums made at pack time (docs/gemm.md).
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "kernels/cpu/gemm_internal.hpp"
+
+#if defined(__x86_64__)  // whole file: x86-64 only (gemm.cpp dispatches here only there)
+#pragma GCC push_options
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"  // GCC 12 intrinsics headers (_mm512_undefined)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")
+#include <immintrin.h>
+
+namespace llmroof::kernels::detail {
+
+namespace {
+
+constexpr int kMR = kGemmMR;
+constexpr int64_t kKC = 1024;  // k per block: the A micro-panel is 14 KiB, a B block 32 KiB
+constexpr int64_t kNC = 8;     // panels per group
+
+inline __mmask16 col_mask(int64_t cols) {
+  return cols >= 16 ? __mmask16(0xFFFF) : cols <= 0 ? __mmask16(0) : __mmask16((1u << cols) - 1);
+}
+
+// Quantizes one row into dst (k_padded bytes, 128 = q of 0 past k); returns the row scale.
+// Same arithmetic as quantize_row_int8: s = amax/127, q = nearbyint(x * (127/amax)), clamp.
+float quantize_row_u8(const float* x, int64_t k, int64_t k_padded, uint8_t* dst) {
+  __m512 amax = _mm512_setzero_ps();
+  for (int64_t i = 0; i < k; i += 16) {
+    const __mmask16 m = col_mask(k - i);
+    amax = _mm512_max_ps(amax, _mm512_abs_ps(_mm512_maskz_loadu_ps(m, x + i)));
+  }
+  const float mx = _mm512_reduce_max_ps(amax);
+  std::memset(dst, 128, k_padded);
+  if (!(mx > 0)) return 0;
+  const __m512 inv = _mm512_set1_ps(127.f / mx);
+  const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127),
+                off = _mm512_set1_epi32(128);
+  for (int64_t i = 0; i < k; i += 16) {
+    const __mmask16 m = col_mask(k - i);
+    __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), inv));
+    q = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(q, lo), hi), off);
+    _mm512_mask_cvtepi32_storeu_epi8(dst + i, m, q);
+  }
+  return mx / 127.f;
+}
+
+// One kc block of the tile: acc[R x 32] = (first ? 0 : part) + sum_k u8[r][k] * w[k][c]. Between
+// blocks the int32 partial sums live in `part` (exact); after the last block
+// y = s_x[r] * s_w[c] * (acc - 128 * colsum[c]).
+struct Epilogue {
+  const float* sx;
+  const float* sw;
+  const int32_t* colsum;
+  float* y;
+  int64_t ldy, cols;
+};
+
+template <int R>
+inline void store_tile(const __m512i* c0, const __m512i* c1, const Epilogue& e) {
+  const __mmask16 m0 = col_mask(e.cols), m1 = col_mask(e.cols - 16);
+  const __m512i z0 = _mm512_slli_epi32(_mm512_loadu_si512(e.colsum), 7);
+  const __m512i z1 = _mm512_slli_epi32(_mm512_loadu_si512(e.colsum + 16), 7);
+  const __m512 w0 = _mm512_loadu_ps(e.sw), w1 = _mm512_loadu_ps(e.sw + 16);
+#pragma GCC unroll 14
+  for (int r = 0; r < R; ++r) {
+    const __m512 s = _mm512_set1_ps(e.sx[r]);
+    const __m512 v0 = _mm512_cvtepi32_ps(_mm512_sub_epi32(c0[r], z0));
+    const __m512 v1 = _mm512_cvtepi32_ps(_mm512_sub_epi32(c1[r], z1));
+    float* yr = e.y + r * e.ldy;
+    _mm512_mask_storeu_ps(yr, m0, _mm512_mul_ps(v0, _mm512_mul_ps(s, w0)));
+    _mm512_mask_storeu_ps(yr + 16, m1, _mm512_mul_ps(v1, _mm512_mul_ps(s, w1)));
+  }
+}
+
+template <int R>
+void micro(const int32_t* a, const int8_t* b, int64_t steps, int32_t* part, bool first,
+           const Epilogue* last) {
+  __m512i c0[R], c1[R];
+#pragma GCC unroll 14
+  for (int r = 0; r < R; ++r) {
+    c0[r] = first ? _mm512_setzero_si512() : _mm512_loadu_si512(part + r * 32);
+    c1[r] = first ? _mm512_setzero_si512() : _mm512_loadu_si512(part + r * 32 + 16);
+  }
+  for (int64_t s = 0; s < steps; ++s) {
+    const __m512i b0 = _mm512_loadu_si512(b + s * 128), b1 = _mm512_loadu_si512(b + s * 128 + 64);
+#pragma GCC unroll 14
+    for (int r = 0; r < R; ++r) {
+      const __m512i av = _mm512_set1_epi32(a[s * kMR + r]);
+      c0[r] = _mm512_dpbusd_epi32(c0[r], av, b0);
+      c1[r] = _mm512_dpbusd_epi32(c1[r], av, b1);
+    }
+  }
+  if (!last) {
+#pragma GCC unroll 14
+    for (int r = 0; r < R; ++r) {
+      _mm512_storeu_si512(part + r * 32, c0[r]);
+      _mm512_storeu_si512(part + r * 32 + 16, c1[r]);
+    }
+    return;
+  }
+  store_tile<R>(c0, c1, *last);
+}
+
+using MicroFn = void (*)(const int32_t*, const int8_t*, int64_t, int32_t*, bool, const Epilogue*);
+template <int... R>
+constexpr auto make_table(std::integer_sequence<int, R...>) {
+  return std::array<MicroFn, sizeof...(R)>{&micro<R + 1>...};
+}
+constexpr auto kMicro = make_table(std::make_integer_sequence<int, kMR>{});
+
+// m = 1: stream each panel once over the whole k, 8 independent accumulators, software prefetch
+// (same scheme as the weight-only GEMVs in gemm_avx512.cpp).
+void gemv_w8a8(const int32_t* a, float sx, const PackedWeights& w, float* y, int64_t p0,
+               int64_t p1) {
+  constexpr int64_t kPrefetchBytes = 8192;
+  const int64_t steps = w.k_padded / 4;
+  const int8_t* data = reinterpret_cast<const int8_t*>(w.data.data());
+  for (int64_t p = p0; p < p1; ++p) {
+    const int8_t* b = data + p * steps * 128;
+    __m512i acc[8];
+    for (auto& v : acc) v = _mm512_setzero_si512();
+    int64_t s = 0;
+    for (; s + 4 <= steps; s += 4) {
+#pragma GCC unroll 4
+      for (int u = 0; u < 4; ++u) {
+        _mm_prefetch(reinterpret_cast<const char*>(b + (s + u) * 128) + kPrefetchBytes, _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(b + (s + u) * 128) + kPrefetchBytes + 64, _MM_HINT_T0);
+        const __m512i av = _mm512_set1_epi32(a[(s + u) * kMR]);
+        acc[2 * u] = _mm512_dpbusd_epi32(acc[2 * u], av, _mm512_loadu_si512(b + (s + u) * 128));
+        acc[2 * u + 1] = _mm512_dpbusd_epi32(acc[2 * u + 1], av, _mm512_loadu_si512(b + (s + u) * 128 + 64));
+      }
+    }
+    for (; s < steps; ++s) {
+      const __m512i av = _mm512_set1_epi32(a[s * kMR]);
+      acc[0] = _mm512_dpbusd_epi32(acc[0], av, _mm512_loadu_si512(b + s * 128));
+      acc[1] = _mm512_dpbusd_epi32(acc[1], av, _mm512_loadu_si512(b + s * 128 + 64));
+    }
+    const __m512i c0 = _mm512_add_epi32(_mm512_add_epi32(acc[0], acc[2]), _mm512_add_epi32(acc[4], acc[6]));
+    const __m512i c1 = _mm512_add_epi32(_mm512_add_epi32(acc[1], acc[3]), _mm512_add_epi32(acc[5], acc[7]));
+    const Epilogue ep{&sx, &w.scale[p * 32], &w.col_sum[p * 32], y + p * 32, w.n, w.n - p * 32};
+    store_tile<1>(&c0, &c1, ep);
+  }
+}
+
+}  // namespace
+
+void quantize_pack_rows_avx512(const float* x, int64_t m, int64_t k, int64_t k_padded, int32_t* a,
+                               float* scale, int64_t b0, int64_t b1) {
+  std::vector<uint8_t> row(k_padded);
+  const int64_t steps = k_padded / 4;
+  for (int64_t ib = b0; ib < b1; ++ib) {
+    int32_t* dst = a + ib * steps * kMR;
+    for (int64_t r = 0; r < kMR; ++r) {
+      const int64_t i = ib * kMR + r;
+      if (i < m) {
+        scale[i] = quantize_row_u8(x + i * k, k, k_padded, row.data());
+      } else {
+        scale[i] = 0;
+        std::memset(row.data(), 128, k_padded);
+      }
+      for (int64_t s = 0; s < steps; ++s) std::memcpy(&dst[s * kMR + r], &row[s * 4], 4);
+    }
+  }
+}
+
+// Same loop order as the fp32 GEMM (gemm_avx512.cpp): groups of kNC panels, kc blocks of k, the
+// A micro-panel (kMR x kKC bytes) in L1 while the tile walks the group's panels.
+void gemm_w8a8_avx512(const int32_t* a, const float* scale, int64_t m, const PackedWeights& w,
+                      float* y, int64_t p0, int64_t p1) {
+  if (m == 1) {
+    gemv_w8a8(a, scale[0], w, y, p0, p1);
+    return;
+  }
+  const int64_t steps = w.k_padded / 4, blocks = (m + kMR - 1) / kMR;
+  const int8_t* data = reinterpret_cast<const int8_t*>(w.data.data());
+  thread_local std::vector<int32_t> part;
+  part.resize(kNC * blocks * kMR * 32);
+  for (int64_t g0 = p0; g0 < p1; g0 += kNC) {
+    const int64_t gn = std::min(kNC, p1 - g0);
+    for (int64_t s0 = 0; s0 < steps; s0 += kKC / 4) {
+      const int64_t ns = std::min(kKC / 4, steps - s0);
+      const bool first = s0 == 0, is_last = s0 + ns == steps;
+      for (int64_t ib = 0; ib < blocks; ++ib) {
+        const int rows = static_cast<int>(std::min<int64_t>(kMR, m - ib * kMR));
+        const int32_t* ablk = a + (ib * steps + s0) * kMR;
+        for (int64_t j = 0; j < gn; ++j) {
+          const int64_t p = g0 + j;
+          const Epilogue ep{scale + ib * kMR, &w.scale[p * 32], &w.col_sum[p * 32],
+                            y + ib * kMR * w.n + p * 32, w.n, w.n - p * 32};
+          kMicro[rows - 1](ablk, data + (p * steps + s0) * 128, ns,
+                           &part[(j * blocks + ib) * kMR * 32], first, is_last ? &ep : nullptr);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace llmroof::kernels::detail
+
+#pragma GCC diagnostic pop
+#pragma GCC pop_options
+#endif  // __x86_64__

@@ -1,0 +1,53 @@
+#pragma once
+// AVX-512 helpers for the *_avx512.cpp files, which are the only files compiled with AVX-512 flags
+// (kernels/CMakeLists.txt). Everything here has internal linkage, and these files include no
+// standard-library templates, so no AVX-512 copy of an inline function can leak into generic code
+// through the linker (the classic ODR trap of per-file ISA flags).
+#include <immintrin.h>
+
+#include <cstdint>
+
+namespace llmroof::kernels::avx512 {
+namespace {
+
+inline float hsum(__m512 v) { return _mm512_reduce_add_ps(v); }
+inline float hmax(__m512 v) { return _mm512_reduce_max_ps(v); }
+
+// Mask of the first n (< 16) lanes.
+inline __mmask16 tail_mask(int64_t n) { return static_cast<__mmask16>((1u << n) - 1u); }
+
+// 2^x for x in lanes; x < -126 (incl. -inf) gives exactly 0, so masked scores contribute nothing and
+// no denormal reaches an FMA. x = n + f, f in [-0.5, 0.5]; 2^f by a degree-6 minimax polynomial
+// (rel. error < 2e-7, about 1 ulp), 2^n applied with vscalefps.
+inline __m512 exp2_ps(__m512 x) {
+  const __mmask16 live = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-126.f), _CMP_GE_OQ);
+  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-126.f)), _mm512_set1_ps(127.f));
+  const __m512 n = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m512 f = _mm512_sub_ps(x, n);
+  __m512 p = _mm512_set1_ps(1.535336188319500e-4f);
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.339887440266574e-3f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.618437357674640e-3f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.550332471162809e-2f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.402264791363012e-1f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.931472028550421e-1f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
+  return _mm512_maskz_mov_ps(live, _mm512_scalef_ps(p, n));
+}
+
+// e^x = 2^(x·log2 e).
+inline __m512 exp_ps(__m512 x) { return exp2_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.4426950408889634f))); }
+
+// bf16 -> fp32: the bf16 bits are the top half of the fp32 bits.
+inline __m512 load_bf16(const uint16_t* p) {
+  const __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  return _mm512_castsi512_ps(_mm512_slli_epi32(w, 16));
+}
+
+// int8 -> fp32 (16 values).
+inline __m512 load_i8(const int8_t* p) {
+  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(b));
+}
+
+}  // namespace
+}  // namespace llmroof::kernels::avx512

@@ -1,0 +1,189 @@
+// Flash-attention prefill and flash-decoding against the scalar reference: head_dim 64/128 (and an
+// odd one that takes the fallback), GQA ratios 1/4/8, sequences 1..4096, batch > 1, fp32/bf16/int8
+// caches, and a KV buffer with spare capacity. Hand-derived cases check the reference itself.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "kernels/check.hpp"
+#include "kernels/cpu/attention.hpp"
+
+using namespace llmroof::kernels;
+
+namespace {
+const Tolerance kTol{Metric::max_norm, 1e-4};
+
+std::vector<float> uniform(int64_t n, uint64_t seed) {
+  std::vector<float> v(static_cast<size_t>(n));
+  fill_uniform(v, seed);
+  return v;
+}
+
+AttentionDims dims(int64_t batch, int64_t qh, int64_t kvh, int64_t hd, int64_t q_len, int64_t kv_len,
+                   bool causal = true, int64_t capacity = 0) {
+  AttentionDims d;
+  d.batch = batch;
+  d.q_heads = qh;
+  d.kv_heads = kvh;
+  d.head_dim = hd;
+  d.q_len = q_len;
+  d.kv_len = kv_len;
+  d.causal = causal;
+  d.kv_capacity = capacity;
+  return d;
+}
+
+void check_prefill(const AttentionDims& d, ThreadPool& pool) {
+  const int64_t kvn = d.batch * d.capacity() * d.kv_heads * d.head_dim;
+  const auto q = uniform(d.batch * d.q_len * d.q_heads * d.head_dim, 1);
+  const auto k = uniform(kvn, 2), v = uniform(kvn, 3);
+  std::vector<float> o(q.size()), ref(q.size());
+  attention_prefill(q.data(), k.data(), v.data(), o.data(), d, pool);
+  KvCacheView kv;
+  kv.k = k.data();
+  kv.v = v.data();
+  attention_ref(q.data(), kv, ref.data(), d);
+  const CheckResult c = check_close(o, ref, kTol);
+  INFO(c.detail, " error ", c.error);
+  CHECK(c.disposition == Disposition::passed);
+}
+
+struct Cache {
+  std::vector<float> f32[2];
+  std::vector<uint16_t> b16[2], s16[2];
+  std::vector<int8_t> i8[2];
+  std::vector<float> s32[2];
+  KvCacheView view;
+};
+
+Cache make_cache(const AttentionDims& d, KvFormat f, bool fp16_scales) {
+  Cache c;
+  const int64_t rows = d.batch * d.capacity() * d.kv_heads;
+  c.view.format = f;
+  c.view.scales_fp16 = fp16_scales;
+  for (int w = 0; w < 2; ++w) {
+    const auto x = uniform(rows * d.head_dim, 10 + w);
+    if (f == KvFormat::fp32) c.f32[w] = x;
+    if (f == KvFormat::bf16)
+      for (float e : x) c.b16[w].push_back(float_to_bf16(e));
+    if (f == KvFormat::int8) {
+      c.i8[w].resize(x.size());
+      c.s32[w].resize(rows);
+      quantize_int8_rows(x.data(), c.i8[w].data(), c.s32[w].data(), rows, d.head_dim);
+      for (float s : c.s32[w]) c.s16[w].push_back(float_to_half(s));
+    }
+  }
+  for (int w = 0; w < 2; ++w) {
+    const void* p = f == KvFormat::fp32 ? static_cast<const void*>(c.f32[w].data())
+                    : f == KvFormat::bf16 ? static_cast<const void*>(c.b16[w].data())
+                                          : static_cast<const void*>(c.i8[w].data());
+    const void* s = fp16_scales ? static_cast<const void*>(c.s16[w].data())
+                                : static_cast<const void*>(c.s32[w].data());
+    (w ? c.view.v : c.view.k) = p;
+    if (f == KvFormat::int8) (w ? c.view.v_scale : c.view.k_scale) = s;
+  }
+  return c;
+}
+
+void check_decode(const AttentionDims& d, KvFormat f, ThreadPool& pool, bool fp16_scales = true) {
+  const Cache c = make_cache(d, f, fp16_scales);
+  const auto q = uniform(d.batch * d.q_heads * d.head_dim, 4);
+  std::vector<float> o(q.size()), ref(q.size());
+  attention_decode(q.data(), c.view, o.data(), d, pool);
+  attention_ref(q.data(), c.view, ref.data(), d);
+  const CheckResult r = check_close(o, ref, kTol);
+  INFO(r.detail, " error ", r.error);
+  CHECK(r.disposition == Disposition::passed);
+}
+}  // namespace
+
+TEST_CASE("reference: one key returns its value; equal keys average the values") {
+  const AttentionDims d = dims(1, 1, 1, 2, 1, 2, false);
+  const float q[2] = {1, 1}, k[4] = {5, -3, 5, -3}, v[4] = {1, 2, 3, 6};
+  float o[2];
+  KvCacheView kv;
+  kv.k = k;
+  kv.v = v;
+  attention_ref(q, kv, o, d);
+  CHECK(o[0] == doctest::Approx(2));
+  CHECK(o[1] == doctest::Approx(4));
+  AttentionDims c = dims(1, 1, 1, 2, 2, 2, true);  // causal: query 0 sees key 0 only
+  const float q2[4] = {1, 1, 1, 1};
+  float o2[4];
+  attention_ref(q2, kv, o2, c);
+  CHECK(o2[0] == doctest::Approx(1));
+  CHECK(o2[1] == doctest::Approx(2));
+}
+
+TEST_CASE("flash prefill matches the reference") {
+  ThreadPool pool(2);
+  SUBCASE("head_dim 64 and 128, GQA 1/4/8, batch > 1") {
+    check_prefill(dims(2, 8, 8, 64, 67, 67), pool);
+    check_prefill(dims(1, 8, 2, 128, 130, 130), pool);
+    check_prefill(dims(2, 8, 1, 64, 64, 64), pool);
+  }
+  SUBCASE("short and chunked (kv_len > q_len), non-causal, spare capacity") {
+    check_prefill(dims(1, 4, 4, 128, 1, 1), pool);
+    check_prefill(dims(1, 4, 1, 64, 3, 129), pool);
+    check_prefill(dims(1, 8, 2, 128, 70, 200), pool);
+    check_prefill(dims(1, 4, 4, 128, 65, 65, false), pool);
+    check_prefill(dims(2, 4, 2, 64, 40, 50, true, 77), pool);
+  }
+  SUBCASE("odd head_dim takes the reference path") { check_prefill(dims(1, 2, 1, 24, 9, 9), pool); }
+  SUBCASE("long: 4096 keys") { check_prefill(dims(1, 1, 1, 128, 4096, 4096), pool); }
+}
+
+TEST_CASE("flash decoding matches the reference for fp32, bf16 and int8 caches") {
+  ThreadPool pool(2);
+  for (KvFormat f : {KvFormat::fp32, KvFormat::bf16, KvFormat::int8}) {
+    CAPTURE(static_cast<int>(f));
+    check_decode(dims(1, 32, 32, 128, 1, 1), f, pool);
+    check_decode(dims(2, 32, 8, 128, 1, 333), f, pool);
+    check_decode(dims(3, 8, 1, 64, 1, 1000), f, pool);
+    check_decode(dims(1, 12, 4, 64, 1, 17), f, pool);  // group of 3: the 2 + 1 head paths
+    check_decode(dims(1, 8, 2, 128, 1, 4096, true, 4100), f, pool);
+  }
+  check_decode(dims(2, 8, 2, 64, 1, 500), KvFormat::int8, pool, false);  // fp32 scales
+}
+
+TEST_CASE("decode equals the last row of prefill over the same context") {
+  ThreadPool pool(2);
+  const AttentionDims pd = dims(1, 8, 2, 128, 33, 33);
+  const int64_t n = 33 * 2 * 128;
+  const auto k = uniform(n, 2), v = uniform(n, 3), q = uniform(33 * 8 * 128, 1);
+  std::vector<float> o(q.size()), od(8 * 128);
+  attention_prefill(q.data(), k.data(), v.data(), o.data(), pd, pool);
+  KvCacheView kv;
+  kv.k = k.data();
+  kv.v = v.data();
+  attention_decode(q.data() + 32 * 8 * 128, kv, od.data(), dims(1, 8, 2, 128, 1, 33), pool);
+  const std::vector<float> last(o.end() - 8 * 128, o.end());
+  CHECK(check_close(od, last, kTol).disposition == Disposition::passed);
+}
+
+TEST_CASE("bad attention shapes are rejected with the field named") {
+  ThreadPool pool(1);
+  std::vector<float> x(4096);
+  KvCacheView kv;
+  kv.k = kv.v = x.data();
+  CHECK_THROWS_WITH_AS(attention_decode(x.data(), kv, x.data(), dims(1, 6, 4, 16, 1, 1), pool),
+                       doctest::Contains("q_heads (6) must be a multiple of kv_heads (4)"),
+                       std::invalid_argument);
+  CHECK_THROWS_AS(attention_decode(x.data(), kv, x.data(), dims(1, 4, 4, 16, 2, 2), pool),
+                  std::invalid_argument);
+}
+
+TEST_CASE("KV format helpers round-trip") {
+  CHECK(bf16_to_float(float_to_bf16(1.5f)) == 1.5f);
+  CHECK(bf16_to_float(float_to_bf16(1.0f + 1.0f / 256)) == 1.0f);  // ties to even
+  for (float v : {1.0f, 0.5f, -2.25f, 0.007874f, 65504.f, 6.1035e-5f})
+    CHECK(half_to_float(float_to_half(v)) == doctest::Approx(v).epsilon(1e-3));
+  const float x[4] = {1, -2, 0.5f, 127};
+  int8_t q[4];
+  float s;
+  quantize_int8_rows(x, q, &s, 1, 4);
+  CHECK(s == 1.f);
+  CHECK(q[1] == -2);
+  CHECK(q[3] == 127);
+}

@@ -1,0 +1,133 @@
+// Every GEMM format against its scalar reference on the same quantized weights: odd shapes (m = 1,
+// 3, 17, 64; n not a multiple of 32; k not a multiple of 16 or of the int4 group), the AVX-512 path
+// and the portable path, 1 and 2 threads. Exact-friendly data (integer x, weights the quantizer
+// represents exactly) makes the result exact for every format but fp8.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "kernels/check.hpp"
+#include "kernels/cpu/gemm.hpp"
+#include "kernels/cpu/gemm_registry.hpp"
+
+using namespace llmroof::kernels;
+
+namespace {
+
+constexpr WeightFormat kFormats[] = {WeightFormat::fp32, WeightFormat::bf16, WeightFormat::int8,
+                                     WeightFormat::int4, WeightFormat::fp8, WeightFormat::w8a8};
+
+struct Shape { int64_t m, n, k, group; };
+constexpr Shape kShapes[] = {{1, 64, 128, 128}, {1, 95, 300, 128}, {3, 33, 257, 128},
+                             {17, 100, 384, 64}, {64, 70, 130, 32}, {15, 32, 1000, 128}, {5, 40, 2100, 128},
+                             {1, 5, 3, 128}};
+
+ErrorStats run_case(WeightFormat f, const Shape& s, ThreadPool& pool, bool portable) {
+  std::vector<float> x(s.m * s.k);
+  fill_integers(x, 42 + s.k, -3, 3);
+  const auto wv = exact_test_weights(f, s.k, s.n, s.group, 9);
+  const PackedWeights w = pack_weights(wv.data(), s.k, s.n, f, s.group, WeightLayout::nk);
+  std::vector<float> y(s.m * s.n, -1.f), ref(s.m * s.n);
+  if (portable) gemm_portable(x.data(), s.m, w, y.data(), pool);
+  else gemm(x.data(), s.m, w, y.data(), pool);
+  gemm_ref(x.data(), s.m, w, ref.data());
+  const CheckResult c = check_close(y, ref, Tolerance{Metric::max_norm, 1e-5, 0.5});
+  CHECK_MESSAGE(c.disposition == Disposition::passed, c.detail);
+  return error_stats(y, ref);
+}
+
+}  // namespace
+
+TEST_CASE("gemm matches its reference on odd shapes, exactly where the data allows") {
+  ThreadPool one(1), two(2);
+  for (WeightFormat f : kFormats)
+    for (const Shape& s : kShapes)
+      for (bool portable : {false, true})
+        for (ThreadPool* pool : {&one, &two}) {
+          CAPTURE(to_string(f));
+          CAPTURE(s.m); CAPTURE(s.n); CAPTURE(s.k); CAPTURE(s.group);
+          CAPTURE(portable); CAPTURE(pool->size());
+          const ErrorStats e = run_case(f, s, *pool, portable);
+          CHECK(e.nan + e.inf == 0);
+          if (f == WeightFormat::fp8) CHECK(e.value(Metric::max_norm) <= 1e-6);
+          else CHECK(e.max_abs <= 1e-6 * e.max_ref);  // exact up to the fp32 rounding of y
+          CHECK(e.ref_zeros < e.n / 4);
+        }
+}
+
+TEST_CASE("reference on hand-computed values") {
+  // x = [1 2; 3 4] (m=2,k=2), W[k,n] = [1 0 -1; 2 1 0] -> y = [5 2 -1; 11 4 -3]
+  const float x[] = {1, 2, 3, 4}, W[] = {1, 0, -1, 2, 1, 0};
+  const float want[] = {5, 2, -1, 11, 4, -3};
+  ThreadPool pool(2);
+  for (WeightFormat f : {WeightFormat::fp32, WeightFormat::bf16}) {
+    const PackedWeights w = pack_weights(W, 2, 3, f);
+    float y[6], r[6];
+    gemm_ref(x, 2, w, r);
+    gemm(x, 2, w, y, pool);
+    for (int i = 0; i < 6; ++i) {
+      CHECK(r[i] == want[i]);
+      CHECK(y[i] == want[i]);
+    }
+  }
+}
+
+TEST_CASE("[k,n] and [n,k] inputs pack to the same weights") {
+  const int64_t k = 70, n = 45;
+  std::vector<float> kn(k * n), nk(k * n);
+  fill_uniform(kn, 1);
+  for (int64_t kk = 0; kk < k; ++kk)
+    for (int64_t j = 0; j < n; ++j) nk[j * k + kk] = kn[kk * n + j];
+  for (WeightFormat f : kFormats) {
+    const PackedWeights a = pack_weights(kn.data(), k, n, f, 32, WeightLayout::kn);
+    const PackedWeights b = pack_weights(nk.data(), k, n, f, 32, WeightLayout::nk);
+    CHECK(a.data == b.data);
+    CHECK(a.scale == b.scale);
+    CHECK(a.scale16 == b.scale16);
+  }
+}
+
+TEST_CASE("quantized GEMMs on non-exact data stay within the stated tolerance") {
+  ThreadPool pool(2);
+  const int64_t m = 5, n = 96, k = 1024;
+  std::vector<float> x(m * k), wv(k * n);
+  fill_uniform(x, 3);
+  fill_uniform(wv, 4, -0.05f, 0.05f);
+  for (WeightFormat f : kFormats) {
+    CAPTURE(to_string(f));
+    const PackedWeights w = pack_weights(wv.data(), k, n, f, 128);
+    for (int64_t mm : {int64_t{1}, m}) {
+      std::vector<float> y(mm * n), ref(mm * n);
+      gemm(x.data(), mm, w, y.data(), pool);
+      gemm_ref(x.data(), mm, w, ref.data());
+      const CheckResult c = check_close(y, ref, Tolerance{Metric::max_norm, 1e-5, 0.5});
+      CHECK_MESSAGE(c.disposition == Disposition::passed, c.detail);
+    }
+    // and the quantized weights are close to the originals (round-trip through the packing)
+    double worst = 0;
+    for (int64_t kk = 0; kk < k; ++kk)
+      for (int64_t j = 0; j < n; ++j)
+        worst = std::max(worst, double{std::fabs(dequantized_weight(w, kk, j) - wv[kk * n + j])});
+    CHECK(worst <= (f == WeightFormat::int4 ? 0.1 / 15 / 2 * 1.01 : 0.05 / 16));
+  }
+}
+
+TEST_CASE("registry cases pass their own check and report the shared cost") {
+  KernelRegistry r;
+  register_gemm_kernels(r);
+  ThreadPool pool(2);
+  for (const char* name : {"gemm_fp32", "gemm_bf16", "gemm_w8a16", "gemm_w4a16", "gemm_w8a8",
+                           "gemm_fp8"}) {
+    CAPTURE(name);
+    const KernelEntry* e = r.find(name);
+    REQUIRE(e != nullptr);
+    Problem p;
+    p.m = 3; p.n = 96; p.k = 512;
+    auto c = e->make(p);
+    c->run(pool);
+    c->run_reference();
+    CHECK(c->compare().disposition == Disposition::passed);
+    CHECK(c->working_set_bytes() > 0);
+  }
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# CLI-level tests of sweep / plan / analyze --format xlsx|html: exit codes, exact error messages,
+# row counts and that files are written. Usage: cli_reports_test.sh PATH/TO/llmroof (source root).
+set -u
+bin="$1"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+
+expect() {  # expect CODE CMD...: runs CMD, keeps stdout/stderr, checks the exit status
+  local want="$1"; shift
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  out="$(cat "$tmp/out")"; err="$(cat "$tmp/err")"
+  if [ "$got" != "$want" ]; then
+    echo "FAIL: '$*' exited $got, expected $want"; echo "$err" | head -5
+    failures=$((failures + 1))
+  fi
+}
+has() {  # has TEXT out|err
+  local content; content="$([ "$2" = out ] && echo "$out" || echo "$err")"
+  grep -qF -- "$1" <<<"$content" || { echo "FAIL: $2 lacks: $1"; failures=$((failures + 1)); }
+}
+lines() {  # lines N FILE
+  local n; n=$(wc -l <"$2")
+  [ "$n" = "$1" ] || { echo "FAIL: $2 has $n lines, expected $1"; failures=$((failures + 1)); }
+}
+
+# Sweep: 2 hardware x 2 weights x 2 tp x 2 prompts x 1 gen x 4 batches = 64 rows (+ header).
+expect 0 "$bin" sweep llama-2-7b a6000,a100-80g-sxm --batch 1-8:x2 --prompt-len 512,2048 \
+  --wbits 16,4 --tp 1,2 --format csv -o "$tmp/s.csv"
+lines 65 "$tmp/s.csv"
+head -1 "$tmp/s.csv" | grep -q '^model,hardware,weights,group_size,tp,batch,prompt_len,gen_len,ttft_s,' ||
+  { echo "FAIL: sweep csv header"; failures=$((failures + 1)); }
+expect 0 "$bin" sweep llama-2-7b a6000 --batch 1,2 --format json
+has '"schema_version": 1' out; has '"kind": "llmroof.sweep"' out
+expect 0 "$bin" sweep llama-2-7b a6000 --batch 1,2 --tp 1,3
+has "a6000     fp16      1      1    2048  128  " out
+has "--tp 3 does not divide the 32 attention heads of llama-2-7b" out
+expect 0 "$bin" sweep llama-2-7b a6000 --batch 1-64:x2 --prompt-len 256,1024 --format html -o "$tmp/s.html"
+grep -q "Output tokens/s against batch" "$tmp/s.html" || { echo "FAIL: sweep html"; failures=$((failures + 1)); }
+expect 0 "$bin" sweep llama-2-7b a6000 --batch 1,2 --format xlsx -o "$tmp/s.xlsx"
+[ -s "$tmp/s.xlsx" ] || { echo "FAIL: no sweep xlsx"; failures=$((failures + 1)); }
+
+# Bad input: exit 2 and a message naming the option.
+expect 2 "$bin" sweep llama-2-7b a6000 --batch 1-x
+has "llmroof: error: --batch: '1-x' is not a number or a range" err
+expect 2 "$bin" sweep llama-2-7b a6000 --tp 0
+has "llmroof: error: --tp: '0' must be a positive integer" err
+expect 2 "$bin" sweep llama-2-7b a6000 --wbits 16,3
+has "llmroof: error: --wbits: '3' is not a supported format" err
+expect 2 "$bin" sweep llama-2-7b a6000 --format xlsx
+has "llmroof: error: --format xlsx: a workbook cannot go to stdout; give -o FILE.xlsx" err
+expect 2 "$bin" sweep llama-2-7b a6000 --format pdf
+has "llmroof: error: --format: 'pdf' is not a format (table|md|json|csv|xlsx|html)" err
+expect 2 "$bin" sweep llama-2-7b a6000,
+has "llmroof: error: HARDWARE: 'a6000,' has an empty name" err
+
+# Plan.
+expect 0 "$bin" plan llama-2-7b --hardware a6000,a100-80g-sxm --ttft-slo 1s --tpot-slo 50ms
+has "plan: llama-2-7b, prompt 2048 tokens, 128 generated; SLOs TTFT <= 1.00 s, TPOT <= 50.0 ms" out
+has "Pareto set (tokens/s per device vs TPOT), ranked by tokens/s per device:" out
+expect 0 "$bin" plan llama-2-7b --hardware a6000 --rate 5 --format csv -o "$tmp/p.csv"
+head -1 "$tmp/p.csv" | grep -q 'devices_for_rate' || { echo "FAIL: plan csv"; failures=$((failures + 1)); }
+expect 0 "$bin" plan llama-2-7b --hardware a6000 --format html -o "$tmp/p.html"
+grep -q "throughput per device against TPOT" "$tmp/p.html" || { echo "FAIL: plan html"; failures=$((failures + 1)); }
+expect 0 "$bin" plan llama-2-7b --hardware a6000 --format xlsx -o "$tmp/p.xlsx"
+expect 2 "$bin" plan llama-2-7b --hardware a6000 --ttft-slo 500
+has "llmroof: error: --ttft-slo: '500' is not a duration (expected a number with a unit" err
+expect 2 "$bin" plan llama-2-7b --hardware a6000 --rate -1
+has "llmroof: error: --rate: '-1' must be positive" err
+expect 0 "$bin" plan llama-2-7b --hardware a6000 --ttft-slo 1ms
+has "No configuration fits and meets both SLOs." out
+
+# analyze --format xlsx|html (reports/xlsx_writer, reports/html_report).
+expect 0 "$bin" analyze llama-2-7b a6000 --format html -o "$tmp/a.html"
+grep -q "<h2>Roofline</h2>" "$tmp/a.html" || { echo "FAIL: analyze html"; failures=$((failures + 1)); }
+expect 0 "$bin" analyze llama-2-7b a6000 --format xlsx -o "$tmp/a.xlsx"
+[ -s "$tmp/a.xlsx" ] || { echo "FAIL: no analyze xlsx"; failures=$((failures + 1)); }
+expect 2 "$bin" analyze llama-2-7b a6000 --format xlsx
+has "a workbook cannot go to stdout" err
+
+[ "$failures" = 0 ] && echo "all cli report checks passed"
+exit $((failures > 0))
