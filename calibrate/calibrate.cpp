@@ -77,6 +77,7 @@ Calibration run_calibration(kernels::ThreadPool& pool, const CalibrateOptions& o
   c.date = utc_date();
   c.llmroof_version = std::move(llmroof_version);
   c.threads = pool.size();
+  c.stat = opt.stat;
   c.caches = host_cache_sizes();
   c.memory_bytes = host_memory_bytes();
   const double t_min = opt.quick ? 0.04 : 0.5;
@@ -93,14 +94,13 @@ Calibration run_calibration(kernels::ThreadPool& pool, const CalibrateOptions& o
     say(opt, std::string("bandwidth ") + s.level + " (" + reports::bytes_binary(s.bytes) +
                  " per thread)");
     c.bandwidth.push_back(
-        measure_bandwidth(pool, s.level, static_cast<size_t>(s.bytes), s.level[0] == 'D'
-                                                                           ? 2 * t_min
-                                                                           : t_min));
+        measure_bandwidth(pool, s.level, static_cast<size_t>(s.bytes),
+                                        s.level[0] == 'D' ? 2 * t_min : t_min, opt.stat));
   }
   say(opt, "peak throughput of the SIMD paths");
-  c.peaks = measure_peaks(pool, t_min);
+  c.peaks = measure_peaks(pool, t_min, opt.stat);
   say(opt, "thread-pool dispatch overhead");
-  c.dispatch_overhead_s = measure_dispatch_overhead(pool, t_min);
+  c.dispatch_overhead_s = measure_dispatch_overhead(pool, t_min, opt.stat);
   c.kernels = measure_kernel_efficiency(pool, c, opt.quick, opt);
   return c;
 }
@@ -140,12 +140,13 @@ HardwareSpec to_hardware_spec(const Calibration& c, const std::string& name) {
   hw.kind = DeviceKind::cpu;
   hw.description = c.cpu + ", " + std::to_string(c.threads) + " threads; measured by llmroof " +
                    c.llmroof_version + " calibrate on " + c.date;
-  const std::string src = "measured by llmroof calibrate on " + c.cpu + " " + c.date;
+  const std::string src = "measured by llmroof calibrate on " + c.cpu + " " + c.date + " (" +
+                          std::string(to_string(c.stat)) + " of repetitions)";
   hw.memory_bytes = c.memory_bytes;
   hw.sources["memory_bytes"] = "physical memory reported by the OS (sysconf), " + c.date;
   hw.memory_bandwidth_bytes_per_s = c.dram_read_bytes_per_s();
   hw.sources["memory_bandwidth_bytes_per_s"] = src + ": read bandwidth, 1 GiB working set, " +
-                                   std::to_string(c.threads) + " threads, median";
+                                   std::to_string(c.threads) + " threads";
   for (const auto& p : c.peaks) {
     hw.dense_ops_per_s[static_cast<int>(p.dtype)] = p.ops_per_s;
     hw.sources["dense_ops_per_s." + std::string(to_string(p.dtype))] =
@@ -158,7 +159,7 @@ HardwareSpec to_hardware_spec(const Calibration& c, const std::string& name) {
   hw.num_cores = c.threads;
   hw.sources["num_cores"] = src + ": threads used by the kernels";
   hw.kernel_launch_overhead_s = c.dispatch_overhead_s;
-  hw.sources["kernel_launch_overhead_s"] = src + ": thread-pool fork/join of an empty job, median";
+  hw.sources["kernel_launch_overhead_s"] = src + ": thread-pool fork/join of an empty job";
   // The schema holds fractions in (0, 1]: a kernel that out-reads the read benchmark is capped.
   hw.efficiency.memory = std::min(1.0, median_efficiency(c, true, "gemm"));
   hw.efficiency.compute = std::min(1.0, median_efficiency(c, false, "gemm_fp32"));
@@ -182,7 +183,7 @@ std::string format_calibration(const Calibration& c) {
                 bytes_binary(c.caches.l2_bytes_per_core).c_str(),
                 bytes_binary(c.caches.l3_bytes_total).c_str(), bytes_binary(c.memory_bytes).c_str());
   out += buf;
-  out += "bandwidth (all threads, median):\n";
+  out += "bandwidth (all threads, " + std::string(to_string(c.stat)) + "):\n";
   for (const auto& b : c.bandwidth) {
     std::snprintf(buf, sizeof buf, "  %-5s %10s/thread  read %10s  copy %10s  (spread %s)\n",
                   b.level.c_str(), bytes_binary(b.bytes_per_thread).c_str(),

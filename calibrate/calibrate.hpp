@@ -22,6 +22,7 @@ namespace llmroof::calibrate {
 
 struct CalibrateOptions {
   bool quick = false;  // fewer repetitions and kernels: <= 20 s instead of <= 2 min
+  Statistic stat = Statistic::median;  // of the repetitions of every measurement
   std::function<void(std::string_view)> progress;  // one line per step (stderr in the CLI)
 };
 
@@ -46,6 +47,7 @@ struct Calibration {
   std::string date;  // UTC, YYYY-MM-DD
   std::string llmroof_version;
   int threads = 0;
+  Statistic stat = Statistic::median;
   CacheSizes caches;
   double memory_bytes = 0;
   std::vector<BandwidthPoint> bandwidth;

@@ -29,7 +29,7 @@ std::string shape_text(int64_t m, int64_t n, int64_t k) {
 // Decode GEMV with the weights rotated through >= 1 GiB of copies, so every call streams its
 // weights from DRAM as in a full model (one matrix would stay in the last-level cache).
 KernelEfficiency gemv_efficiency(kernels::ThreadPool& pool, WeightFormat f, int64_t n, int64_t k,
-                                 double limit, double t_min) {
+                                 double limit, double t_min, Statistic stat) {
   const PackedWeights w0 = random_weights(k, n, f, 11);
   const size_t copies =
       static_cast<size_t>(std::ceil(double(1ull << 30) / std::max(1.0, w0.bytes())));
@@ -46,12 +46,12 @@ KernelEfficiency gemv_efficiency(kernels::ThreadPool& pool, WeightFormat f, int6
       plan);
   const double bytes = gemm_cost(w0.shape(1)).bytes.total();
   return {"gemm_" + std::string(kernels::to_string(f)), shape_text(1, n, k), true,
-          bytes * static_cast<double>(copies) / t.median_s, limit};
+          bytes * static_cast<double>(copies) / t.value(stat), limit};
 }
 
 // Prefill GEMM: compute-bound, one matrix (its reuse across 512 rows is the point).
 KernelEfficiency gemm_efficiency(kernels::ThreadPool& pool, WeightFormat f, int64_t m, int64_t n,
-                                 int64_t k, double limit, double t_min) {
+                                 int64_t k, double limit, double t_min, Statistic stat) {
   const PackedWeights w = random_weights(k, n, f, 12);
   std::vector<float> x(static_cast<size_t>(m * k)), y(static_cast<size_t>(m * n));
   kernels::fill_uniform(x, 4);
@@ -60,7 +60,7 @@ KernelEfficiency gemm_efficiency(kernels::ThreadPool& pool, WeightFormat f, int6
   plan.min_samples = 3;
   const auto t = time_it([&] { kernels::gemm(x.data(), m, w, y.data(), pool); }, plan);
   return {"gemm_" + std::string(kernels::to_string(f)), shape_text(m, n, k), false,
-          gemm_cost(w.shape(m)).ops / t.median_s, limit};
+          gemm_cost(w.shape(m)).ops / t.value(stat), limit};
 }
 
 }  // namespace
@@ -81,7 +81,7 @@ std::vector<KernelEfficiency> measure_kernel_efficiency(kernels::ThreadPool& poo
   for (auto f : gemv_formats) {
     progress("decode GEMV " + std::string(kernels::to_string(f)) +
              " m=1 n=4096 k=4096, weights rotated through 1 GiB");
-    out.push_back(gemv_efficiency(pool, f, 4096, 4096, dram, t_min));
+    out.push_back(gemv_efficiency(pool, f, 4096, 4096, dram, t_min, opt.stat));
   }
   const int64_t m = quick ? 256 : 512;
   const std::vector<WeightFormat> gemm_formats =
@@ -92,7 +92,7 @@ std::vector<KernelEfficiency> measure_kernel_efficiency(kernels::ThreadPool& poo
     if (limit <= 0) continue;
     progress("prefill GEMM " + std::string(kernels::to_string(f)) + " m=" + std::to_string(m) +
              " n=4096 k=4096");
-    out.push_back(gemm_efficiency(pool, f, m, 4096, 4096, limit, t_min));
+    out.push_back(gemm_efficiency(pool, f, m, 4096, 4096, limit, t_min, opt.stat));
   }
   return out;
 }

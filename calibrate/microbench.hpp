@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "analyzer/dtype.hpp"
+#include "calibrate/timing.hpp"
 #include "kernels/thread_pool.hpp"
 
 namespace llmroof::calibrate {
@@ -22,7 +23,8 @@ struct BandwidthPoint {
 // Reads with wide loads into independent accumulators; copies with ordinary (write-allocating)
 // stores, as the kernels do. Each thread owns and first-touches its slice.
 BandwidthPoint measure_bandwidth(kernels::ThreadPool& pool, std::string level,
-                                 size_t bytes_per_thread, double min_time_s);
+                                 size_t bytes_per_thread, double min_time_s,
+                                 Statistic stat = Statistic::median);
 
 struct PeakPoint {
   DType dtype;              // which dense_ops_per_s entry it measures
@@ -32,9 +34,11 @@ struct PeakPoint {
 
 // Peak throughput of each SIMD path present on this CPU (16 independent accumulators, no memory
 // traffic). AMX is measured only where the CPU has it (not yet implemented: reported as absent).
-std::vector<PeakPoint> measure_peaks(kernels::ThreadPool& pool, double min_time_s);
+std::vector<PeakPoint> measure_peaks(kernels::ThreadPool& pool, double min_time_s,
+                                     Statistic stat = Statistic::median);
 
 // Median time of pool.run() with an empty job: the fixed cost every kernel launch pays.
-double measure_dispatch_overhead(kernels::ThreadPool& pool, double min_time_s);
+double measure_dispatch_overhead(kernels::ThreadPool& pool, double min_time_s,
+                                 Statistic stat = Statistic::median);
 
 }  // namespace llmroof::calibrate

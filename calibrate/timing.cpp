@@ -14,11 +14,20 @@ double quantile(const std::vector<double>& sorted, double q) {
 }
 }  // namespace
 
+std::string_view to_string(Statistic s) { return s == Statistic::p10 ? "p10" : "median"; }
+
+std::optional<Statistic> statistic_from_string(std::string_view s) {
+  if (s == "median") return Statistic::median;
+  if (s == "p10") return Statistic::p10;
+  return std::nullopt;
+}
+
 TimingStats stats_of(std::vector<double> s) {
   std::sort(s.begin(), s.end());
   TimingStats t;
   t.samples = static_cast<int>(s.size());
   t.median_s = quantile(s, 0.5);
+  t.p10_s = quantile(s, 0.1);
   t.p25_s = quantile(s, 0.25);
   t.p75_s = quantile(s, 0.75);
   return t;

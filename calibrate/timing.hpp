@@ -4,17 +4,28 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 namespace llmroof::calibrate {
 
+// Which statistic of the samples stands for "the time". The median is the default. On a machine
+// shared with other work, other processes only ever slow a sample down, so the fast tail (the 10th
+// percentile) is what the device itself does: `--stat p10` (docs/calibrate.md, "Noise").
+enum class Statistic { median, p10 };
+std::string_view to_string(Statistic s);
+std::optional<Statistic> statistic_from_string(std::string_view s);
+
 struct TimingStats {
   double median_s = 0;
+  double p10_s = 0;
   double p25_s = 0;
   double p75_s = 0;
   int samples = 0;
   // (p75 - p25) / median: a relative spread; validate marks an op mistrusted when it is large.
   double spread() const { return median_s > 0 ? (p75_s - p25_s) / median_s : 0; }
+  double value(Statistic s) const { return s == Statistic::p10 ? p10_s : median_s; }
 };
 
 inline double now_s() {

@@ -116,7 +116,8 @@ int64_t default_layer_count(const ModelSpec& m, const Settings& s, double budget
   return std::clamp<int64_t>(fit, 1, std::min<int64_t>(8, m.num_layers));
 }
 
-void append_op_results(const PhaseSamples& ps, double mistrust_spread, ValidationRun& run) {
+void append_op_results(const PhaseSamples& ps, double mistrust_spread, ValidationRun& run,
+                       Statistic stat) {
   const auto find_samples = [&](const std::string& name) -> const std::vector<double>* {
     for (const auto& [n, v] : ps.samples)
       if (n == name) return &v;
@@ -134,9 +135,9 @@ void append_op_results(const PhaseSamples& ps, double mistrust_spread, Validatio
       o.detail = "no CPU kernel runs this row";
     } else {
       const auto t = stats(*v);
-      o.measured_s = t.median_s;
+      o.measured_s = t.value(stat);
       o.spread = t.spread();
-      if (!(t.median_s > 0) || !std::isfinite(t.median_s)) {
+      if (!(o.measured_s > 0) || !std::isfinite(o.measured_s)) {
         o.disposition = Disposition::mistrusted;
         o.detail = "no valid time";
       } else if (o.spread > mistrust_spread) {
@@ -153,7 +154,7 @@ void append_op_results(const PhaseSamples& ps, double mistrust_spread, Validatio
     o.phase = ps.phase;
     o.name = name;
     o.count = run.layers_total;
-    o.measured_s = stats(v).median_s;
+    o.measured_s = stats(v).value(stat);
     o.spread = stats(v).spread();
     o.disposition = Disposition::skipped;
     o.detail = "run by the kernels but not a row of the analyzer";
@@ -241,6 +242,9 @@ ValidationRun run_validation(const ModelSpec& m, const HardwareSpec& hw, const S
   run.hardware = hw.name;
   run.cpu = kernels::cpu_features().brand;
   run.settings = settings_summary(s);
+  if (opt.stat != Statistic::median)
+    run.notes.push_back("op times are the " + std::string(to_string(opt.stat)) +
+                        " of the repetitions (not the median)");
   run.layers_total = m.num_layers;
   run.full_model = opt.full;
   run.decode_context = a.decode.context_len;
@@ -264,8 +268,8 @@ ValidationRun run_validation(const ModelSpec& m, const HardwareSpec& hw, const S
   if (!stack.output_ok())
     run.notes.push_back("output of the last pass was not finite or mostly zero: times mistrusted");
 
-  append_op_results({"prefill", &a.prefill.rows, to_pairs(pre)}, opt.mistrust_spread, run);
-  append_op_results({"decode", &a.decode.rows, to_pairs(dec)}, opt.mistrust_spread, run);
+  append_op_results({"prefill", &a.prefill.rows, to_pairs(pre)}, opt.mistrust_spread, run, opt.stat);
+  append_op_results({"decode", &a.decode.rows, to_pairs(dec)}, opt.mistrust_spread, run, opt.stat);
   if (!stack.output_ok())
     for (auto& o : run.ops)
       if (o.disposition == Disposition::passed) o.disposition = Disposition::mistrusted;

@@ -17,6 +17,7 @@
 #include "analyzer/hardware_spec.hpp"
 #include "analyzer/model_spec.hpp"
 #include "analyzer/settings.hpp"
+#include "calibrate/timing.hpp"
 #include "calibrate/validation.hpp"
 #include "kernels/thread_pool.hpp"
 
@@ -29,6 +30,7 @@ struct ValidateOptions {
   int decode_reps = 0;     // 0 = automatic
   double memory_budget_bytes = 6.0 * (1ull << 30);
   double mistrust_spread = 0.5;  // (p75 - p25) / median above this marks an op mistrusted
+  Statistic stat = Statistic::median;  // of the repetitions of each op
   std::string llmroof_version;
   std::function<void(std::string_view)> progress;
 };
@@ -54,7 +56,8 @@ struct PhaseSamples {
   const std::vector<LayerRow>* rows = nullptr;
   std::vector<std::pair<std::string, std::vector<double>>> samples;
 };
-void append_op_results(const PhaseSamples& ps, double mistrust_spread, ValidationRun& run);
+void append_op_results(const PhaseSamples& ps, double mistrust_spread, ValidationRun& run,
+                       Statistic stat = Statistic::median);
 // Sum over ops of measured time x count (the analyzer's count: blocks for per-block rows).
 double measured_phase_time(const ValidationRun& run, std::string_view phase);
 

@@ -20,6 +20,7 @@ struct CalibrateCli {
   std::string name = "host";
   bool quick = false;
   int threads = 0;
+  std::string stat = "median";
 };
 
 void run_calibrate(const CalibrateCli& o) {
@@ -29,6 +30,9 @@ void run_calibrate(const CalibrateCli& o) {
   kernels::ThreadPool pool(o.threads);
   calibrate::CalibrateOptions opt;
   opt.quick = o.quick;
+  const auto stat = calibrate::statistic_from_string(o.stat);
+  if (!stat) throw InputError("--stat: '" + o.stat + "' is not a statistic (median|p10)");
+  opt.stat = *stat;
   opt.progress = [](std::string_view s) { std::cerr << "calibrate: " << s << "\n"; };
   const auto c = calibrate::run_calibration(pool, opt, LLMROOF_VERSION);
   std::cerr << calibrate::format_calibration(c);
@@ -56,6 +60,9 @@ void add_calibrate_command(CLI::App& app, Context&) {
   cmd->add_option("--name", o->name, "Name of the hardware entry")->capture_default_str();
   cmd->add_flag("--quick", o->quick, "Fewer repetitions and kernels (<= 20 s instead of <= 2 min)");
   cmd->add_option("--threads", o->threads, "Threads to use (0 = all cores)")->capture_default_str();
+  cmd->add_option("--stat", o->stat,
+                  "Statistic of the repetitions: median, or p10 on a machine shared with other work")
+      ->capture_default_str();
   cmd->callback([o] { run_calibrate(*o); });
 }
 

@@ -32,6 +32,7 @@ struct ValidateCli {
   std::string save_baseline;
   std::string baseline;
   double tolerance = 0.15;
+  std::string stat = "median";
 };
 
 void write_text(const std::string& text, const std::string& path) {
@@ -68,6 +69,9 @@ void run_validate(const ValidateCli& o, Context& ctx) {
   calibrate::ValidateOptions opt;
   opt.layers = o.layers;
   opt.full = o.full;
+  const auto stat = calibrate::statistic_from_string(o.stat);
+  if (!stat) throw InputError("--stat: '" + o.stat + "' is not a statistic (median|p10)");
+  opt.stat = *stat;
   opt.llmroof_version = LLMROOF_VERSION;
   opt.progress = [](std::string_view s) { std::cerr << "validate: " << s << "\n"; };
   const auto run = calibrate::run_validation(model, hw, settings, opt, pool);
@@ -103,6 +107,9 @@ void add_validate_command(CLI::App& app, Context& ctx) {
   cmd->add_flag("--full", o->full,
                 "Run the whole model: every block, embedding, lm_head, real prefill and generation");
   cmd->add_option("--threads", o->threads, "Threads (0 = all cores)")->capture_default_str();
+  cmd->add_option("--stat", o->stat,
+                  "Statistic of each op's repetitions: median, or p10 on a shared machine")
+      ->capture_default_str();
   cmd->add_option("--format", o->format, "table|md|json|csv")->capture_default_str();
   cmd->add_option("-o,--output", o->output, "Write the report to FILE instead of stdout");
   cmd->add_option("--save-baseline", o->save_baseline, "Record this run (JSON) for the gate");

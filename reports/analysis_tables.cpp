@@ -39,16 +39,18 @@ ResultTable layer_table(const PhaseResult& phase) {
                {"attainable_ops_per_s", "Attainable", Unit::ops_per_s},
                {"bound", "Bound", Unit::text},
                us("time_s", "Time each"),
-               us("total_time_s", "Time all"),
-               {"warnings", "Warnings", Unit::text}};
+               us("total_time_s", "Time all")};
+  bool warned = false;
+  for (const LayerRow& r : phase.rows) warned |= !r.warnings.empty();
+  if (warned) t.columns.push_back({"warnings", "Warnings", Unit::text});
   for (const LayerRow& r : phase.rows) {
     const Bytes& b = r.cost.bytes;
-    t.rows.push_back({text(r.name), num(static_cast<double>(r.count)), num(r.cost.ops),
-                      num(b.weights), num(b.act_read), num(b.act_written), num(b.kv_read),
-                      num(b.kv_written), num(b.total()), num(r.arithmetic_intensity),
-                      text(to_string(r.compute_dtype)), num(r.attainable_ops_per_s),
-                      text(to_string(r.bound)), num(r.time_s),
-                      num(r.time_s * static_cast<double>(r.count)), text(join(r.warnings))});
+    t.rows.push_back(
+        {text(r.name), num(static_cast<double>(r.count)), num(r.cost.ops), num(b.weights),
+         num(b.act_read), num(b.act_written), num(b.kv_read), num(b.kv_written), num(b.total()),
+         num(r.arithmetic_intensity), text(to_string(r.compute_dtype)), num(r.attainable_ops_per_s),
+         text(to_string(r.bound)), num(r.time_s), num(r.time_s * static_cast<double>(r.count))});
+    if (warned) t.rows.back().push_back(text(join(r.warnings)));
   }
   return t;
 }

@@ -46,6 +46,7 @@ tbody tr:nth-child(even) { background: #fafbfd; }
 .chart .note { font-size: 12px; fill: #566073; }
 .chart .mark { stroke: #c00; stroke-width: 1.5; stroke-dasharray: 6,4; }
 .chart .mark-label { font-size: 12px; fill: #c00; }
+.scroll { overflow-x: auto; }
 .charts { display: flex; flex-wrap: wrap; gap: 16px; }
 .note { color: #566073; font-size: 13px; }
 details summary { cursor: pointer; font-weight: 600; margin: 8px 0; }

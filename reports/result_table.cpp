@@ -1,6 +1,7 @@
 #include "reports/result_table.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 
@@ -26,6 +27,13 @@ bool numeric(Unit u) { return u != Unit::text && u != Unit::flag; }
 
 }  // namespace
 
+std::string rate_text(double v, const std::string& unit) {
+  std::string s = si(v);
+  size_t i = s.size();
+  while (i > 0 && std::isalpha(static_cast<unsigned char>(s[i - 1]))) --i;
+  return s.substr(0, i) + " " + s.substr(i) + unit;
+}
+
 std::string human(const Cell& c, Unit u) {
   if (std::holds_alternative<std::monostate>(c)) return "-";
   if (auto s = std::get_if<std::string>(&c)) return *s;
@@ -39,9 +47,9 @@ std::string human(const Cell& c, Unit u) {
     case Unit::bytes:
       return bytes(v);
     case Unit::ops_per_s:
-      return ops_per_s(v);
+      return rate_text(v, "OPS");
     case Unit::bytes_per_s:
-      return bytes_per_s(v);
+      return rate_text(v, "B/s");
     case Unit::fraction:
       return percent(v);
     case Unit::tokens_per_s:
@@ -196,7 +204,9 @@ std::string html_escape(const std::string& s) {
 }
 
 std::string html_table(const ResultTable& t, const std::string& css_class) {
-  std::string out = css_class.empty() ? "<table>" : "<table class=\"" + css_class + "\">";
+  // Wide tables scroll sideways inside their own box instead of widening the page.
+  std::string out = "<div class=\"scroll\">";
+  out += css_class.empty() ? "<table>" : "<table class=\"" + css_class + "\">";
   out += "<thead><tr>";
   for (const auto& c : t.columns)
     out += std::string(numeric(c.unit) ? "<th class=\"num\">" : "<th>") + html_escape(c.title) +
@@ -209,7 +219,7 @@ std::string html_table(const ResultTable& t, const std::string& css_class) {
              html_escape(human(row[i], t.columns[i].unit)) + "</td>";
     out += "</tr>\n";
   }
-  return out + "</tbody></table>\n";
+  return out + "</tbody></table></div>\n";
 }
 
 }  // namespace llmroof::reports

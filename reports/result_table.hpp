@@ -43,6 +43,8 @@ struct ResultTable {
   std::vector<std::vector<Cell>> rows;
 };
 
+// A rate with its SI prefix and unit, spaced for reading: (1.55e14, "OPS") -> "155 TOPS".
+std::string rate_text(double v, const std::string& unit);
 // Human text of a cell: "12.3 ms", "13.5 GB", "1.23K", "yes".
 std::string human(const Cell& c, Unit u);
 // SI text for CSV: shortest round-trip decimal ("0.0123"), "true"/"false", "" for no value.

@@ -35,13 +35,6 @@ std::string strip_zeros(const std::string& s) {
 
 std::string tick_text(double v) { return strip_zeros(si(v)); }
 
-std::string rate_text(double v, const std::string& unit) {
-  std::string s = si(v);
-  size_t i = s.size();
-  while (i > 0 && std::isalpha(static_cast<unsigned char>(s[i - 1]))) --i;
-  return s.substr(0, i) + " " + s.substr(i) + unit;
-}
-
 Axis fit_axis(double lo, double hi, bool log, std::string label, bool exact) {
   Axis a;
   a.log = log;

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "reports/result_table.hpp"  // rate_text
+
 namespace llmroof::reports {
 
 struct Axis {
@@ -51,8 +53,6 @@ Axis fit_axis(double lo, double hi, bool log, std::string label, bool exact = fa
 std::string tick_text(double v);
 // Drops trailing zeros of the first decimal number in a label: "10.0 ms" -> "10 ms".
 std::string strip_zeros(const std::string& s);
-// A rate with its SI prefix and unit, spaced for reading: (1.55e14, "OPS") -> "155 TOPS".
-std::string rate_text(double v, const std::string& unit);
 
 struct Series {
   std::string name;

@@ -1,9 +1,10 @@
 // Flash-decoding split kernel on AVX-512 (compiled with AVX-512 flags; see simd_avx512.hpp).
 //
-// Tokens are taken 16 at a time with all kv heads, so the cache is read front to back. For each kv
-// head, the q heads of its GQA group (up to 4 at once) share every K and V load. The 16 dot products
-// of a block are reduced together by a transpose-add tree (one zmm of scores, no per-token
-// horizontal sums); the online softmax then runs on that zmm.
+// Tokens are taken 16 at a time (a block); within a block one kv head at a time, whose GQA group of
+// q heads (up to 4 at once) shares every K and V load, and 4 tokens per pass. The 16 dot products of
+// a block are reduced together by a transpose-add tree (one zmm of scores, no per-token horizontal
+// sums); the online softmax then runs on that zmm. Whole rows of the next block are prefetched in
+// address order, so memory is streamed front to back.
 #include <math.h>
 
 #include "kernels/cpu/attention_decode.hpp"
@@ -44,19 +45,25 @@ inline __m512 reduce16(const float* v) {
   return _mm512_permutexvar_ps(perm, w);
 }
 
-// QK for token `row_base` (all kv heads): dot products of each q head with its kv head's key, left
-// as 16-lane partial sums in red[h][tt] (reduced 16 tokens at a time by reduce16).
+// QK for 4 tokens of kv head g: dot products of each q head of the group with the 4 keys, left as
+// 16-lane partial sums in red[h][tt + u] (reduced 16 tokens at a time by reduce16). Four tokens per
+// pass load each q chunk once for 4·GB FMAs (a load per FMA would make this load-bound).
 template <KvFormat F, int GB>
-inline void qk_heads(const DecodeSplit& s, int64_t kbase, int64_t h0, float* red) {
+inline void qk_heads(const DecodeSplit& s, const int64_t* kbase, int64_t h0, float* red) {
   const int64_t hd = s.head_dim;
-  __m512 acc[GB];
-  for (int x = 0; x < GB; ++x) acc[x] = _mm512_setzero_ps();
+  __m512 acc[4][GB];
+  for (int u = 0; u < 4; ++u)
+    for (int x = 0; x < GB; ++x) acc[u][x] = _mm512_setzero_ps();
   for (int64_t c = 0; c < hd; c += 16) {
-    const __m512 kc = load_kv<F>(s.k, kbase + c);
-    for (int x = 0; x < GB; ++x)
-      acc[x] = _mm512_fmadd_ps(_mm512_loadu_ps(s.q + (h0 + x) * hd + c), kc, acc[x]);
+    __m512 kc[4];
+    for (int u = 0; u < 4; ++u) kc[u] = load_kv<F>(s.k, kbase[u] + c);
+    for (int x = 0; x < GB; ++x) {
+      const __m512 qx = _mm512_loadu_ps(s.q + (h0 + x) * hd + c);
+      for (int u = 0; u < 4; ++u) acc[u][x] = _mm512_fmadd_ps(qx, kc[u], acc[u][x]);
+    }
   }
-  for (int x = 0; x < GB; ++x) _mm512_store_ps(red + (h0 + x) * B * 16, acc[x]);
+  for (int u = 0; u < 4; ++u)
+    for (int x = 0; x < GB; ++x) _mm512_store_ps(red + ((h0 + x) * B + u) * 16, acc[u][x]);
 }
 
 // PV for 4 tokens of kv head g: o[h] += sum_u p[h][tt+u] v[tt+u] for the group's heads (four
@@ -80,11 +87,10 @@ inline void pv_heads(const DecodeSplit& s, const int64_t* vbase, int64_t h0, con
   }
 }
 
-// Software prefetch of one head's slice of a token row: the loops walk a block head by head, a
-// pattern the hardware prefetchers do not follow across rows.
+// Software prefetch (to L2) of `bytes` from base + byte_offset.
 inline void prefetch_row(const void* base, int64_t byte_offset, int64_t bytes) {
   const char* p = static_cast<const char*>(base) + byte_offset;
-  for (int64_t i = 0; i < bytes; i += 64) _mm_prefetch(p + i, _MM_HINT_T0);
+  for (int64_t i = 0; i < bytes; i += 64) _mm_prefetch(p + i, _MM_HINT_T1);
 }
 
 // Calls fn.template operator()<GB>(h0) over the q heads of kv head g in chunks of 4, 2, 1.
@@ -120,7 +126,7 @@ void softmax_heads(const DecodeSplit& s, int64_t t, int64_t nt, int64_t g, int64
     __m512 sc = _mm512_mul_ps(reduce16(red + h * B * 16), kscale);
     sc = _mm512_mask_mov_ps(_mm512_set1_ps(-__builtin_inff()), live, sc);
     const float mnew = fmaxf(s.m[h], hmax(sc));
-    const float alpha = exp2f(s.m[h] - mnew);
+    const float alpha = _mm512_cvtss_f32(exp2_ps(_mm512_set1_ps(s.m[h] - mnew)));
     const __m512 p = exp2_ps(_mm512_sub_ps(sc, _mm512_set1_ps(mnew)));
     s.l[h] = s.l[h] * alpha + hsum(p);
     s.m[h] = mnew;
@@ -135,7 +141,7 @@ void softmax_heads(const DecodeSplit& s, int64_t t, int64_t nt, int64_t g, int64
 
 // One block of nt (<= 16) tokens starting at t, one kv head at a time: QK over the block, the
 // softmax step, then PV, so only the group's q, scores and output rows are hot (a few KiB of L1).
-// The same head's slice of the next block is prefetched meanwhile, so memory streams ahead.
+// The next block is prefetched meanwhile, so memory streams ahead of the compute.
 template <KvFormat F>
 void block(const DecodeSplit& s, int64_t t, int64_t nt) {
   const int64_t hd = s.head_dim, row = s.kv_heads * hd, group = s.q_heads / s.kv_heads;
@@ -143,15 +149,20 @@ void block(const DecodeSplit& s, int64_t t, int64_t nt) {
   const int64_t next_rows = s.t1 - (t + B) < B ? s.t1 - (t + B) : B;
   float* red = s.scratch;                  // [q_heads][16 tokens][16 lanes]
   float* pbuf = red + s.q_heads * B * 16;  // [q_heads][16 tokens]
+  const int64_t rows_per_head = (B + s.kv_heads - 1) / s.kv_heads;
   for (int64_t g = 0; g < s.kv_heads; ++g) {
-    for (int64_t r = 0; r < next_rows; ++r) {
-      prefetch_row(s.k, ((t + B + r) * row + g * hd) * eb, hd * eb);
-      prefetch_row(s.v, ((t + B + r) * row + g * hd) * eb, hd * eb);
+    // Whole rows of the next block, in address order, spread over the kv heads of this one: DRAM
+    // sees two sequential streams even though the compute below visits the block head by head.
+    for (int64_t r = g * rows_per_head; r < (g + 1) * rows_per_head && r < next_rows; ++r) {
+      prefetch_row(s.k, (t + B + r) * row * eb, row * eb);
+      prefetch_row(s.v, (t + B + r) * row * eb, row * eb);
     }
-    for (int64_t tt = 0; tt < nt; ++tt)
-      for_group(g, group, [&]<int GB>(int64_t h0) {
-        qk_heads<F, GB>(s, (t + tt) * row + g * hd, h0, red + tt * 16);
-      });
+    // Slots past nt get a copy of the last token's scores; softmax_heads zeroes and masks them.
+    for (int64_t tt = 0; tt < nt; tt += 4) {
+      int64_t kb[4];
+      for (int u = 0; u < 4; ++u) kb[u] = (t + (tt + u < nt ? tt + u : nt - 1)) * row + g * hd;
+      for_group(g, group, [&]<int GB>(int64_t h0) { qk_heads<F, GB>(s, kb, h0, red + tt * 16); });
+    }
     softmax_heads<F>(s, t, nt, g, g * group, (g + 1) * group);
     // Tokens past nt repeat the last row at weight 0 (pbuf lanes >= nt are 0).
     for (int64_t tt = 0; tt < nt; tt += 4) {

@@ -48,14 +48,11 @@ struct Int8Rows {
 struct Fp8Rows {
   static constexpr int kRowBytes = 32;
   const uint8_t* p;
-  static __m512 half(__m128i bytes) {
-    const __m256i h = _mm256_slli_epi16(_mm256_cvtepi8_epi16(bytes), 7);
-    return _mm512_cvtph_ps(_mm256_and_si256(h, _mm256_set1_epi16(static_cast<short>(0xBFFF))));
-  }
   void get(int64_t kk, __m512& a, __m512& b) const {
-    const auto* q = reinterpret_cast<const __m128i*>(p + kk * 32);
-    a = half(_mm_loadu_si128(q));
-    b = half(_mm_loadu_si128(q + 1));
+    const __m512i w = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + kk * 32)));
+    const __m512i h = _mm512_and_si512(_mm512_slli_epi16(w, 7), _mm512_set1_epi16(static_cast<short>(0xBFFF)));
+    a = _mm512_cvtph_ps(_mm512_castsi512_si256(h));
+    b = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(h, 1));
   }
 };
 
