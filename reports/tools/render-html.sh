@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Renders an llmroof HTML report to a PNG with headless Chromium, to look at what a reader sees.
 # Not part of the build or the tests (Chromium is a manual, optional tool: apt-get install chromium).
-#   scripts/render-html.sh report.html report.png [WIDTH [HEIGHT]]
+#   reports/tools/render-html.sh report.html report.png [WIDTH [HEIGHT]]
 set -euo pipefail
 [ $# -ge 2 ] || { echo "usage: $0 REPORT.html OUT.png [WIDTH [HEIGHT]]" >&2; exit 2; }
 html=$(realpath "$1"); png=$(realpath -m "$2"); width=${3:-1400}; height=${4:-2000}
