@@ -11,9 +11,12 @@ namespace llmroof {
 
 double ring_all_reduce_time_s(double bytes, int64_t p, double link_bytes_per_s, double latency_s) {
   if (p <= 1) return 0;
-  // Reduce-scatter then all-gather: 2(p-1) steps, each sending bytes/p over every link at once.
+  // Bandwidth term: reduce-scatter then all-gather, 2(p-1) steps each sending bytes/p over every
+  // link at once. Latency term: charged once per collective, because the hardware files quote the
+  // measured small-message all-reduce latency of the whole collective (NCCL switches to LL/tree
+  // protocols for small messages, so 2(p-1) ring hops of that latency would overcount ~2(p-1)x).
   const double pd = static_cast<double>(p);
-  return 2 * (pd - 1) / pd * bytes / link_bytes_per_s + 2 * (pd - 1) * latency_s;
+  return 2 * (pd - 1) / pd * bytes / link_bytes_per_s + latency_s;
 }
 
 namespace detail {
@@ -25,9 +28,12 @@ double row_time_s(const Plan& p, const OpCost& c, DType compute, int64_t kernels
   return std::max(t_compute, t_memory) + static_cast<double>(kernels) * p.launch_overhead_s;
 }
 
+bool uses_attention_rates(const std::string& row_name) { return row_name == "fused_attention"; }
+
 void time_row(const Plan& p, LayerRow& r) {
+  const bool attn = uses_attention_rates(r.name);
   r.arithmetic_intensity = r.cost.arithmetic_intensity();
-  r.peak_ops_per_s = p.peak_ops_per_s[static_cast<int>(r.compute_dtype)];
+  r.peak_ops_per_s = (attn ? p.attn_peak_ops_per_s : p.peak_ops_per_s)[static_cast<int>(r.compute_dtype)];
   const double launch = static_cast<double>(r.kernels) * p.launch_overhead_s;
   if (r.name == "all_reduce") {
     r.bandwidth_bytes_per_s = p.link_bytes_per_s;
@@ -37,7 +43,7 @@ void time_row(const Plan& p, LayerRow& r) {
     r.attainable_ops_per_s = r.time_s > 0 ? r.cost.ops / r.time_s : 0;
     return;
   }
-  r.bandwidth_bytes_per_s = p.bandwidth_bytes_per_s;
+  r.bandwidth_bytes_per_s = attn ? p.attn_bandwidth_bytes_per_s : p.bandwidth_bytes_per_s;
   r.attainable_ops_per_s = std::min(r.peak_ops_per_s, r.arithmetic_intensity * r.bandwidth_bytes_per_s);
   const double t_compute = r.cost.ops / r.peak_ops_per_s;
   const double t_memory = r.cost.bytes.total() / r.bandwidth_bytes_per_s;
@@ -115,10 +121,11 @@ double decode_total_time(const Plan& p, const Settings& s, const std::vector<Lay
   // Rows in attention_costs order: fused_attention, or qk_matmul, softmax, sv_matmul.
   const DType dt[3] = {p.float_compute, n == 1 ? p.float_compute : p.vector_compute,
                        p.float_compute};
+  const bool fused = n == 1;  // only the fused row has its own rates (uses_attention_rates)
   const int64_t linear_last = w > 0 ? std::min(kv_last, w) : kv_last;
   for (int i = 0; i < n; ++i) {
-    const double peak = p.peak_ops_per_s[static_cast<int>(dt[i])];
-    const double bw = p.bandwidth_bytes_per_s;
+    const double peak = (fused ? p.attn_peak_ops_per_s : p.peak_ops_per_s)[static_cast<int>(dt[i])];
+    const double bw = fused ? p.attn_bandwidth_bytes_per_s : p.bandwidth_bytes_per_s;
     const double b_ops = (at1[i].ops - at0[i].ops) / peak;
     const double b_mem = (at1[i].bytes.total() - at0[i].bytes.total()) / bw;
     const double a_ops = at0[i].ops / peak - b_ops * static_cast<double>(e_first);

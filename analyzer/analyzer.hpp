@@ -23,7 +23,7 @@ void validate_settings(const ModelSpec& model, const HardwareSpec& hw, const Set
 // `experts` uniformly at random: E * (1 - (1 - k/E)^T). Derivation: docs/cost-model.md.
 double expected_distinct_experts(int64_t experts, int64_t top_k, double tokens);
 
-// Ring all-reduce of `bytes` over p devices: 2(p-1)/p * bytes / link bandwidth + 2(p-1) * latency.
+// Ring all-reduce of `bytes` over p devices: 2(p-1)/p * bytes / link bandwidth + latency (once).
 double ring_all_reduce_time_s(double bytes, int64_t p, double link_bytes_per_s, double latency_s);
 
 }  // namespace llmroof

@@ -47,6 +47,11 @@ struct HardwareSpec {
     double memory = 1.0;   // achieved / peak bandwidth for large streaming kernels
     double compute = 1.0;  // achieved / peak for large GEMMs
     double communication = 1.0;
+    // The fused attention kernel's own achieved fraction of bandwidth (decode, streaming the KV
+    // cache) and of the float peak (prefill). Absent = use `memory` / `compute` above. Measured by
+    // `llmroof calibrate`; applied to the fused_attention row only (docs/cost-model.md).
+    std::optional<double> attention_memory;
+    std::optional<double> attention_compute;
   } efficiency;
 
   // field name -> source text ("NVIDIA A100 datasheet", "measured by llmroof calibrate ...").

@@ -20,17 +20,6 @@ namespace detail {
 
 namespace {
 
-GemmShape expert_gemm(const Plan& p, int64_t m, int64_t k, int64_t n) {
-  GemmShape g;
-  g.m = m;
-  g.k = k;
-  g.n = n;
-  g.weights = p.weights;
-  g.activations = p.gemm_act;
-  g.group_size = p.group_size;
-  return g;
-}
-
 // gate/up, activation, down of an expert MLP over `routed` token-expert pairs, with the weights of
 // `experts_touched` experts read once each (grouped GEMM): OPs and activation bytes scale with the
 // pairs, weight bytes and dequantization with the experts touched.
@@ -38,7 +27,7 @@ OpCost expert_mlp(const Plan& p, int64_t routed, int64_t inter, double experts_t
   const ModelSpec& m = *p.model;
   OpCost total;
   auto add_gemm = [&](int64_t k, int64_t n) {
-    const GemmShape g = expert_gemm(p, routed, k, n);
+    const GemmShape g = linear_shape(p, routed, k, n);
     OpCost c = gemm_cost(g);
     c.ops += (experts_touched - 1) * gemm_dequant_ops(g);
     c.bytes.weights *= experts_touched;

@@ -15,6 +15,11 @@ void require_positive(int64_t v, const char* what) {
                                   std::to_string(v) + ")");
 }
 
+void require_at_most(int64_t v, int64_t limit, const char* what) {
+  if (v > limit) throw AnalysisError(std::string(what) + " must be at most " + std::to_string(limit) +
+                                     " (got " + std::to_string(v) + ")");
+}
+
 bool is_float(DType t) { return t == DType::fp32 || t == DType::fp16 || t == DType::bf16; }
 
 void validate_formats(const QuantSettings& q) {
@@ -32,6 +37,9 @@ void validate_formats(const QuantSettings& q) {
   if (q.activations == DType::fp8 && q.weights != DType::fp8 && q.weights != DType::int4)
     throw AnalysisError("fp8 activations need fp8 or int4 weights (got " +
                         str(to_string(q.weights)) + " weights)");
+  if (q.residual && !is_float(*q.residual))
+    throw AnalysisError("residual format " + str(to_string(*q.residual)) +
+                        " is not supported (use fp32, fp16 or bf16)");
   if (q.group_size < 0)
     throw AnalysisError("group size must be >= 0 (got " + std::to_string(q.group_size) + ")");
 }
@@ -43,6 +51,10 @@ void validate_settings(const ModelSpec& m, const HardwareSpec& hw, const Setting
   require_positive(s.prompt_len, "prompt length");
   require_positive(s.gen_len, "generation length");
   require_positive(s.tp, "tensor-parallel degree");
+  require_at_most(s.batch, kMaxBatch, "batch");
+  require_at_most(s.prompt_len, kMaxSequenceTokens, "prompt length");
+  require_at_most(s.prompt_len + s.gen_len, kMaxSequenceTokens, "prompt + generated tokens");
+  require_at_most(s.tp, kMaxTensorParallel, "tensor-parallel degree");
   validate_formats(s.quant);
   const std::string where = "model '" + m.name + "': ";
   if (m.hidden_size <= 0 || m.num_layers <= 0 || m.num_attention_heads <= 0 ||
@@ -97,8 +109,9 @@ void set_formats(Plan& p, const HardwareSpec& hw, const QuantSettings& q,
   p.gemm_act = q.activations;
   p.kv = q.kv_cache;
   p.group_size = q.group_size;
-  // 8-bit activations exist only at the linear layers' inputs; the residual stream stays fp16.
-  p.residual = is_float(q.activations) ? q.activations : DType::fp16;
+  // 8-bit activations exist only at the linear layers' inputs; the residual stream stays fp16
+  // unless the settings name its format (the CPU kernels keep fp32).
+  p.residual = q.residual.value_or(is_float(q.activations) ? q.activations : DType::fp16);
   p.act_bytes = dtype_bytes(p.residual);
   // Embeddings, lm_head, router and norms stay in the float format of the weights (GPTQ/AWQ/
   // SmoothQuant keep them 16-bit).
@@ -115,6 +128,12 @@ void set_rates(Plan& p, const HardwareSpec& hw, const Settings& s) {
   for (int i = 0; i < kNumDTypes; ++i)
     p.peak_ops_per_s[i] = hw.dense_ops_per_s[i].value_or(0) * (real ? e.compute : 1.0);
   p.bandwidth_bytes_per_s = hw.memory_bandwidth_bytes_per_s * (real ? e.memory : 1.0);
+  // The fused attention kernel has its own measured efficiency where calibrate wrote one.
+  const double attn_compute = real ? e.attention_compute.value_or(e.compute) : 1.0;
+  for (int i = 0; i < kNumDTypes; ++i)
+    p.attn_peak_ops_per_s[i] = hw.dense_ops_per_s[i].value_or(0) * attn_compute;
+  p.attn_bandwidth_bytes_per_s =
+      hw.memory_bandwidth_bytes_per_s * (real ? e.attention_memory.value_or(e.memory) : 1.0);
   p.link_bytes_per_s = hw.interconnect_bandwidth_bytes_per_s * (real ? e.communication : 1.0);
   p.link_latency_s = hw.interconnect_latency_s;
   p.launch_overhead_s = real ? hw.kernel_launch_overhead_s : 0.0;

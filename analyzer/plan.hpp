@@ -33,6 +33,10 @@ struct Plan {
   // Effective rates (efficiency applied in realistic mode).
   std::array<double, kNumDTypes> peak_ops_per_s{};
   double bandwidth_bytes_per_s = 0;
+  // The fused attention row's rates: efficiency.attention_* where the hardware gives them, else
+  // the same as peak_ops_per_s / bandwidth_bytes_per_s.
+  std::array<double, kNumDTypes> attn_peak_ops_per_s{};
+  double attn_bandwidth_bytes_per_s = 0;
   double link_bytes_per_s = 0;
   double link_latency_s = 0;
   double launch_overhead_s = 0;
@@ -56,10 +60,14 @@ void append_head_rows(const Plan& p, const PhaseShape& ph, std::vector<LayerRow>
 // The attention rows' costs alone (qk_matmul, softmax, sv_matmul or fused_attention); returns how
 // many it wrote into `out` (at most 3). The decode average re-evaluates these at other lengths.
 int attention_costs(const Plan& p, const PhaseShape& ph, OpCost* out);
+// A linear layer y[m x n] = x[m x k] W[k x n] in the plan's weight / activation formats.
+GemmShape linear_shape(const Plan& p, int64_t m, int64_t k, int64_t n, bool bias = false);
 // The MLP activation over `rows` x `inter` for the model's activation function.
 OpCost mlp_activation_cost(const Plan& p, int64_t rows, int64_t inter);
 // MoE rows of one sparse block (router, experts, shared_expert).
 void append_moe_rows(const Plan& p, const PhaseShape& ph, std::vector<LayerRow>& rows);
+// True for the rows costed at the attention rates (fused_attention; docs/cost-model.md).
+bool uses_attention_rates(const std::string& row_name);
 // Fill peak, bandwidth, attainable, bound and time of a costed row.
 void time_row(const Plan& p, LayerRow& r);
 // Row time of a compute/memory row from its cost (no row object).

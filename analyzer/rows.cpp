@@ -21,18 +21,6 @@ LayerRow make_row(const char* name, int64_t count, const OpCost& c, DType comput
   return r;
 }
 
-GemmShape linear(const Plan& p, int64_t m, int64_t k, int64_t n, bool bias = false) {
-  GemmShape g;
-  g.m = m;
-  g.k = k;
-  g.n = n;
-  g.weights = p.weights;
-  g.activations = p.gemm_act;
-  g.group_size = p.group_size;
-  g.bias = bias;
-  return g;
-}
-
 // K or V of `tokens` tokens written into the cache in its own format (plus the quantization pass
 // for int8/int4: abs-max, divide, round ~3 ops per element).
 void write_to_cache(const Plan& p, int64_t tokens, OpCost& c) {
@@ -71,6 +59,18 @@ AttentionShape attention_shape(const Plan& p, const PhaseShape& ph) {
 
 }  // namespace
 
+GemmShape linear_shape(const Plan& p, int64_t m, int64_t k, int64_t n, bool bias) {
+  GemmShape g;
+  g.m = m;
+  g.k = k;
+  g.n = n;
+  g.weights = p.weights;
+  g.activations = p.gemm_act;
+  g.group_size = p.group_size;
+  g.bias = bias;
+  return g;
+}
+
 OpCost mlp_activation_cost(const Plan& p, int64_t rows, int64_t inter) {
   OpCost c = activation_cost(rows, inter, p.model->gated_mlp, p.act_bytes);
   // GELU (erf or tanh form) costs ~8 OPs per element against SiLU's ~4.
@@ -89,10 +89,10 @@ void append_attention(const Plan& p, const PhaseShape& ph, std::vector<LayerRow>
                 kvd = p.kv_heads * p.head_dim;
   const bool rope = m.positional_encoding == PositionalEncoding::rope;
   rows.push_back(make_row("attn_norm", p.layers, norm_cost(p, t), p.vector_compute));
-  rows.push_back(make_row("q_proj", p.layers, gemm_cost(linear(p, t, h, qd, m.qkv_bias)),
+  rows.push_back(make_row("q_proj", p.layers, gemm_cost(linear_shape(p, t, h, qd, m.qkv_bias)),
                           p.gemm_compute));
-  OpCost k = gemm_cost(linear(p, t, h, kvd, m.qkv_bias));
-  OpCost v = gemm_cost(linear(p, t, h, kvd, m.qkv_bias));
+  OpCost k = gemm_cost(linear_shape(p, t, h, kvd, m.qkv_bias));
+  OpCost v = gemm_cost(linear_shape(p, t, h, kvd, m.qkv_bias));
   // V goes straight into the KV cache; K does too unless RoPE must rotate it first.
   v.bytes.act_written = 0;
   write_to_cache(p, t, v);
@@ -118,7 +118,7 @@ void append_attention(const Plan& p, const PhaseShape& ph, std::vector<LayerRow>
     rows.push_back(make_row("softmax", p.layers, att[1], p.vector_compute));
     rows.push_back(make_row("sv_matmul", p.layers, att[2], p.float_compute));
   }
-  rows.push_back(make_row("o_proj", p.layers, gemm_cost(linear(p, t, qd, h)), p.gemm_compute));
+  rows.push_back(make_row("o_proj", p.layers, gemm_cost(linear_shape(p, t, qd, h)), p.gemm_compute));
   rows.push_back(make_row("attn_add", p.layers, add_cost(t, h, p.act_bytes), p.vector_compute));
 }
 
@@ -126,11 +126,11 @@ void append_dense_mlp(const Plan& p, const PhaseShape& ph, std::vector<LayerRow>
   const ModelSpec& m = *p.model;
   const int64_t t = ph.tokens(), h = p.hidden, c = p.dense_layers;
   if (m.gated_mlp)
-    rows.push_back(make_row("gate_proj", c, gemm_cost(linear(p, t, h, p.inter)), p.gemm_compute));
-  rows.push_back(make_row("up_proj", c, gemm_cost(linear(p, t, h, p.inter)), p.gemm_compute));
+    rows.push_back(make_row("gate_proj", c, gemm_cost(linear_shape(p, t, h, p.inter)), p.gemm_compute));
+  rows.push_back(make_row("up_proj", c, gemm_cost(linear_shape(p, t, h, p.inter)), p.gemm_compute));
   // The activation runs over intermediate_size (the published tool used hidden_size).
   rows.push_back(make_row("mlp_act", c, mlp_activation_cost(p, t, p.inter), p.vector_compute));
-  rows.push_back(make_row("down_proj", c, gemm_cost(linear(p, t, p.inter, h)), p.gemm_compute));
+  rows.push_back(make_row("down_proj", c, gemm_cost(linear_shape(p, t, p.inter, h)), p.gemm_compute));
 }
 
 }  // namespace

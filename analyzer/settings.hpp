@@ -1,6 +1,7 @@
 #pragma once
 // What the user asks the analyzer: workload and deployment choices. Validated by validate_settings().
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "analyzer/dtype.hpp"
@@ -18,7 +19,18 @@ struct QuantSettings {
   DType kv_cache = DType::fp16;
   // Group size for group-wise weight quantization (int4 default 128; int8 per-channel = 0).
   int64_t group_size = 128;
+  // Format of the residual stream between the linear layers (norms, adds, rope, attention Q/O and
+  // its math). Absent: the activation format when that is a float format, else fp16 (8-bit
+  // activations exist only at the linear layers' inputs). The CPU kernels keep it fp32 with W8A8.
+  std::optional<DType> residual;
 };
+
+// Upper bounds validate_settings() enforces so that token counts and their products with model
+// dimensions (batch x tokens x heads x keys) stay far inside int64 and double's exact range; both
+// are far beyond any deployment (a million concurrent sequences, 16M-token contexts).
+inline constexpr int64_t kMaxBatch = int64_t{1} << 20;
+inline constexpr int64_t kMaxSequenceTokens = int64_t{1} << 24;  // prompt + generated
+inline constexpr int64_t kMaxTensorParallel = 1024;
 
 struct Settings {
   int64_t batch = 1;

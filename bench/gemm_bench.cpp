@@ -6,9 +6,9 @@
 // The machine is shared, so each case also reports the 10th percentile of its per-call times
 // (p10_GBps, p10_frac_read, p10_GFLOPs): what the kernel does when it gets both cores; and
 // paired_frac_read alternates GEMV calls with equal-sized DRAM reads (see paired_fraction).
-//   build/<dir>/bench/gemm_bench [--threads=N] --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+//   build/<dir>/bench/gemm_bench [--threads=N] --benchmark_repetitions=5
+//   --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
-
 #include <immintrin.h>
 
 #include <algorithm>
@@ -59,10 +59,10 @@ __attribute__((target("avx512f"))) float sum_avx512(const float* p, int64_t n) {
 struct ReadArray {
   int64_t n = (int64_t{1} << 30) / 4;
   std::unique_ptr<float[], void (*)(void*)> p{static_cast<float*>(std::aligned_alloc(64, n * 4)),
-                                               std::free};
+                                              std::free};
   ReadArray() {
-    pool().parallel_for(n, [&](int64_t b, int64_t e) { std::fill(p.get() + b, p.get() + e, 1.f); },
-                        1 << 16);
+    pool().parallel_for(
+        n, [&](int64_t b, int64_t e) { std::fill(p.get() + b, p.get() + e, 1.f); }, 1 << 16);
   }
   // Seconds to read elements [b0, b0 + len) split over the pool's threads.
   double pass(int64_t b0, int64_t len) {
@@ -133,7 +133,8 @@ double paired_fraction(double bytes, F&& call) {
   for (int i = 0; i < 41; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     call();
-    const double t_call = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double t_call =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double t_read = a.pass((i % chunks) * chunk, chunk);
     frac.push_back((bytes / t_call) / (static_cast<double>(chunk) * 4 / t_read));
   }
@@ -160,7 +161,8 @@ lk::PackedWeights make_weights(lk::WeightFormat f, int64_t k, int64_t n) {
 
 void BM_gemv(benchmark::State& state, lk::WeightFormat f, int64_t k, int64_t n) {
   const lk::PackedWeights one = make_weights(f, k, n);
-  const int64_t copies = std::max<int64_t>(2, static_cast<int64_t>(1.1 * (1 << 30) / one.bytes()) + 1);
+  const int64_t copies =
+      std::max<int64_t>(2, static_cast<int64_t>(1.1 * (1 << 30) / one.bytes()) + 1);
   std::vector<lk::PackedWeights> rot(copies, one);
   std::vector<float> x(k), y(n);
   lk::fill_uniform(x, 5);
@@ -173,7 +175,8 @@ void BM_gemv(benchmark::State& state, lk::WeightFormat f, int64_t k, int64_t n) 
   benchmark::DoNotOptimize(y.data());
   const double bytes = one.bytes() * static_cast<double>(state.iterations());
   state.counters["GB/s"] = benchmark::Counter(bytes, benchmark::Counter::kIsRate);
-  state.counters["frac_read"] = benchmark::Counter(bytes / g_read_bytes_per_s, benchmark::Counter::kIsRate);
+  state.counters["frac_read"] =
+      benchmark::Counter(bytes / g_read_bytes_per_s, benchmark::Counter::kIsRate);
   // per-call 10th percentile against the read's chunk 10th percentile (plain numbers, not rates)
   const double p10_bps = one.bytes() / ct.p10();
   state.counters["p10_GBps"] = p10_bps / 1e9;
@@ -213,26 +216,31 @@ void BM_eigen(benchmark::State& state, int64_t m, int64_t k, int64_t n, int thre
 
 void register_all() {
   using lk::WeightFormat;
-  benchmark::RegisterBenchmark("read_1GiB", BM_read)->UseManualTime()->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("read_1GiB", BM_read)
+      ->UseManualTime()
+      ->Unit(benchmark::kMillisecond);
   const WeightFormat all[] = {WeightFormat::fp32, WeightFormat::bf16, WeightFormat::int8,
-                              WeightFormat::int4, WeightFormat::fp8, WeightFormat::w8a8};
+                              WeightFormat::int4, WeightFormat::fp8,  WeightFormat::w8a8};
   for (auto [k, n] : {std::pair<int64_t, int64_t>{4096, 4096}, {4096, 11008}})
     for (WeightFormat f : all) {
-      const std::string name = "gemv_" + std::string(to_string(f)) + "/k" + std::to_string(k) + "/n" +
-                               std::to_string(n);
+      const std::string name =
+          "gemv_" + std::string(to_string(f)) + "/k" + std::to_string(k) + "/n" + std::to_string(n);
       benchmark::RegisterBenchmark(name.c_str(), BM_gemv, f, k, n)
-          ->UseRealTime()->Unit(benchmark::kMicrosecond);
+          ->UseRealTime()
+          ->Unit(benchmark::kMicrosecond);
     }
   for (int64_t n : {4096, 11008}) {
     const std::string shape = "/m512/k4096/n" + std::to_string(n);
     for (WeightFormat f : all)
       benchmark::RegisterBenchmark(("gemm_" + std::string(to_string(f)) + shape).c_str(), BM_gemm,
                                    f, 512, 4096, n)
-          ->UseRealTime()->Unit(benchmark::kMillisecond);
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
     for (int threads : {1, 2})
       benchmark::RegisterBenchmark(("eigen_fp32_t" + std::to_string(threads) + shape).c_str(),
                                    BM_eigen, 512, 4096, n, threads)
-          ->UseRealTime()->Unit(benchmark::kMillisecond);
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
   }
 }
 
@@ -241,15 +249,18 @@ void register_all() {
 int main(int argc, char** argv) {
   int kept = 1;  // take --threads=N out before Google Benchmark parses the rest
   for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--threads=", 10) == 0) kThreads = std::max(1, std::atoi(argv[i] + 10));
-    else argv[kept++] = argv[i];
+    if (std::strncmp(argv[i], "--threads=", 10) == 0)
+      kThreads = std::max(1, std::atoi(argv[i] + 10));
+    else
+      argv[kept++] = argv[i];
   }
   argc = kept;
   benchmark::Initialize(&argc, argv);
   measure_read_bandwidth();
-  std::printf("STREAM-like read, %d threads: median of 9 passes over 1 GiB %.1f GB/s; "
-              "10th percentile of 320 reads of 32 MiB chunks %.1f GB/s\n",
-              kThreads, g_read_bytes_per_s / 1e9, g_read_p10_bytes_per_s / 1e9);
+  std::printf(
+      "STREAM-like read, %d threads: median of 9 passes over 1 GiB %.1f GB/s; "
+      "10th percentile of 320 reads of 32 MiB chunks %.1f GB/s\n",
+      kThreads, g_read_bytes_per_s / 1e9, g_read_p10_bytes_per_s / 1e9);
   register_all();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

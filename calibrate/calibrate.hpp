@@ -1,11 +1,14 @@
 #pragma once
 // `llmroof calibrate`: measure this machine and describe it as a HardwareSpec that every command
 // accepts. What is measured, and how each number of the spec is derived, is in docs/calibrate.md:
-//   memory_bandwidth      = read bandwidth with a >= 1 GiB working set (DRAM), all threads
+//   memory_bandwidth      = read bandwidth with a >= 1 GiB working set (DRAM), all threads, or the
+//                           best decode GEMV if that streamed faster
 //   dense_ops_per_s[t]    = peak of the SIMD instruction the kernels use for dtype t
 //   efficiency.memory     = median over decode GEMVs (weights rotated through >= 1 GiB) of
 //                           achieved bytes/s / memory_bandwidth
 //   efficiency.compute    = prefill GEMM fp32 (m=512) achieved ops/s / fp32 peak
+//   efficiency.attention_memory  = attention_decode (kv 2048, rotated) bytes/s / memory_bandwidth
+//   efficiency.attention_compute = attention_prefill (512 causal tokens) ops/s / fp32 peak
 //   kernel_launch_overhead= thread-pool fork/join of an empty job
 //   onchip_bytes_per_core = L2 per core (what a tiled kernel keeps on chip per core)
 // The efficiencies come only from these measurements, never from a validation run.
@@ -22,7 +25,7 @@ namespace llmroof::calibrate {
 
 struct CalibrateOptions {
   bool quick = false;  // fewer repetitions and kernels: <= 20 s instead of <= 2 min
-  Statistic stat = Statistic::median;  // of the repetitions of every measurement
+  TimingPolicy policy;  // statistic and clock of every measurement
   std::function<void(std::string_view)> progress;  // one line per step (stderr in the CLI)
 };
 
@@ -47,7 +50,7 @@ struct Calibration {
   std::string date;  // UTC, YYYY-MM-DD
   std::string llmroof_version;
   int threads = 0;
-  Statistic stat = Statistic::median;
+  TimingPolicy policy;
   CacheSizes caches;
   double memory_bytes = 0;
   std::vector<BandwidthPoint> bandwidth;
@@ -56,6 +59,10 @@ struct Calibration {
   std::vector<KernelEfficiency> kernels;
 
   double dram_read_bytes_per_s() const;
+  // The DRAM bandwidth the spec uses: the larger of the read benchmark and the best streaming
+  // kernel (a kernel that out-reads the benchmark proves the device can; other processes' memory
+  // traffic only ever lowers a figure). Memory-bound kernels' limits are set to it.
+  double dram_bytes_per_s = 0;
   double peak(DType t) const;  // 0 when not measured
 };
 

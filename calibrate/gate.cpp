@@ -49,7 +49,7 @@ int GateReport::failures() const {
 }
 
 GateReport compare_with_baseline(const ValidationRun& cur, const ValidationRun& base,
-                                 double tolerance) {
+                                 double tolerance, double min_time_s) {
   if (!(tolerance >= 0)) throw InputError("--tolerance must be >= 0");
   check_comparable(cur.model, cur.settings, base);
   GateReport r;
@@ -65,6 +65,11 @@ GateReport compare_with_baseline(const ValidationRun& cur, const ValidationRun& 
       r.entries.push_back({b.phase, b.name, b.ratio(), c->ratio(), 0, Disposition::skipped,
                            "baseline " + std::string(to_string(b.disposition)) + ", now " +
                                std::string(to_string(c->disposition))});
+      continue;
+    }
+    if (b.measured_s < min_time_s && c->measured_s < min_time_s) {
+      r.entries.push_back({b.phase, b.name, b.ratio(), c->ratio(), 0, Disposition::skipped,
+                           "shorter than the gate's minimum time"});
       continue;
     }
     r.entries.push_back(judge(b.phase, b.name, b.ratio(), c->ratio(), tolerance));

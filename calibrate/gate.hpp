@@ -36,8 +36,10 @@ void check_comparable(const std::string& model, const std::string& settings,
                       const ValidationRun& base);
 
 // Throws InputError when the two runs are not comparable (different model or settings).
+// Ops whose measured time is below `min_time_s` in both runs are skipped: at a few microseconds the
+// ratio is timer and scheduling noise, not the kernel.
 GateReport compare_with_baseline(const ValidationRun& current, const ValidationRun& baseline,
-                                 double tolerance);
+                                 double tolerance, double min_time_s = 0);
 
 // One line per failed entry ("FAILED decode/q_proj: ratio 1.32 vs baseline 1.05 (+25.7 %, tolerance
 // 15.0 %)") and a summary line.

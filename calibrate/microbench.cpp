@@ -60,7 +60,7 @@ std::atomic<float> g_sink{0};  // keeps the reads from being optimised away
 }  // namespace
 
 BandwidthPoint measure_bandwidth(kernels::ThreadPool& pool, std::string level,
-                                 size_t bytes_per_thread, double min_time_s, Statistic stat) {
+                                 size_t bytes_per_thread, double min_time_s, const TimingPolicy& policy) {
   const int nt = pool.size();
   const size_t n = std::max<size_t>(128, bytes_per_thread / sizeof(float) / 128 * 128);
   std::vector<Buffer> src(nt), dst(nt);
@@ -75,8 +75,9 @@ BandwidthPoint measure_bandwidth(kernels::ThreadPool& pool, std::string level,
   // thread (>= ~0.2 ms even from L1): the fork/join and timer costs vanish in it.
   const int sweeps = static_cast<int>(std::max<size_t>(1, (size_t{64} << 20) / (n * 4)));
   TimingPlan plan;
+  plan.clock = policy.clock;
   plan.min_total_s = min_time_s;
-  plan.min_samples = 5;
+  plan.min_samples = 15;
   plan.warmup = 2;
   const auto read = time_it(
       [&] {
@@ -104,8 +105,8 @@ BandwidthPoint measure_bandwidth(kernels::ThreadPool& pool, std::string level,
   BandwidthPoint p;
   p.level = std::move(level);
   p.bytes_per_thread = static_cast<double>(n) * sizeof(float);
-  p.read_bytes_per_s = bytes / read.value(stat);
-  p.copy_bytes_per_s = 2 * bytes / copy.value(stat);
+  p.read_bytes_per_s = bytes / read.value(policy.stat);
+  p.copy_bytes_per_s = 2 * bytes / copy.value(policy.stat);
   p.read_spread = read.spread();
   return p;
 }
@@ -144,38 +145,42 @@ LLMROOF_PEAK_LOOP(bf16_loop, "avx512f,avx512bf16", "vdpbf16ps")
 LLMROOF_PEAK_LOOP(vnni_loop, "avx512f,avx512vnni", "vpdpbusd")
 
 double peak_of(kernels::ThreadPool& pool, double (*loop)(int64_t), double ops_per_instr,
-               double min_time_s, Statistic stat) {
+               double min_time_s, const TimingPolicy& policy) {
   constexpr int64_t kIters = 1 << 16;  // ~1M instructions per thread per sample: ~0.2-0.5 ms
   TimingPlan plan;
+  plan.clock = policy.clock;
   plan.min_total_s = min_time_s;
-  plan.warmup = 3;  // lets the clock and the 512-bit units settle
+  plan.warmup = 20;        // ~3 ms: lets the clock and the 512-bit units settle
+  plan.min_samples = 40;   // short samples, many of them: some run with both cores to themselves
+  plan.max_samples = 2000;
   const auto t = time_it([&] { pool.run([&](int, int) { loop(kIters); }); }, plan);
-  return static_cast<double>(kIters) * 16 * ops_per_instr * pool.size() / t.value(stat);
+  return static_cast<double>(kIters) * 16 * ops_per_instr * pool.size() / t.value(policy.stat);
 }
 
 }  // namespace
 
 std::vector<PeakPoint> measure_peaks(kernels::ThreadPool& pool, double min_time_s,
-                                     Statistic stat) {
+                                     const TimingPolicy& policy) {
   const auto& f = kernels::cpu_features();
   std::vector<PeakPoint> out;
   // ops per instruction: 16 lanes x 2 (FMA); 16 lanes x 2 bf16 pairs x 2; 16 lanes x 4 bytes x 2.
   if (f.avx512f)
-    out.push_back({DType::fp32, "vfmadd231ps zmm", peak_of(pool, fma_loop, 32, min_time_s, stat)});
+    out.push_back({DType::fp32, "vfmadd231ps zmm", peak_of(pool, fma_loop, 32, min_time_s, policy)});
   if (f.avx512_bf16)
-    out.push_back({DType::bf16, "vdpbf16ps zmm", peak_of(pool, bf16_loop, 64, min_time_s, stat)});
+    out.push_back({DType::bf16, "vdpbf16ps zmm", peak_of(pool, bf16_loop, 64, min_time_s, policy)});
   if (f.avx512_vnni)
-    out.push_back({DType::int8, "vpdpbusd zmm", peak_of(pool, vnni_loop, 128, min_time_s, stat)});
+    out.push_back({DType::int8, "vpdpbusd zmm", peak_of(pool, vnni_loop, 128, min_time_s, policy)});
   return out;
 }
 
-double measure_dispatch_overhead(kernels::ThreadPool& pool, double min_time_s, Statistic stat) {
+double measure_dispatch_overhead(kernels::ThreadPool& pool, double min_time_s, const TimingPolicy& policy) {
   TimingPlan plan;
+  plan.clock = policy.clock;
   plan.min_total_s = min_time_s;
   plan.inner = 200;
   plan.warmup = 100;
   plan.min_samples = 11;
-  return time_it([&] { pool.run([](int, int) {}); }, plan).value(stat);
+  return time_it([&] { pool.run([](int, int) {}); }, plan).value(policy.stat);
 }
 
 }  // namespace llmroof::calibrate

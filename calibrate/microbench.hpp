@@ -24,7 +24,7 @@ struct BandwidthPoint {
 // stores, as the kernels do. Each thread owns and first-touches its slice.
 BandwidthPoint measure_bandwidth(kernels::ThreadPool& pool, std::string level,
                                  size_t bytes_per_thread, double min_time_s,
-                                 Statistic stat = Statistic::median);
+                                 const TimingPolicy& policy = {});
 
 struct PeakPoint {
   DType dtype;              // which dense_ops_per_s entry it measures
@@ -35,10 +35,10 @@ struct PeakPoint {
 // Peak throughput of each SIMD path present on this CPU (16 independent accumulators, no memory
 // traffic). AMX is measured only where the CPU has it (not yet implemented: reported as absent).
 std::vector<PeakPoint> measure_peaks(kernels::ThreadPool& pool, double min_time_s,
-                                     Statistic stat = Statistic::median);
+                                     const TimingPolicy& policy = {});
 
 // Median time of pool.run() with an empty job: the fixed cost every kernel launch pays.
 double measure_dispatch_overhead(kernels::ThreadPool& pool, double min_time_s,
-                                 Statistic stat = Statistic::median);
+                                 const TimingPolicy& policy = {});
 
 }  // namespace llmroof::calibrate

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "analyzer/model_spec.hpp"
+#include "calibrate/timing.hpp"
 #include "kernels/cpu/attention.hpp"
 #include "kernels/cpu/gemm.hpp"
 #include "kernels/thread_pool.hpp"
@@ -31,6 +32,7 @@ struct StackConfig {
   int64_t max_context = 1;  // KV capacity per sequence
   int64_t layers = 1;       // blocks built
   bool model_level = false; // also embedding, final_norm, lm_head
+  Clock clock = Clock::wall;  // how each op is timed
   uint64_t seed = 1;
 };
 

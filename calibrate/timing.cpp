@@ -1,6 +1,9 @@
 #include "calibrate/timing.hpp"
 
+#include <time.h>
+
 #include <algorithm>
+#include <string>
 
 namespace llmroof::calibrate {
 
@@ -22,6 +25,26 @@ std::optional<Statistic> statistic_from_string(std::string_view s) {
   return std::nullopt;
 }
 
+std::string_view to_string(Clock c) { return c == Clock::thread_cpu ? "cpu" : "wall"; }
+
+std::optional<Clock> clock_from_string(std::string_view s) {
+  if (s == "wall") return Clock::wall;
+  if (s == "cpu") return Clock::thread_cpu;
+  return std::nullopt;
+}
+
+double clock_s(Clock c) {
+  if (c == Clock::wall) return now_s();
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+std::string TimingPolicy::describe() const {
+  return std::string(to_string(stat)) + " of repetitions, " +
+         (clock == Clock::wall ? "wall clock" : "thread CPU time");
+}
+
 TimingStats stats_of(std::vector<double> s) {
   std::sort(s.begin(), s.end());
   TimingStats t;
@@ -36,13 +59,14 @@ TimingStats stats_of(std::vector<double> s) {
 TimingStats time_it(const std::function<void()>& fn, const TimingPlan& plan) {
   for (int i = 0; i < plan.warmup; ++i) fn();
   std::vector<double> samples;
-  const double start = now_s();
+  const double start = clock_s(plan.clock);
   const int inner = std::max(1, plan.inner);
   while (static_cast<int>(samples.size()) < plan.max_samples) {
-    const double t0 = now_s();
+    const double t0 = clock_s(plan.clock);
     for (int i = 0; i < inner; ++i) fn();
-    samples.push_back((now_s() - t0) / inner);
-    if (static_cast<int>(samples.size()) >= plan.min_samples && now_s() - start >= plan.min_total_s)
+    const double t1 = clock_s(plan.clock);
+    samples.push_back((t1 - t0) / inner);
+    if (static_cast<int>(samples.size()) >= plan.min_samples && t1 - start >= plan.min_total_s)
       break;
   }
   return stats_of(std::move(samples));

@@ -17,6 +17,20 @@ enum class Statistic { median, p10 };
 std::string_view to_string(Statistic s);
 std::optional<Statistic> statistic_from_string(std::string_view s);
 
+// Which clock times a sample. Wall clock by default (the kernels are multi-threaded). With one
+// thread, `thread_cpu` counts only the time this thread was on a core: on a machine shared with
+// other work, time spent descheduled no longer counts (memory stalls still do).
+enum class Clock { wall, thread_cpu };
+std::string_view to_string(Clock c);
+std::optional<Clock> clock_from_string(std::string_view s);
+double clock_s(Clock c);
+
+struct TimingPolicy {
+  Statistic stat = Statistic::median;
+  Clock clock = Clock::wall;
+  std::string describe() const;  // "median, wall clock"
+};
+
 struct TimingStats {
   double median_s = 0;
   double p10_s = 0;
@@ -44,6 +58,7 @@ struct TimingPlan {
   int max_samples = 200;
   double min_total_s = 0.05;
   int inner = 1;
+  Clock clock = Clock::wall;
 };
 TimingStats time_it(const std::function<void()>& fn, const TimingPlan& plan);
 

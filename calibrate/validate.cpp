@@ -81,6 +81,12 @@ Settings cpu_kernel_settings(const Settings& req, std::vector<std::string>& note
                     std::string(to_string(s.quant.activations)) + ")");
     s.quant.activations = DType::fp32;
   }
+  // The kernels keep the residual stream (norms, adds, rope, attention) in fp32 whatever the
+  // linear layers' formats; with W8A8 the analyzer's default would be fp16.
+  if (s.quant.activations == DType::int8)
+    notes.push_back("the residual stream and attention stay fp32 in the CPU kernels with W8A8: "
+                    "predicted with an fp32 residual");
+  s.quant.residual = DType::fp32;
   if (s.quant.weights == DType::fp16) {
     notes.push_back("16-bit weights run as bf16 (same bytes); predicted as bf16");
     s.quant.weights = DType::bf16;
@@ -191,14 +197,14 @@ EndToEnd generate(DecoderStack& stack, const Settings& s, const ValidateOptions&
   stack.forward(P, 0, nullptr);
   say(opt, "prefill of " + std::to_string(P) + " tokens, then " + std::to_string(s.gen_len - 1) +
                " decode steps");
-  const double t0 = now_s();
+  const double t0 = clock_s(opt.policy.clock);
   stack.forward(P, 0, &pre);
-  const double t1 = now_s();
+  const double t1 = clock_s(opt.policy.clock);
   for (int64_t j = 1; j < s.gen_len; ++j) {
     stack.set_tokens(stack.argmax_tokens());
     stack.forward(1, P + j - 1, &dec);
   }
-  const double t2 = now_s();
+  const double t2 = clock_s(opt.policy.clock);
   EndToEnd e;
   e.ttft_s = t1 - t0;
   e.tpot_s = (t2 - t1) / static_cast<double>(s.gen_len - 1);
@@ -242,9 +248,8 @@ ValidationRun run_validation(const ModelSpec& m, const HardwareSpec& hw, const S
   run.hardware = hw.name;
   run.cpu = kernels::cpu_features().brand;
   run.settings = settings_summary(s);
-  if (opt.stat != Statistic::median)
-    run.notes.push_back("op times are the " + std::string(to_string(opt.stat)) +
-                        " of the repetitions (not the median)");
+  if (opt.policy.stat != Statistic::median || opt.policy.clock != Clock::wall)
+    run.notes.push_back("op times: " + opt.policy.describe());
   run.layers_total = m.num_layers;
   run.full_model = opt.full;
   run.decode_context = a.decode.context_len;
@@ -254,6 +259,7 @@ ValidationRun run_validation(const ModelSpec& m, const HardwareSpec& hw, const S
                                  : default_layer_count(m, s, opt.memory_budget_bytes));
   run.layers_run = layers;
   StackConfig cfg = stack_config(s, layers);
+  cfg.clock = opt.policy.clock;
   cfg.model_level = true;
   cfg.head_weights = head_format(m, a);
   say(opt, "building " + std::to_string(layers) + " of " + std::to_string(m.num_layers) +
@@ -268,8 +274,8 @@ ValidationRun run_validation(const ModelSpec& m, const HardwareSpec& hw, const S
   if (!stack.output_ok())
     run.notes.push_back("output of the last pass was not finite or mostly zero: times mistrusted");
 
-  append_op_results({"prefill", &a.prefill.rows, to_pairs(pre)}, opt.mistrust_spread, run, opt.stat);
-  append_op_results({"decode", &a.decode.rows, to_pairs(dec)}, opt.mistrust_spread, run, opt.stat);
+  append_op_results({"prefill", &a.prefill.rows, to_pairs(pre)}, opt.mistrust_spread, run, opt.policy.stat);
+  append_op_results({"decode", &a.decode.rows, to_pairs(dec)}, opt.mistrust_spread, run, opt.policy.stat);
   if (!stack.output_ok())
     for (auto& o : run.ops)
       if (o.disposition == Disposition::passed) o.disposition = Disposition::mistrusted;

@@ -30,7 +30,7 @@ struct ValidateOptions {
   int decode_reps = 0;     // 0 = automatic
   double memory_budget_bytes = 6.0 * (1ull << 30);
   double mistrust_spread = 0.5;  // (p75 - p25) / median above this marks an op mistrusted
-  Statistic stat = Statistic::median;  // of the repetitions of each op
+  TimingPolicy policy;  // statistic of each op's repetitions, and the clock
   std::string llmroof_version;
   std::function<void(std::string_view)> progress;
 };

@@ -1,6 +1,4 @@
 // `llmroof analyze [MODEL] [HARDWARE] [options]`: the per-layer roofline table and totals.
-#include <fstream>
-#include <iostream>
 
 #include "analyzer/analyzer.hpp"
 #include "cli/commands.hpp"
@@ -9,6 +7,7 @@
 #include "io/errors.hpp"
 #include "reports/analysis_report.hpp"
 #include "reports/html_report.hpp"
+#include "reports/output_file.hpp"
 #include "reports/xlsx_writer.hpp"
 
 namespace llmroof::cli {
@@ -23,17 +22,6 @@ struct AnalyzeOptions {
   std::string output;
 };
 
-void write_output(const std::string& text, const std::string& path) {
-  if (path.empty() || path == "-") {
-    std::cout << text;
-    return;
-  }
-  std::ofstream f(path, std::ios::binary);
-  if (!f) throw InputError("-o " + path + ": cannot open for writing");
-  f << text;
-  if (!f.flush()) throw std::runtime_error("-o " + path + ": write failed");
-}
-
 void run_analyze(const AnalyzeOptions& o, const Context& ctx) {
   const auto format = reports::analysis_format_from_string(o.format);
   // xlsx and html come from reports/xlsx_writer and reports/html_report (issue 6).
@@ -42,14 +30,16 @@ void run_analyze(const AnalyzeOptions& o, const Context& ctx) {
     throw InputError("--format: '" + o.format + "' is not a format (table|md|json|csv|xlsx|html)");
   if (o.format == "xlsx" && (o.output.empty() || o.output == "-"))
     throw InputError("--format xlsx: a workbook cannot go to stdout; give -o FILE.xlsx");
+  reports::check_output_path(o.output);
   const Settings settings = to_settings(o.settings);
   const Catalog catalog(ctx.search_paths);
   const ModelSpec model = catalog.model(o.model);
   const HardwareSpec hw = catalog.hardware(o.hardware);
   const Analysis a = analyze(model, hw, settings);
   if (o.format == "xlsx") return reports::write_analysis_xlsx(a, hw, o.output);
-  if (o.format == "html") return write_output(reports::analysis_html(a, hw), o.output);
-  write_output(reports::render_analysis(a, *format), o.output);
+  const std::string text =
+      o.format == "html" ? reports::analysis_html(a, hw) : reports::render_analysis(a, *format);
+  reports::write_text_output(text, o.output);
 }
 
 }  // namespace

@@ -21,6 +21,7 @@ struct CalibrateCli {
   bool quick = false;
   int threads = 0;
   std::string stat = "median";
+  std::string clock = "wall";
 };
 
 void run_calibrate(const CalibrateCli& o) {
@@ -32,7 +33,12 @@ void run_calibrate(const CalibrateCli& o) {
   opt.quick = o.quick;
   const auto stat = calibrate::statistic_from_string(o.stat);
   if (!stat) throw InputError("--stat: '" + o.stat + "' is not a statistic (median|p10)");
-  opt.stat = *stat;
+  opt.policy.stat = *stat;
+  const auto clock = calibrate::clock_from_string(o.clock);
+  if (!clock) throw InputError("--clock: '" + o.clock + "' is not a clock (wall|cpu)");
+  if (*clock == calibrate::Clock::thread_cpu && o.threads != 1)
+    throw InputError("--clock cpu times one thread: use it with --threads 1");
+  opt.policy.clock = *clock;
   opt.progress = [](std::string_view s) { std::cerr << "calibrate: " << s << "\n"; };
   const auto c = calibrate::run_calibration(pool, opt, LLMROOF_VERSION);
   std::cerr << calibrate::format_calibration(c);
@@ -62,6 +68,10 @@ void add_calibrate_command(CLI::App& app, Context&) {
   cmd->add_option("--threads", o->threads, "Threads to use (0 = all cores)")->capture_default_str();
   cmd->add_option("--stat", o->stat,
                   "Statistic of the repetitions: median, or p10 on a machine shared with other work")
+      ->capture_default_str();
+  cmd->add_option("--clock", o->clock,
+                  "wall, or cpu (thread CPU time; with --threads 1 on a machine shared with other "
+                  "work)")
       ->capture_default_str();
   cmd->callback([o] { run_calibrate(*o); });
 }

@@ -1,10 +1,10 @@
 // llmroof import-hf CONFIG [-o OUT]: a Hugging Face config.json -> model_zoo YAML.
-#include <fstream>
 #include <iostream>
 #include <memory>
 
 #include "cli/commands.hpp"
 #include "io/catalog.hpp"
+#include "reports/output_file.hpp"
 
 namespace llmroof::cli {
 namespace {
@@ -25,13 +25,8 @@ void run_import(const ImportOptions& opt) {
   if (!opt.name.empty()) m.name = opt.name;
   if (!opt.source.empty()) m.source = opt.source;
   const std::string yaml = model_to_yaml(m);
-  if (opt.output.empty() || opt.output == "-") {
-    std::cout << yaml;
-    return;
-  }
-  std::ofstream out(opt.output, std::ios::binary);
-  if (!out || !(out << yaml) || !out.flush())
-    throw InputError("cannot write '" + opt.output + "'");
+  reports::write_text_output(yaml, opt.output);  // same -o handling and messages as analyze
+  if (opt.output.empty() || opt.output == "-") return;
   std::cerr << "wrote " << opt.output << " (model '" << m.name << "')\n";
 }
 

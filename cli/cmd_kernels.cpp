@@ -55,18 +55,18 @@ const KernelEntry& find_kernel(const KernelRegistry& r, const std::string& name)
 void run_list() {
   const KernelRegistry r = make_registry();
   std::cout << "CPU: " << cpu_features().brand << "\nfeatures: " << cpu_features().summary() << "\n\n";
-  std::cout << std::left << std::setw(24) << "name" << std::setw(19) << "op" << std::setw(16) << "isa"
+  std::cout << std::left << std::setw(28) << "name" << std::setw(19) << "op" << std::setw(16) << "isa"
             << std::setw(11) << "supported" << "dtypes\n";
   for (const KernelEntry& e : r.all())
-    std::cout << std::left << std::setw(24) << e.name << std::setw(19) << to_string(e.op)
+    std::cout << std::left << std::setw(28) << e.name << std::setw(19) << to_string(e.op)
               << std::setw(16) << e.isa << std::setw(11) << (e.supported() ? "yes" : "no") << e.dtypes
               << "\n";
 }
 
 std::string format_check(const KernelEntry& e, const Problem& p, const CheckResult& c) {
   std::ostringstream s;
-  s << to_string(c.disposition) << " " << e.name << "(" << p.to_params(e.op) << ") " << c.metric << "="
-    << std::setprecision(3) << c.error << " tol=" << c.tolerance;
+  s << to_string(c.disposition) << " " << e.name << "(" << p.to_params(e.op) << ")";
+  if (!c.metric.empty()) s << " " << c.metric << "=" << std::setprecision(3) << c.error << " tol=" << c.tolerance;
   if (!c.detail.empty()) s << " [" << c.detail << "]";
   s << " -- llmroof kernels bench " << e.name << " " << p.to_args(e.op) << " --check";
   return s.str();
@@ -77,7 +77,7 @@ CheckResult check_case(const KernelEntry& e, const Problem& p, ThreadPool& pool)
   CheckResult c;
   if (!e.supported()) {
     c.disposition = Disposition::unsupported;
-    c.detail = "this CPU lacks the features the kernel needs";
+    c.detail = "not supported here: missing CPU features or no GPU";
     return c;
   }
   try {
@@ -118,7 +118,8 @@ void run_check(const CheckOptions& o, Context& ctx) {
 void run_bench(const BenchOptions& o, Context& ctx) {
   const KernelRegistry r = make_registry();
   const KernelEntry& e = find_kernel(r, o.name);
-  if (!e.supported()) throw InputError("kernels bench: " + e.name + " is not supported on this CPU");
+  if (!e.supported())
+    throw InputError("kernels bench: " + e.name + " is not supported here (missing CPU features or no GPU)");
   ThreadPool pool(o.threads);
   if (o.check) {
     const CheckResult c = check_case(e, o.problem, pool);

@@ -1,11 +1,13 @@
 // `llmroof sweep MODEL HARDWARE[,HARDWARE...]`: every combination of the listed weight formats, tp
 // degrees, prompt and generation lengths and batches, analyzed in parallel, one row each.
+#include <algorithm>
 #include <cstdio>
 
 #include "analyzer/analyzer.hpp"
 #include "cli/commands.hpp"
 #include "cli/report_options.hpp"
 #include "io/catalog.hpp"
+#include "io/errors.hpp"
 #include "reports/html_report.hpp"
 #include "reports/option_lists.hpp"
 #include "reports/output_file.hpp"
@@ -51,6 +53,14 @@ void run_sweep(const SweepOptions& o, const Context& ctx) {
                                                     {.threads = o.report.threads,
                                                      .group_size = group_size_option(o.report),
                                                      .progress = &progress});
+
+  // Some refused rows are normal in a grid (tp 3 among 1,2,3,4); a grid with none left is a bad
+  // request, and a CI job must see exit status 2 rather than a table of errors.
+  const bool any_ok =
+      std::any_of(r.rows.begin(), r.rows.end(), [](const auto& row) { return row.ok; });
+  if (!r.rows.empty() && !any_ok)
+    throw InputError("no configuration of the sweep could be analyzed; the first: " +
+                     r.rows.front().error);
 
   const std::string& f = o.report.format;
   if (f == "xlsx") return reports::write_sweep_xlsx(r, o.report.output);

@@ -32,7 +32,9 @@ struct ValidateCli {
   std::string save_baseline;
   std::string baseline;
   double tolerance = 0.15;
+  double gate_min_time_us = 20;
   std::string stat = "median";
+  std::string clock = "wall";
 };
 
 void write_text(const std::string& text, const std::string& path) {
@@ -71,7 +73,12 @@ void run_validate(const ValidateCli& o, Context& ctx) {
   opt.full = o.full;
   const auto stat = calibrate::statistic_from_string(o.stat);
   if (!stat) throw InputError("--stat: '" + o.stat + "' is not a statistic (median|p10)");
-  opt.stat = *stat;
+  opt.policy.stat = *stat;
+  const auto clock = calibrate::clock_from_string(o.clock);
+  if (!clock) throw InputError("--clock: '" + o.clock + "' is not a clock (wall|cpu)");
+  if (*clock == calibrate::Clock::thread_cpu && o.threads != 1)
+    throw InputError("--clock cpu times one thread: use it with --threads 1");
+  opt.policy.clock = *clock;
   opt.llmroof_version = LLMROOF_VERSION;
   opt.progress = [](std::string_view s) { std::cerr << "validate: " << s << "\n"; };
   const auto run = calibrate::run_validation(model, hw, settings, opt, pool);
@@ -81,7 +88,8 @@ void run_validate(const ValidateCli& o, Context& ctx) {
     std::cerr << "validate: baseline saved to " << o.save_baseline << "\n";
   }
   if (base) {
-    const auto report = calibrate::compare_with_baseline(run, *base, o.tolerance);
+    const auto report = calibrate::compare_with_baseline(run, *base, o.tolerance,
+                                                         o.gate_min_time_us * 1e-6);
     std::cerr << calibrate::format_gate_report(report);
     if (report.tripped()) ctx.exit_code = 1;
   }
@@ -116,6 +124,13 @@ void add_validate_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--baseline", o->baseline,
                   "Compare with a recorded run; exit 1 when a measured/predicted ratio drifted");
   cmd->add_option("--tolerance", o->tolerance, "Allowed relative drift of a ratio")
+      ->capture_default_str();
+  cmd->add_option("--gate-min-time-us", o->gate_min_time_us,
+                  "Ops faster than this (in both runs) are not gated: their ratio is noise")
+      ->capture_default_str();
+  cmd->add_option("--clock", o->clock,
+                  "wall, or cpu (thread CPU time; with --threads 1 on a machine shared with other "
+                  "work)")
       ->capture_default_str();
   cmd->callback([o, &ctx] { run_validate(*o, ctx); });
 }

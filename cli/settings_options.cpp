@@ -29,6 +29,27 @@ void require_positive(int64_t v, std::string_view option) {
                      ")");
 }
 
+// The analyzer's own bounds (analyzer/settings.hpp), checked here too so the message names the option.
+void require_at_most(int64_t v, int64_t limit, std::string_view option) {
+  if (v > limit)
+    throw InputError(std::string(option) + " must be at most " + std::to_string(limit) + " (got " +
+                     std::to_string(v) + ")");
+}
+
+// Runs before CLI11 converts the text, so "--batch abc" reads "--batch: 'abc' is not an integer"
+// rather than CLI11's "Could not convert: --batch = abc".
+const CLI::Validator& integer_text() {
+  static const CLI::Validator v(
+      [](std::string& text) -> std::string {
+        size_t i = text.starts_with('-') ? 1 : 0;
+        const bool digits =
+            i < text.size() && text.find_first_not_of("0123456789", i) == std::string::npos;
+        return digits ? "" : "'" + text + "' is not an integer";
+      },
+      "");
+  return v;
+}
+
 }  // namespace
 
 DType parse_weight_bits(std::string_view text, std::string_view option) {
@@ -52,12 +73,7 @@ DType parse_kv_bits(std::string_view text, std::string_view option) {
   return pick(text, option, kChoices);
 }
 
-void add_settings_options(CLI::App& cmd, SettingsOptions& o) {
-  cmd.add_option("--batch", o.batch, "Sequences processed together")->capture_default_str();
-  cmd.add_option("--prompt-len", o.prompt_len, "Prompt tokens per sequence")->capture_default_str();
-  cmd.add_option("--gen-len", o.gen_len, "Generated tokens per sequence")->capture_default_str();
-  cmd.add_option("--wbits", o.wbits, "Linear-layer weights: 32|16|bf16|8|4|fp8")
-      ->capture_default_str();
+void add_format_options(CLI::App& cmd, SettingsOptions& o) {
   cmd.add_option("--abits", o.abits, "Activations at the linear layers: 32|16|bf16|8|fp8")
       ->capture_default_str();
   cmd.add_option("--kvbits", o.kvbits, "KV cache: 32|16|bf16|8|4|fp8")->capture_default_str();
@@ -65,10 +81,27 @@ void add_settings_options(CLI::App& cmd, SettingsOptions& o) {
                  "Group size of quantized weights along k (default: 128 for 4-bit, per-channel for "
                  "8-bit)");
   cmd.add_flag("--flash-attn", o.flash_attention, "Fused FlashAttention instead of qk/softmax/sv");
-  cmd.add_option("--tp", o.tp, "Tensor-parallel degree (devices)")->capture_default_str();
   cmd.add_option("--mode", o.mode,
                  "roofline: pure bound; realistic: hardware efficiencies and launch overheads")
       ->capture_default_str();
+}
+
+void add_settings_options(CLI::App& cmd, SettingsOptions& o) {
+  cmd.add_option("--batch", o.batch, "Sequences processed together")
+      ->check(integer_text())
+      ->capture_default_str();
+  cmd.add_option("--prompt-len", o.prompt_len, "Prompt tokens per sequence")
+      ->check(integer_text())
+      ->capture_default_str();
+  cmd.add_option("--gen-len", o.gen_len, "Generated tokens per sequence")
+      ->check(integer_text())
+      ->capture_default_str();
+  cmd.add_option("--wbits", o.wbits, "Linear-layer weights: 32|16|bf16|8|4|fp8")
+      ->capture_default_str();
+  cmd.add_option("--tp", o.tp, "Tensor-parallel degree (devices)")
+      ->check(integer_text())
+      ->capture_default_str();
+  add_format_options(cmd, o);
 }
 
 Settings to_settings(const SettingsOptions& o) {
@@ -76,6 +109,10 @@ Settings to_settings(const SettingsOptions& o) {
   require_positive(o.prompt_len, "--prompt-len");
   require_positive(o.gen_len, "--gen-len");
   require_positive(o.tp, "--tp");
+  require_at_most(o.batch, kMaxBatch, "--batch");
+  require_at_most(o.prompt_len, kMaxSequenceTokens, "--prompt-len");
+  require_at_most(o.prompt_len + o.gen_len, kMaxSequenceTokens, "--prompt-len + --gen-len");
+  require_at_most(o.tp, kMaxTensorParallel, "--tp");
   Settings s;
   s.batch = o.batch;
   s.prompt_len = o.prompt_len;

@@ -30,6 +30,9 @@ struct SettingsOptions {
 
 // Adds the options to `cmd`, bound to `o` (its current values become the defaults).
 void add_settings_options(CLI::App& cmd, SettingsOptions& o);
+// Only the options sweep and plan do not turn into lists: --abits --kvbits --group-size
+// --flash-attn --mode (add_settings_options adds these too).
+void add_format_options(CLI::App& cmd, SettingsOptions& o);
 // Validates and converts. Throws InputError("--batch must be a positive integer (got 0)").
 Settings to_settings(const SettingsOptions& o);
 

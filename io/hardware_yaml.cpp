@@ -22,7 +22,8 @@ const std::vector<std::string> kTopKeys = {
 const std::vector<std::string> kQuantityKeys = {"value", "source"};
 const std::vector<std::string> kInterconnectKeys = {"name", "bandwidth_gb_per_s_per_direction",
                                                     "latency_us", "devices_per_node"};
-const std::vector<std::string> kEfficiencyKeys = {"memory", "compute", "communication"};
+const std::vector<std::string> kEfficiencyKeys = {"memory", "compute", "communication",
+                                                  "attention_memory", "attention_compute"};
 const std::vector<std::string> kKinds = {"gpu", "npu", "xpu", "cpu"};
 
 std::vector<std::string> dtype_names() {
@@ -136,6 +137,11 @@ HardwareSpec parse_hardware_yaml(std::string_view text, std::string_view filenam
     hw.efficiency.compute = qe.fraction("compute", "efficiency.compute").value_or(1.0);
     hw.efficiency.communication =
         qe.fraction("communication", "efficiency.communication").value_or(1.0);
+    // Optional: absent means the fused attention row uses memory / compute (docs/cost-model.md).
+    hw.efficiency.attention_memory =
+        qe.fraction("attention_memory", "efficiency.attention_memory");
+    hw.efficiency.attention_compute =
+        qe.fraction("attention_compute", "efficiency.attention_compute");
   }
   return hw;
 }
@@ -211,12 +217,17 @@ std::string hardware_to_yaml(const HardwareSpec& hw) {
   }
   const auto& e = hw.efficiency;
   // 1.0 is the schema's default (no derating): only the factors that derate are written.
-  if (e.memory != 1.0 || e.compute != 1.0 || e.communication != 1.0) {
+  if (e.memory != 1.0 || e.compute != 1.0 || e.communication != 1.0 || e.attention_memory ||
+      e.attention_compute) {
     o << "efficiency:\n";
     if (e.memory != 1.0) quantity(o, 2, "memory", e.memory, hw, "efficiency.memory");
     if (e.compute != 1.0) quantity(o, 2, "compute", e.compute, hw, "efficiency.compute");
     if (e.communication != 1.0)
       quantity(o, 2, "communication", e.communication, hw, "efficiency.communication");
+    if (e.attention_memory)
+      quantity(o, 2, "attention_memory", *e.attention_memory, hw, "efficiency.attention_memory");
+    if (e.attention_compute)
+      quantity(o, 2, "attention_compute", *e.attention_compute, hw, "efficiency.attention_compute");
   }
   return o.str();
 }

@@ -4,6 +4,25 @@ namespace llmroof {
 
 void complete_and_check(ModelSpec& m, const FailAt& fail) {
   const auto s = [](int64_t v) { return std::to_string(v); };
+  // Far above any real model, and low enough that the analyzer's products of sizes (tokens x
+  // hidden x intermediate) stay exact in int64 and double: 2^24 for widths, 2^16 for counts.
+  const auto at_most = [&](std::string_view field, int64_t v, int64_t limit) {
+    if (v > limit)
+      fail(field, std::string(field) + " (" + s(v) + ") is larger than llmroof supports (" +
+                      s(limit) + ")");
+  };
+  constexpr int64_t kWidth = int64_t{1} << 24, kCount = int64_t{1} << 16;
+  at_most("hidden_size", m.hidden_size, kWidth);
+  at_most("intermediate_size", m.intermediate_size, kWidth);
+  at_most("vocab_size", m.vocab_size, kWidth);
+  at_most("head_dim", m.head_dim, kWidth);
+  at_most("num_layers", m.num_layers, kCount);
+  at_most("num_attention_heads", m.num_attention_heads, kCount);
+  if (m.moe) {
+    at_most("moe.num_experts", m.moe->num_experts, kCount);
+    at_most("moe.expert_intermediate_size", m.moe->expert_intermediate_size, kWidth);
+    at_most("moe.shared_expert_intermediate_size", m.moe->shared_expert_intermediate_size, kWidth);
+  }
   if (m.head_dim == 0) {
     if (m.hidden_size % m.num_attention_heads != 0)
       fail("num_attention_heads", "num_attention_heads (" + s(m.num_attention_heads) +

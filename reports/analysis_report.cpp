@@ -8,6 +8,7 @@
 #include <sstream>
 #include <vector>
 
+#include "reports/analysis_tables.hpp"
 #include "reports/units.hpp"
 
 namespace llmroof::reports {
@@ -30,10 +31,10 @@ std::vector<std::string> layer_cells(const LayerRow& r) {
   return {r.name + (r.per_block ? "" : " *"),
           std::to_string(r.count),
           si(r.cost.ops),
-          si(r.cost.bytes.total()) + "B",
+          bytes(r.cost.bytes.total()),
           intensity(r.arithmetic_intensity),
           str(to_string(r.compute_dtype)),
-          si(r.attainable_ops_per_s),
+          ops_per_s(r.attainable_ops_per_s),
           str(to_string(r.bound)),
           seconds(r.time_s),
           seconds(r.time_s * static_cast<double>(r.count))};
@@ -47,14 +48,17 @@ std::string phase_title(const PhaseResult& p, const Settings& s) {
   if (p.phase == Phase::prefill)
     return "Prefill (" + std::to_string(s.prompt_len) + " tokens x batch " +
            std::to_string(s.batch) + ")";
-  return "Decode (one token per sequence, rows at KV length " + std::to_string(p.context_len) +
-         "; time = exact mean over " + std::to_string(p.steps) +
+  const std::string head =
+      "Decode (one token per sequence, rows at KV length " + std::to_string(p.context_len) + "; ";
+  // --gen-len 1: the prefill makes the only token; TPOT is what a next step would take.
+  if (p.steps == 0) return head + "no decode step at --gen-len 1, time = the next step)";
+  return head + "time = exact mean over " + std::to_string(p.steps) +
          (p.steps == 1 ? " step)" : " steps)");
 }
 
 std::string phase_footer(const PhaseResult& p) {
-  return "  whole model: " + si(p.ops) + "OPs, " + bytes(p.bytes) + " moved, " +
-         seconds(p.time_s) + (p.phase == Phase::decode ? " per step" : "") + "\n";
+  return "  whole model: " + phase_totals_text(p) + (p.phase == Phase::decode ? " per step" : "") +
+         "\n";
 }
 
 std::vector<std::pair<std::string, std::string>> totals_lines(const Analysis& a) {

@@ -1,5 +1,7 @@
 #include "reports/analysis_tables.hpp"
 
+#include "reports/units.hpp"
+
 namespace llmroof::reports {
 
 namespace {
@@ -14,6 +16,10 @@ std::string join(const std::vector<std::string>& v) {
 }
 
 }  // namespace
+
+std::string phase_totals_text(const PhaseResult& p) {
+  return si_unit(p.ops, "OPs") + ", " + bytes(p.bytes) + " moved, " + seconds(p.time_s);
+}
 
 ResultTable layer_table(const PhaseResult& phase) {
   ResultTable t;

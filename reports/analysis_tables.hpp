@@ -14,6 +14,8 @@ namespace llmroof::reports {
 // Per-layer rows of one phase: ops, the five byte kinds, intensity, peak, attainable, bound, time
 // per occurrence and for all occurrences, warnings.
 ResultTable layer_table(const PhaseResult& phase);
+// One phase's whole-model figures for a summary line: "27.6 TOPs, 54.7 GB moved, 212 ms".
+std::string phase_totals_text(const PhaseResult& phase);
 // A labelled value: "Memory bandwidth" = 768e9 B/s, with its source when the hardware file has one.
 struct Fact {
   std::string section;  // "Hardware a6000", "Settings"

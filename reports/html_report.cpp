@@ -102,13 +102,11 @@ std::string analysis_html(const Analysis& a, const HardwareSpec& hw) {
        "roofs.</p>\n";
   b += "<h2>Memory per device</h2>\n" + memory_bar_svg(a.memory);
   b += "<h2>Prefill layers</h2>\n<p class=\"note\">Per device, per occurrence; whole model: " +
-       html_escape(si(a.prefill.ops) + "OPs, " + bytes(a.prefill.bytes) + " moved, " +
-                   seconds(a.prefill.time_s)) +
+       html_escape(phase_totals_text(a.prefill)) +
        ".</p>\n" + html_table(layer_table(a.prefill));
   b += "<h2>Decode layers</h2>\n<p class=\"note\">One step at KV length " +
        std::to_string(a.decode.context_len) + "; whole model per step: " +
-       html_escape(si(a.decode.ops) + "OPs, " + bytes(a.decode.bytes) + " moved, " +
-                   seconds(a.decode.time_s)) +
+       html_escape(phase_totals_text(a.decode)) +
        ".</p>\n" + html_table(layer_table(a.decode));
   b += hardware_html({hw}, settings_facts(a.settings));
   return page("llmroof: " + title, b);

@@ -27,12 +27,7 @@ bool numeric(Unit u) { return u != Unit::text && u != Unit::flag; }
 
 }  // namespace
 
-std::string rate_text(double v, const std::string& unit) {
-  std::string s = si(v);
-  size_t i = s.size();
-  while (i > 0 && std::isalpha(static_cast<unsigned char>(s[i - 1]))) --i;
-  return s.substr(0, i) + " " + s.substr(i) + unit;
-}
+std::string rate_text(double v, const std::string& unit) { return si_unit(v, unit); }
 
 std::string human(const Cell& c, Unit u) {
   if (std::holds_alternative<std::monostate>(c)) return "-";

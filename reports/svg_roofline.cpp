@@ -33,8 +33,8 @@ std::vector<RooflinePoint> roofline_points(const Analysis& a) {
       p.label = std::string(to_string(ph->phase)) + " " + r.name;
       p.intensity = r.arithmetic_intensity;
       p.ops_per_s = r.cost.ops / r.time_s;
-      p.hover = p.label + " (x" + std::to_string(r.count) + "): " + si(r.cost.ops) + "OPs, " +
-                bytes(r.cost.bytes.total()) + ", intensity " + si(r.arithmetic_intensity) +
+      p.hover = p.label + " (x" + std::to_string(r.count) + "): " + si_unit(r.cost.ops, "OPs") +
+                ", " + bytes(r.cost.bytes.total()) + ", intensity " + si(r.arithmetic_intensity) +
                 " ops/B, " + rate_text(p.ops_per_s, "OPS") + " predicted, " +
                 rate_text(r.attainable_ops_per_s, "OPS") + " attainable, " +
                 std::string(to_string(r.bound)) + "-bound, " + seconds(r.time_s) + " each";

@@ -1,5 +1,6 @@
 #include "reports/sweep_printers.hpp"
 
+#include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -15,10 +16,16 @@ Cell num(double v) { return Cell{v}; }
 Cell num(int64_t v) { return Cell{static_cast<double>(v)}; }
 Cell text(std::string_view s) { return Cell{std::string(s)}; }
 
-ordered_json cell_json(const Cell& c) {
+// Counts (batch, tp, tokens, group size) are JSON integers: a consumer reading "batch": 8.0 gets a
+// float where it indexes or compares with an int.
+ordered_json cell_json(const Cell& c, Unit u) {
   if (auto s = std::get_if<std::string>(&c)) return *s;
   if (auto b = std::get_if<bool>(&c)) return *b;
-  if (auto d = std::get_if<double>(&c)) return *d;
+  if (auto d = std::get_if<double>(&c)) {
+    if (u == Unit::count && std::nearbyint(*d) == *d && std::abs(*d) < 0x1p53)
+      return static_cast<int64_t>(*d);
+    return *d;
+  }
   return nullptr;
 }
 
@@ -26,7 +33,7 @@ ordered_json table_json(const ResultTable& t) {
   ordered_json rows = ordered_json::array();
   for (const auto& row : t.rows) {
     ordered_json o = ordered_json::object();
-    for (size_t i = 0; i < t.columns.size(); ++i) o[t.columns[i].key] = cell_json(row[i]);
+    for (size_t i = 0; i < t.columns.size(); ++i) o[t.columns[i].key] = cell_json(row[i], t.columns[i].unit);
     rows.push_back(std::move(o));
   }
   return rows;
@@ -258,6 +265,12 @@ std::string plan_report(const PlanResult& r, bool markdown) {
     out += markdown ? "\n## " + title + "\n\n" : "\n" + title + "\n";
     if (r.pareto[h].empty()) {
       out += "No configuration fits and meets both SLOs.\n";
+      // "33 refused" alone does not say what to change; the analyzer's reason does.
+      for (const auto& c : r.candidates)
+        if (static_cast<size_t>(c.hardware) == h && c.verdict == PlanVerdict::refused) {
+          out += "First refusal: " + c.error + "\n";
+          break;
+        }
       continue;
     }
     out += "Pareto set (tokens/s per device vs TPOT), ranked by " + by + ":\n" +

@@ -1,6 +1,7 @@
 #include "reports/units.hpp"
-#include <algorithm>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 
@@ -65,8 +66,15 @@ std::string bytes_binary(double b) {
   return sig_digits(b / std::pow(1024.0, i), 3) + " " + kUnit[i];
 }
 
-std::string bytes_per_s(double bps) { return si(bps) + "B/s"; }
-std::string ops_per_s(double ops) { return si(ops) + "OPS"; }
+std::string si_unit(double value, const std::string& unit) {
+  const std::string s = si(value);
+  size_t i = s.size();
+  while (i > 0 && std::isalpha(static_cast<unsigned char>(s[i - 1]))) --i;  // the prefix letter
+  return s.substr(0, i) + " " + s.substr(i) + unit;
+}
+
+std::string bytes_per_s(double bps) { return si_unit(bps, "B/s"); }
+std::string ops_per_s(double ops) { return si_unit(ops, "OPS"); }
 std::string fixed(double v, int decimals) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);

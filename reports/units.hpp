@@ -14,6 +14,9 @@ std::string seconds(double s);
 std::string bytes(double b);
 // Bytes in binary units for capacities users think of as powers of two: "80.0 GiB".
 std::string bytes_binary(double b);
+// A value with its SI prefix joined to the unit, spaced for reading: (1.55e14, "OPS") -> "155 TOPS",
+// (336, "OPs") -> "336 OPs". Every printed rate and OP count goes through it.
+std::string si_unit(double value, const std::string& unit);
 // Rates: "768 GB/s", "155 TOPS" ("OPS" counting a multiply-add as 2).
 std::string bytes_per_s(double bps);
 std::string ops_per_s(double ops);

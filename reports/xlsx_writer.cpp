@@ -3,11 +3,13 @@
 #include <xlsxwriter.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <fstream>
 #include <map>
 
 #include "io/errors.hpp"
 #include "reports/analysis_tables.hpp"
+#include "reports/output_file.hpp"
 #include "reports/sweep_printers.hpp"
 
 namespace llmroof::reports {
@@ -44,10 +46,16 @@ class Workbook {
  public:
   explicit Workbook(const std::string& path) : path_(path) {
     // Probe first: libxlsxwriter only notices an unwritable path at close, and prints to stderr.
-    if (!std::ofstream(path, std::ios::binary))
-      throw InputError("-o " + path + ": cannot open for writing");
+    errno = 0;
+    if (!std::ofstream(path, std::ios::binary)) throw_cannot_open(path);
     wb_ = workbook_new(path.c_str());
     if (!wb_) throw InputError("-o " + path + ": cannot create the workbook");
+    // A fixed creation date (2000-01-01T00:00:00Z; 0 would mean "now") makes the same report the
+    // same bytes, as every other format is: a CI job can diff or cache workbooks.
+    lxw_doc_properties props = {};
+    props.author = const_cast<char*>("llmroof");
+    props.created = 946684800;
+    workbook_set_properties(wb_, &props);
     header_ = workbook_add_format(wb_);
     format_set_bold(header_);
     format_set_bottom(header_, LXW_BORDER_THIN);

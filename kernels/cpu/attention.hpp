@@ -9,7 +9,8 @@
 // scale 0 means 1/sqrt(head_dim).
 //
 // attention_prefill: flash attention (online softmax over key tiles of 64, query tiles of 64, never
-//   materialising q_len × kv_len scores); parallel over batch × q_heads × query tiles.
+//   materialising q_len × kv_len scores); parallel over batch × q_heads × query tiles. q_len 1
+//   is handed to attention_decode (one query per tile would leave 63 of 64 lanes idle).
 // attention_decode:  flash-decoding for q_len == 1: each thread takes a contiguous range of KV
 //   tokens (all heads, so memory is read sequentially), keeps per-head partial (max, sum, output),
 //   and the partials are merged. The KV cache may be fp32, bf16 or int8 with one scale per

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/cpu/attention_decode.hpp"
+#include "kernels/cpu_features.hpp"
 
 namespace llmroof::kernels {
 
@@ -44,6 +45,18 @@ void merge(const AttentionDims& d, int64_t splits, const float* m, const float* 
 }
 }  // namespace
 
+void quantize_q16(const float* q, int16_t* q16, float* scale, int64_t rows, int64_t head_dim) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* x = q + r * head_dim;
+    float mx = 0;
+    for (int64_t i = 0; i < head_dim; ++i) mx = std::max(mx, std::fabs(x[i]));
+    scale[r] = mx / 32767.f;
+    const float inv = mx > 0 ? 32767.f / mx : 0.f;
+    for (int64_t i = 0; i < head_dim; ++i)
+      q16[r * head_dim + i] = static_cast<int16_t>(std::lrint(std::clamp(x[i] * inv, -32767.f, 32767.f)));
+  }
+}
+
 void attention_decode(const float* q, const KvCacheView& kv, float* o, const AttentionDims& d,
                       ThreadPool& pool, Isa isa) {
   validate(d);
@@ -59,6 +72,15 @@ void attention_decode(const float* q, const KvCacheView& kv, float* o, const Att
   std::vector<float> m(items * d.q_heads, -INFINITY), l(items * d.q_heads, 0.f);
   std::vector<float> part(items * d.q_heads * hd, 0.f);
   const size_t eb = element_bytes(kv.format), sb = kv.scales_fp16 ? 2 : 4;
+  // int8 caches with GQA groups >= 8: q·k on integer dot products (vpdpwssd, 32 MACs per
+  // instruction instead of 16 FMAs plus the int8 -> fp32 conversion of K); q is quantized to int16
+  // once per step. Measured on Zen 5: 14 % less compute per (token, kv head) at group 8, but 9 %
+  // more at group 4 (the per-lane int -> fp32 conversion outweighs the saved FMAs), so only there.
+  const bool q16 = kv.format == KvFormat::int8 && hd % 32 == 0 && d.q_heads / d.kv_heads >= 8 &&
+                   cpu_features().avx512_vnni;
+  std::vector<int16_t> qi(q16 ? d.batch * d.q_heads * hd : 0);
+  std::vector<float> qs(q16 ? d.batch * d.q_heads : 0);
+  if (q16) quantize_q16(q, qi.data(), qs.data(), d.batch * d.q_heads, hd);
   pool.parallel_for(items, [&](int64_t i0, int64_t i1) {
     const size_t bytes = (static_cast<size_t>(decode_scratch_floats(d.q_heads)) * 4 + 63) / 64 * 64;
     std::unique_ptr<float, decltype(&std::free)> scratch(static_cast<float*>(std::aligned_alloc(64, bytes)),
@@ -67,6 +89,8 @@ void attention_decode(const float* q, const KvCacheView& kv, float* o, const Att
       const int64_t b = i / splits, sp = i % splits;
       DecodeSplit s;
       s.q = q + b * d.q_heads * hd;
+      s.q16 = q16 ? qi.data() + b * d.q_heads * hd : nullptr;
+      s.q16_scale = q16 ? qs.data() + b * d.q_heads : nullptr;
       s.format = kv.format;
       const size_t row_off = static_cast<size_t>(b * cap * d.kv_heads);
       s.k = static_cast<const char*>(kv.k) + row_off * hd * eb;

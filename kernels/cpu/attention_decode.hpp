@@ -13,6 +13,11 @@ inline constexpr int64_t kDecodeBlock = 16;  // tokens scored together (one zmm 
 // split: running max m (exp2 domain), sum l and output o = sum 2^(s - m) · v, per q head.
 struct DecodeSplit {
   const float* q;          // [q_heads, head_dim] of this batch row
+  // int8 caches on VNNI CPUs (head_dim a multiple of 32), else null: q of this batch row as int16,
+  // q ≈ q16 · q16_scale[h] with q16_scale[h] = max|q_h| / 32767 (see quantize_q16), so q·k is an
+  // exact integer dot product (vpdpwssd) and only q's rounding (<= 2^-16 of max|q_h|) is added.
+  const int16_t* q16;      // [q_heads, head_dim]
+  const float* q16_scale;  // [q_heads]
   KvFormat format;
   const void* k;           // first element of this batch row of the K cache
   const void* v;
@@ -27,7 +32,12 @@ struct DecodeSplit {
   float* o;                // [q_heads, head_dim], zeroed by the caller
   float* scratch;          // decode_scratch_floats(q_heads) floats, 64-byte aligned
 };
-inline int64_t decode_scratch_floats(int64_t q_heads) { return q_heads * (kDecodeBlock * 16 + kDecodeBlock); }
+// Per q head: 16 × 16 partial dot products, 16 probabilities, 16 lanes of the running sum.
+inline int64_t decode_scratch_floats(int64_t q_heads) { return q_heads * (kDecodeBlock * 16 + kDecodeBlock + 16); }
 void decode_split_avx512(const DecodeSplit& s);
+
+// Symmetric int16 quantization of each of `rows` rows of q (scale = max abs / 32767; an all-zero
+// row gets scale 0). Round to nearest, so |q - q16 · scale| <= scale / 2.
+void quantize_q16(const float* q, int16_t* q16, float* scale, int64_t rows, int64_t head_dim);
 
 }  // namespace llmroof::kernels

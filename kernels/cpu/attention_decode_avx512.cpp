@@ -1,10 +1,11 @@
 // Flash-decoding split kernel on AVX-512 (compiled with AVX-512 flags; see simd_avx512.hpp).
 //
 // Tokens are taken 16 at a time (a block); within a block one kv head at a time, whose GQA group of
-// q heads (up to 4 at once) shares every K and V load, and 4 tokens per pass. The 16 dot products of
-// a block are reduced together by a transpose-add tree (one zmm of scores, no per-token horizontal
-// sums); the online softmax then runs on that zmm. Whole rows of the next block are prefetched in
-// address order, so memory is streamed front to back.
+// q heads (up to 8 at once) shares every K and V load. The 16 dot products of a block are reduced
+// together by a transpose-add tree (one zmm of scores, no per-token horizontal sums); the online
+// softmax then runs on that zmm; P·V keeps the output chunks in registers over the block. Int8
+// caches with GQA >= 8 on VNNI CPUs do q·k with vpdpwssd on an int16 q (qk_heads_i16). Whole rows of
+// the next block are prefetched in address order, so memory is streamed front to back.
 #include <math.h>
 
 #include "kernels/cpu/attention_decode.hpp"
@@ -45,46 +46,85 @@ inline __m512 reduce16(const float* v) {
   return _mm512_permutexvar_ps(perm, w);
 }
 
-// QK for 4 tokens of kv head g: dot products of each q head of the group with the 4 keys, left as
-// 16-lane partial sums in red[h][tt + u] (reduced 16 tokens at a time by reduce16). Four tokens per
-// pass load each q chunk once for 4·GB FMAs (a load per FMA would make this load-bound).
-template <KvFormat F, int GB>
+// QK for U tokens of kv head g: dot products of each q head of the group with the U keys, left as
+// 16-lane partial sums in red[h][tt + u] (reduced 16 tokens at a time by reduce16). U·GB = 16
+// accumulators: each K chunk is loaded (and converted) once for all GB heads of the group and each
+// q chunk once for U tokens, so loads stay well below the FMA count.
+template <KvFormat F, int U, int GB>
 inline void qk_heads(const DecodeSplit& s, const int64_t* kbase, int64_t h0, float* red) {
   const int64_t hd = s.head_dim;
-  __m512 acc[4][GB];
-  for (int u = 0; u < 4; ++u)
+  __m512 acc[U][GB];
+  for (int u = 0; u < U; ++u)
     for (int x = 0; x < GB; ++x) acc[u][x] = _mm512_setzero_ps();
   for (int64_t c = 0; c < hd; c += 16) {
-    __m512 kc[4];
-    for (int u = 0; u < 4; ++u) kc[u] = load_kv<F>(s.k, kbase[u] + c);
+    __m512 kc[U];
+    for (int u = 0; u < U; ++u) kc[u] = load_kv<F>(s.k, kbase[u] + c);
     for (int x = 0; x < GB; ++x) {
       const __m512 qx = _mm512_loadu_ps(s.q + (h0 + x) * hd + c);
-      for (int u = 0; u < 4; ++u) acc[u][x] = _mm512_fmadd_ps(qx, kc[u], acc[u][x]);
+      for (int u = 0; u < U; ++u) acc[u][x] = _mm512_fmadd_ps(qx, kc[u], acc[u][x]);
     }
   }
-  for (int u = 0; u < 4; ++u)
+  for (int u = 0; u < U; ++u)
     for (int x = 0; x < GB; ++x) _mm512_store_ps(red + ((h0 + x) * B + u) * 16, acc[u][x]);
 }
 
-// PV for 4 tokens of kv head g: o[h] += sum_u p[h][tt+u] v[tt+u] for the group's heads (four
-// tokens per pass quarter the load/store traffic of o, which lives in L1).
-template <KvFormat F, int GB>
-inline void pv_heads(const DecodeSplit& s, const int64_t* vbase, int64_t h0, const float* const* p) {
+// QK on int16 q (s.q16) and an int8 K row: the same U × GB blocking as qk_heads, 32 MACs per
+// vpdpwssd (K sign-extended to int16 once for all GB heads). Sums are exact in int32: |sum| <=
+// head_dim · 127 · 32767 < 2^31 for head_dim <= 512; they are left as fp32 for reduce16, scaled by
+// q16_scale in softmax_heads. A separate (not inlined) function: only it is compiled for VNNI.
+template <int U, int GB>
+__attribute__((target("avx512vnni"), noinline)) void qk_heads_i16(const DecodeSplit& s,
+                                                                 const int64_t* kbase, int64_t h0,
+                                                                 float* red) {
   const int64_t hd = s.head_dim;
-  __m512 w[4][GB];
-  for (int u = 0; u < 4; ++u)
-    for (int x = 0; x < GB; ++x) w[u][x] = _mm512_set1_ps(p[u][(h0 + x) * B]);
-  for (int64_t c = 0; c < hd; c += 16) {
-    const __m512 v0 = load_kv<F>(s.v, vbase[0] + c), v1 = load_kv<F>(s.v, vbase[1] + c);
-    const __m512 v2 = load_kv<F>(s.v, vbase[2] + c), v3 = load_kv<F>(s.v, vbase[3] + c);
+  const int8_t* k = static_cast<const int8_t*>(s.k);
+  __m512i acc[U][GB];
+  for (int u = 0; u < U; ++u)
+    for (int x = 0; x < GB; ++x) acc[u][x] = _mm512_setzero_si512();
+  for (int64_t c = 0; c < hd; c += 32) {
+    __m512i kc[U];
+    for (int u = 0; u < U; ++u)
+      kc[u] = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(k + kbase[u] + c)));
     for (int x = 0; x < GB; ++x) {
-      float* o = s.o + (h0 + x) * hd + c;
-      __m512 a = _mm512_fmadd_ps(w[0][x], v0, _mm512_loadu_ps(o));
-      a = _mm512_fmadd_ps(w[1][x], v1, a);
-      a = _mm512_fmadd_ps(w[2][x], v2, a);
-      _mm512_storeu_ps(o, _mm512_fmadd_ps(w[3][x], v3, a));
+      const __m512i qx = _mm512_loadu_si512(s.q16 + (h0 + x) * hd + c);
+      for (int u = 0; u < U; ++u) acc[u][x] = _mm512_dpwssd_epi32(acc[u][x], qx, kc[u]);
     }
   }
+  for (int u = 0; u < U; ++u)
+    for (int x = 0; x < GB; ++x) _mm512_store_ps(red + ((h0 + x) * B + u) * 16, _mm512_cvtepi32_ps(acc[u][x]));
+}
+
+// PV for the nt tokens of a block, GB q heads of kv head g, NC 16-wide chunks of the head at a time:
+// o[h] += sum_t p[h][t] v[t]. Chunk-outer, token-inner: the GB·NC output chunks stay in registers
+// for the whole block (o is read and written once per block, not once per token), each V chunk is
+// loaded and converted once for all GB heads, and p[h][t] is an embedded-broadcast FMA operand.
+// GB·NC = 8..16 independent accumulators cover the FMA latency (4 cycles × 2 pipes).
+template <KvFormat F, int GB, int NC>
+inline void pv_chunks(const DecodeSplit& s, const void* vrow0, int64_t row, int64_t nt, int64_t h0,
+                      const float* pbuf, int64_t c) {
+  const int64_t hd = s.head_dim;
+  __m512 acc[GB][NC];
+  for (int x = 0; x < GB; ++x)
+    for (int j = 0; j < NC; ++j) acc[x][j] = _mm512_loadu_ps(s.o + (h0 + x) * hd + c + 16 * j);
+  for (int64_t t = 0; t < nt; ++t) {
+    __m512 vc[NC];
+    for (int j = 0; j < NC; ++j) vc[j] = load_kv<F>(vrow0, t * row + c + 16 * j);
+    for (int x = 0; x < GB; ++x) {
+      const __m512 w = _mm512_set1_ps(pbuf[(h0 + x) * B + t]);
+      for (int j = 0; j < NC; ++j) acc[x][j] = _mm512_fmadd_ps(w, vc[j], acc[x][j]);
+    }
+  }
+  for (int x = 0; x < GB; ++x)
+    for (int j = 0; j < NC; ++j) _mm512_storeu_ps(s.o + (h0 + x) * hd + c + 16 * j, acc[x][j]);
+}
+
+template <KvFormat F, int GB>
+inline void pv_heads(const DecodeSplit& s, const void* vrow0, int64_t row, int64_t nt, int64_t h0,
+                     const float* pbuf) {
+  constexpr int NC = GB >= 8 ? 2 : GB == 4 ? 4 : 8;
+  int64_t c = 0;
+  for (; c + 16 * NC <= s.head_dim; c += 16 * NC) pv_chunks<F, GB, NC>(s, vrow0, row, nt, h0, pbuf, c);
+  for (; c < s.head_dim; c += 16) pv_chunks<F, GB, 1>(s, vrow0, row, nt, h0, pbuf, c);
 }
 
 // Software prefetch (to L2) of `bytes` from base + byte_offset.
@@ -93,23 +133,28 @@ inline void prefetch_row(const void* base, int64_t byte_offset, int64_t bytes) {
   for (int64_t i = 0; i < bytes; i += 64) _mm_prefetch(p + i, _MM_HINT_T1);
 }
 
-// Calls fn.template operator()<GB>(h0) over the q heads of kv head g in chunks of 4, 2, 1.
+// Calls fn.template operator()<GB>(h0) over the q heads of kv head g in chunks of 8, 4, 2, 1.
 template <typename Fn>
 inline void for_group(int64_t g, int64_t group, Fn&& fn) {
   int64_t h = g * group;
   const int64_t end = h + group;
+  for (; h + 8 <= end; h += 8) fn.template operator()<8>(h);
   for (; h + 4 <= end; h += 4) fn.template operator()<4>(h);
   for (; h + 2 <= end; h += 2) fn.template operator()<2>(h);
   for (; h < end; ++h) fn.template operator()<1>(h);
 }
 
-// Online-softmax step for q heads [h0, h1) over the block's scores: new max, P = 2^(S - max) (times
-// the V scales for int8) into pbuf, running sum, and the rescale of the output rows.
+// Online-softmax step for q heads [h0, h1) over the block's scores: P = 2^(S - max) (times the V
+// scales for int8) into pbuf, running sum, and (only when the max grows) the rescale of the output
+// rows. The common case (no score of the block above the running max: after the first blocks
+// almost always) is one compare and a predicted branch, so the heads do not wait on each other's
+// horizontal max; the running sum stays a vector (lsum, 16 lanes) reduced once per split.
 template <KvFormat F>
 void softmax_heads(const DecodeSplit& s, int64_t t, int64_t nt, int64_t g, int64_t h0, int64_t h1) {
   const int64_t hd = s.head_dim;
   float* red = s.scratch;
   float* pbuf = red + s.q_heads * B * 16;
+  float* lsum = pbuf + s.q_heads * B;
   const __mmask16 live = nt >= 16 ? static_cast<__mmask16>(0xffff) : tail_mask(nt);
   __m512 kscale = _mm512_set1_ps(s.scale_log2), vscale = _mm512_set1_ps(1.f);
   if constexpr (F == KvFormat::int8) {
@@ -123,19 +168,21 @@ void softmax_heads(const DecodeSplit& s, int64_t t, int64_t nt, int64_t g, int64
   }
   for (int64_t h = h0; h < h1; ++h) {
     for (int64_t tt = nt; tt < B; ++tt) _mm512_store_ps(red + (h * B + tt) * 16, _mm512_setzero_ps());
-    __m512 sc = _mm512_mul_ps(reduce16(red + h * B * 16), kscale);
+    const __m512 ksh = s.q16 ? _mm512_mul_ps(kscale, _mm512_set1_ps(s.q16_scale[h])) : kscale;
+    __m512 sc = _mm512_mul_ps(reduce16(red + h * B * 16), ksh);
     sc = _mm512_mask_mov_ps(_mm512_set1_ps(-__builtin_inff()), live, sc);
-    const float mnew = fmaxf(s.m[h], hmax(sc));
-    const float alpha = _mm512_cvtss_f32(exp2_ps(_mm512_set1_ps(s.m[h] - mnew)));
-    const __m512 p = exp2_ps(_mm512_sub_ps(sc, _mm512_set1_ps(mnew)));
-    s.l[h] = s.l[h] * alpha + hsum(p);
-    s.m[h] = mnew;
-    _mm512_store_ps(pbuf + h * B, _mm512_mul_ps(p, vscale));
-    if (alpha != 1.f) {
-      const __m512 a = _mm512_set1_ps(alpha);
+    __m512 l = _mm512_load_ps(lsum + h * 16);
+    if (_mm512_cmp_ps_mask(sc, _mm512_set1_ps(s.m[h]), _CMP_GT_OQ) != 0) {
+      const float mnew = fmaxf(s.m[h], hmax(sc));
+      const __m512 a = exp2_ps(_mm512_set1_ps(s.m[h] - mnew));  // 0 on the first block (m = -inf)
+      s.m[h] = mnew;
+      l = _mm512_mul_ps(l, a);
       for (int64_t c = 0; c < hd; c += 16)
         _mm512_storeu_ps(s.o + h * hd + c, _mm512_mul_ps(_mm512_loadu_ps(s.o + h * hd + c), a));
     }
+    const __m512 p = exp2_ps(_mm512_sub_ps(sc, _mm512_set1_ps(s.m[h])));
+    _mm512_store_ps(lsum + h * 16, _mm512_add_ps(l, p));
+    _mm512_store_ps(pbuf + h * B, _mm512_mul_ps(p, vscale));
   }
 }
 
@@ -161,25 +208,38 @@ void block(const DecodeSplit& s, int64_t t, int64_t nt) {
     for (int64_t tt = 0; tt < nt; tt += 4) {
       int64_t kb[4];
       for (int u = 0; u < 4; ++u) kb[u] = (t + (tt + u < nt ? tt + u : nt - 1)) * row + g * hd;
-      for_group(g, group, [&]<int GB>(int64_t h0) { qk_heads<F, GB>(s, kb, h0, red + tt * 16); });
+      for_group(g, group, [&]<int GB>(int64_t h0) {
+        if constexpr (F == KvFormat::int8) {
+          if (s.q16) {
+            if constexpr (GB == 8) {
+              qk_heads_i16<2, 8>(s, kb, h0, red + tt * 16);
+              qk_heads_i16<2, 8>(s, kb + 2, h0, red + (tt + 2) * 16);
+            } else {
+              qk_heads_i16<4, GB>(s, kb, h0, red + tt * 16);
+            }
+            return;
+          }
+        }
+        if constexpr (GB == 8) {  // 2 tokens × 8 heads: 16 accumulators
+          qk_heads<F, 2, 8>(s, kb, h0, red + tt * 16);
+          qk_heads<F, 2, 8>(s, kb + 2, h0, red + (tt + 2) * 16);
+        } else {
+          qk_heads<F, 4, GB>(s, kb, h0, red + tt * 16);
+        }
+      });
     }
     softmax_heads<F>(s, t, nt, g, g * group, (g + 1) * group);
-    // Tokens past nt repeat the last row at weight 0 (pbuf lanes >= nt are 0).
-    for (int64_t tt = 0; tt < nt; tt += 4) {
-      int64_t vb[4];
-      const float* p[4];
-      for (int u = 0; u < 4; ++u) {
-        vb[u] = (t + (tt + u < nt ? tt + u : nt - 1)) * row + g * hd;
-        p[u] = pbuf + (tt + u < nt ? tt + u : B - 1);
-      }
-      for_group(g, group, [&]<int GB>(int64_t h0) { pv_heads<F, GB>(s, vb, h0, p); });
-    }
+    const void* vrow0 = static_cast<const char*>(s.v) + (t * row + g * hd) * eb;
+    for_group(g, group, [&]<int GB>(int64_t h0) { pv_heads<F, GB>(s, vrow0, row, nt, h0, pbuf); });
   }
 }
 
 template <KvFormat F>
 void split(const DecodeSplit& s) {
+  float* lsum = s.scratch + s.q_heads * (B * 16 + B);
+  for (int64_t h = 0; h < s.q_heads; ++h) _mm512_store_ps(lsum + h * 16, _mm512_setzero_ps());
   for (int64_t t = s.t0; t < s.t1; t += B) block<F>(s, t, s.t1 - t < B ? s.t1 - t : B);
+  for (int64_t h = 0; h < s.q_heads; ++h) s.l[h] = hsum(_mm512_load_ps(lsum + h * 16));
 }
 
 }  // namespace

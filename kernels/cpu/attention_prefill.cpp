@@ -25,11 +25,15 @@ std::unique_ptr<float, AlignedFree> aligned_floats(int64_t n) {
 void attention_prefill(const float* q, const float* k, const float* v, float* o,
                        const AttentionDims& d, ThreadPool& pool, Isa isa) {
   validate(d);
+  KvCacheView kv;
+  kv.k = k;
+  kv.v = v;
   if (usable_isa(isa) != Isa::avx512 || d.head_dim % 16 != 0) {
-    KvCacheView kv;
-    kv.k = k;
-    kv.v = v;
     attention_ref(q, kv, o, d);
+    return;
+  }
+  if (d.q_len == 1) {  // one query sees every key either way: flash-decoding fills the lanes
+    attention_decode(q, kv, o, d, pool, isa);
     return;
   }
   const int64_t tiles = (d.q_len + kFlashQueryTile - 1) / kFlashQueryTile;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 
 #include "kernels/cpu/gemm_internal.hpp"
 #include "kernels/cpu/quant.hpp"
@@ -41,7 +42,8 @@ void portable_panels(const float* x, int64_t m, const PackedWeights& w, float* y
       const int64_t len = std::min(kc, w.k - k0);
       for (int64_t kk = 0; kk < len; ++kk)
         for (int64_t c = 0; c < kPanel; ++c)
-          b[kk * kPanel + c] = p * kPanel + c < w.n ? dequantized_weight(w, k0 + kk, p * kPanel + c) : 0;
+          b[kk * kPanel + c] =
+              p * kPanel + c < w.n ? dequantized_weight(w, k0 + kk, p * kPanel + c) : 0;
       for (int64_t i = 0; i < m; ++i)
         for (int64_t kk = 0; kk < len; ++kk) {
           const float xv = x[i * w.k + k0 + kk];
@@ -72,6 +74,20 @@ void portable_w8a8(const detail::QuantizedRows& xq, int64_t m, const PackedWeigh
   }
 }
 
+// Small problems run on the calling thread: waking a worker (tens of microseconds, much more on a
+// loaded machine) costs more than a few microseconds of work.
+bool is_small(int64_t m, const PackedWeights& w) {
+  return w.bytes() < 256.0 * 1024 && 2.0 * static_cast<double>(m) * w.n * w.k < 4e6;
+}
+
+void split(ThreadPool& pool, bool small, int64_t n,
+           const std::function<void(int64_t, int64_t)>& fn) {
+  if (small)
+    fn(0, n);
+  else
+    pool.parallel_for(n, fn);
+}
+
 bool use_avx512(WeightFormat f) {
 #if defined(__x86_64__)
   return detail::avx512_usable(f);
@@ -86,26 +102,34 @@ bool use_avx512(WeightFormat f) {
 std::string_view gemm_isa(WeightFormat f) {
   if (!use_avx512(f)) return "portable";
   switch (f) {
-    case WeightFormat::w8a8: return "avx512_vnni";
-    case WeightFormat::bf16: return "avx512bw";
-    case WeightFormat::fp8: return "avx512f+f16c";
-    default: return "avx512f";
+    case WeightFormat::w8a8:
+      return "avx512_vnni";
+    case WeightFormat::bf16:
+      return "avx512bw";
+    case WeightFormat::fp8:
+      return "avx512f+f16c";
+    default:
+      return "avx512f";
   }
 }
 
 void gemm_portable(const float* x, int64_t m, const PackedWeights& w, float* y, ThreadPool& pool) {
+  const bool small = is_small(m, w);
   if (w.format == WeightFormat::w8a8) {
     const auto xq = detail::quantize_rows_portable(x, m, w.k, w.k_padded);
-    pool.parallel_for(w.panels, [&](int64_t p0, int64_t p1) { portable_w8a8(xq, m, w, y, p0, p1); });
+    split(pool, small, w.panels,
+          [&](int64_t p0, int64_t p1) { portable_w8a8(xq, m, w, y, p0, p1); });
     return;
   }
-  pool.parallel_for(w.panels, [&](int64_t p0, int64_t p1) { portable_panels(x, m, w, y, p0, p1); });
+  split(pool, small, w.panels,
+        [&](int64_t p0, int64_t p1) { portable_panels(x, m, w, y, p0, p1); });
 }
 
 void gemm(const float* x, int64_t m, const PackedWeights& w, float* y, ThreadPool& pool) {
   if (m <= 0) return;
 #if defined(__x86_64__)
   if (use_avx512(w.format)) {
+    const bool small = is_small(m, w);
     const int64_t blocks = (m + detail::kGemmMR - 1) / detail::kGemmMR;
     thread_local std::vector<float> ap;  // packed x, reused across calls (no page faults per call)
     if (w.format == WeightFormat::w8a8) {
@@ -116,24 +140,21 @@ void gemm(const float* x, int64_t m, const PackedWeights& w, float* y, ThreadPoo
       // (thread_locals are not captured: the workers must see this thread's buffers)
       int32_t* a = reinterpret_cast<int32_t*>(ap.data());
       float* s = sx.data();
-      pool.parallel_for(blocks, [&](int64_t b0, int64_t b1) {
+      split(pool, small, blocks, [&](int64_t b0, int64_t b1) {
         detail::quantize_pack_rows_avx512(x, m, w.k, w.k_padded, a, s, b0, b1);
       });
-      pool.parallel_for(w.panels, [&](int64_t p0, int64_t p1) {
-        detail::gemm_w8a8_avx512(a, s, m, w, y, p0, p1);
-      });
+      split(pool, small, w.panels,
+            [&](int64_t p0, int64_t p1) { detail::gemm_w8a8_avx512(a, s, m, w, y, p0, p1); });
     } else if (m == 1) {
-      pool.parallel_for(w.panels,
-                        [&](int64_t p0, int64_t p1) { detail::gemv_avx512(x, w, y, p0, p1); });
+      split(pool, small, w.panels,
+            [&](int64_t p0, int64_t p1) { detail::gemv_avx512(x, w, y, p0, p1); });
     } else {
       ap.resize(std::max<size_t>(ap.size(), blocks * w.k * detail::kGemmMR));
       float* a = ap.data();
-      pool.parallel_for(blocks, [&](int64_t b0, int64_t b1) {
-        detail::pack_a(x, m, w.k, a, b0, b1);
-      });
-      pool.parallel_for(w.panels, [&](int64_t p0, int64_t p1) {
-        detail::gemm_avx512(a, m, w, y, p0, p1);
-      });
+      split(pool, small, blocks,
+            [&](int64_t b0, int64_t b1) { detail::pack_a(x, m, w.k, a, b0, b1); });
+      split(pool, small, w.panels,
+            [&](int64_t p0, int64_t p1) { detail::gemm_avx512(a, m, w, y, p0, p1); });
     }
     return;
   }

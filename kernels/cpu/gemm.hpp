@@ -3,12 +3,14 @@
 //
 // Raw API (stable; docs/gemm.md):
 //   PackedWeights w = pack_weights(W, k, n, WeightFormat::int4, 128);   // once, at load time
-//   gemm(x, m, w, y, pool);       // optimized: AVX-512 where the CPU has it, portable loops otherwise
-//   gemm_ref(x, m, w, y);         // scalar reference on the same quantized weights (double sums)
+//   gemm(x, m, w, y, pool);       // optimized: AVX-512 where the CPU has it, portable loops
+//   otherwise gemm_ref(x, m, w, y);         // scalar reference on the same quantized weights
+//   (double sums)
 //
-// x and y are fp32 row-major ([m,k] and [m,n], densely packed). W is fp32 row-major [k,n] by default
-// (WeightLayout::kn); WeightLayout::nk takes PyTorch nn.Linear's [n,k] (out_features, in_features).
-// Weights are packed in panels of 32 output columns; the per-format layout is in docs/gemm.md.
+// x and y are fp32 row-major ([m,k] and [m,n], densely packed). W is fp32 row-major [k,n] by
+// default (WeightLayout::kn); WeightLayout::nk takes PyTorch nn.Linear's [n,k] (out_features,
+// in_features). Weights are packed in panels of 32 output columns; the per-format layout is in
+// docs/gemm.md.
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -19,12 +21,12 @@
 namespace llmroof::kernels {
 
 enum class WeightFormat {
-  fp32,   // fp32 weights
-  bf16,   // bf16 weights (round to nearest even), widened to fp32 in registers
-  int8,   // W8A16: int8 per-output-channel symmetric, fp32 scale per column
-  int4,   // W4A16: int4 group-wise asymmetric (group along k), fp16 scale + 4-bit zero per group
-  fp8,    // FP8 E4M3 weight-only, fp32 scale per column
-  w8a8,   // W8A8: int8 per-channel weights, activations quantized per token at run time (VNNI)
+  fp32,  // fp32 weights
+  bf16,  // bf16 weights (round to nearest even), widened to fp32 in registers
+  int8,  // W8A16: int8 per-output-channel symmetric, fp32 scale per column
+  int4,  // W4A16: int4 group-wise asymmetric (group along k), fp16 scale + 4-bit zero per group
+  fp8,   // FP8 E4M3 weight-only, fp32 scale per column
+  w8a8,  // W8A8: int8 per-channel weights, activations quantized per token at run time (VNNI)
 };
 std::string_view to_string(WeightFormat f);
 
@@ -36,9 +38,9 @@ inline constexpr int64_t kPanel = 32;
 struct PackedWeights {
   WeightFormat format = WeightFormat::fp32;
   int64_t k = 0, n = 0;
-  int64_t group_size = 0;  // int4 only (rows of k per scale/zero); 0 otherwise
-  int64_t panels = 0;      // ceil(n / 32); columns past n are zero padding
-  int64_t k_padded = 0;    // k rounded up where the format needs it (w8a8: 4, int4: 8)
+  int64_t group_size = 0;         // int4 only (rows of k per scale/zero); 0 otherwise
+  int64_t panels = 0;             // ceil(n / 32); columns past n are zero padding
+  int64_t k_padded = 0;           // k rounded up where the format needs it (w8a8: 4, int4: 8)
   std::vector<uint8_t> data;      // packed weight elements, panel after panel
   std::vector<float> scale;       // int8/fp8/w8a8: per column [panels*32]
   std::vector<uint16_t> scale16;  // int4: fp16 scales [panels][groups][32]

@@ -3,9 +3,9 @@
 // target attributes, never a global -march: gemm.cpp calls in only after checking cpu_features().
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <type_traits>
 #include <utility>
-#include <cstring>
 #include <vector>
 
 #include "kernels/cpu/gemm_internal.hpp"
@@ -148,7 +148,8 @@ void gemv_int4(const float* x, const PackedWeights& w, float* y, int64_t p0, int
 
 constexpr int kMR = kGemmMR;  // rows per register tile: 14 x 32 = 28 accumulators
 constexpr int64_t kKC = 512;  // k per block: the A micro-panel (14 x 512 fp32) is 28 KiB (L1)
-constexpr int64_t kNC = 16;   // panels per group: 16 B blocks of 64 KiB stream from L2 (docs/gemm.md)
+constexpr int64_t kNC =
+    16;  // panels per group: 16 B blocks of 64 KiB stream from L2 (docs/gemm.md)
 
 // C[R x 32] (+)= A[kc x kMR] (first R rows) * B[kc x 32].
 template <int R>
@@ -229,7 +230,8 @@ void dequant_block(const PackedWeights& w, int64_t p, int64_t k0, int64_t kc, fl
       }
       break;
     }
-    default: break;
+    default:
+      break;
   }
 }
 
@@ -243,12 +245,23 @@ bool avx512_usable(WeightFormat f) {
 
 void gemv_avx512(const float* x, const PackedWeights& w, float* y, int64_t p0, int64_t p1) {
   switch (w.format) {
-    case WeightFormat::fp32: gemv_per_column<Fp32Rows>(x, w, y, p0, p1, 1.f, false); break;
-    case WeightFormat::bf16: gemv_per_column<Bf16Rows>(x, w, y, p0, p1, 1.f, false); break;
-    case WeightFormat::int8: gemv_per_column<Int8Rows>(x, w, y, p0, p1, 1.f, true); break;
-    case WeightFormat::fp8: gemv_per_column<Fp8Rows>(x, w, y, p0, p1, 256.f, true); break;
-    case WeightFormat::int4: gemv_int4(x, w, y, p0, p1); break;
-    case WeightFormat::w8a8: break;  // gemm_w8a8_avx512
+    case WeightFormat::fp32:
+      gemv_per_column<Fp32Rows>(x, w, y, p0, p1, 1.f, false);
+      break;
+    case WeightFormat::bf16:
+      gemv_per_column<Bf16Rows>(x, w, y, p0, p1, 1.f, false);
+      break;
+    case WeightFormat::int8:
+      gemv_per_column<Int8Rows>(x, w, y, p0, p1, 1.f, true);
+      break;
+    case WeightFormat::fp8:
+      gemv_per_column<Fp8Rows>(x, w, y, p0, p1, 256.f, true);
+      break;
+    case WeightFormat::int4:
+      gemv_int4(x, w, y, p0, p1);
+      break;
+    case WeightFormat::w8a8:
+      break;  // gemm_w8a8_avx512
   }
 }
 

@@ -1,7 +1,7 @@
 // W8A8 with AVX-512 VNNI: per-token int8 quantization of x (max-finding pass), then vpdpbusd
-// (u8 x s8 -> s32) on a 14 x 32 register tile over the whole k. vpdpbusd needs one unsigned operand:
-// activations are stored as q + 128 (1..255) and the extra 128 * sum_k w[k][j] is subtracted once
-// per output from the column sums made at pack time (docs/gemm.md).
+// (u8 x s8 -> s32) on a 14 x 32 register tile over the whole k. vpdpbusd needs one unsigned
+// operand: activations are stored as q + 128 (1..255) and the extra 128 * sum_k w[k][j] is
+// subtracted once per output from the column sums made at pack time (docs/gemm.md).
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -132,11 +132,14 @@ void gemv_w8a8(const int32_t* a, float sx, const PackedWeights& w, float* y, int
     for (; s + 4 <= steps; s += 4) {
 #pragma GCC unroll 4
       for (int u = 0; u < 4; ++u) {
-        _mm_prefetch(reinterpret_cast<const char*>(b + (s + u) * 128) + kPrefetchBytes, _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(b + (s + u) * 128) + kPrefetchBytes + 64, _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(b + (s + u) * 128) + kPrefetchBytes,
+                     _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(b + (s + u) * 128) + kPrefetchBytes + 64,
+                     _MM_HINT_T0);
         const __m512i av = _mm512_set1_epi32(a[(s + u) * kMR]);
         acc[2 * u] = _mm512_dpbusd_epi32(acc[2 * u], av, _mm512_loadu_si512(b + (s + u) * 128));
-        acc[2 * u + 1] = _mm512_dpbusd_epi32(acc[2 * u + 1], av, _mm512_loadu_si512(b + (s + u) * 128 + 64));
+        acc[2 * u + 1] =
+            _mm512_dpbusd_epi32(acc[2 * u + 1], av, _mm512_loadu_si512(b + (s + u) * 128 + 64));
       }
     }
     for (; s < steps; ++s) {
@@ -144,8 +147,10 @@ void gemv_w8a8(const int32_t* a, float sx, const PackedWeights& w, float* y, int
       acc[0] = _mm512_dpbusd_epi32(acc[0], av, _mm512_loadu_si512(b + s * 128));
       acc[1] = _mm512_dpbusd_epi32(acc[1], av, _mm512_loadu_si512(b + s * 128 + 64));
     }
-    const __m512i c0 = _mm512_add_epi32(_mm512_add_epi32(acc[0], acc[2]), _mm512_add_epi32(acc[4], acc[6]));
-    const __m512i c1 = _mm512_add_epi32(_mm512_add_epi32(acc[1], acc[3]), _mm512_add_epi32(acc[5], acc[7]));
+    const __m512i c0 =
+        _mm512_add_epi32(_mm512_add_epi32(acc[0], acc[2]), _mm512_add_epi32(acc[4], acc[6]));
+    const __m512i c1 =
+        _mm512_add_epi32(_mm512_add_epi32(acc[1], acc[3]), _mm512_add_epi32(acc[5], acc[7]));
     const Epilogue ep{&sx, &w.scale[p * 32], &w.col_sum[p * 32], y + p * 32, w.n, w.n - p * 32};
     store_tile<1>(&c0, &c1, ep);
   }
@@ -194,8 +199,12 @@ void gemm_w8a8_avx512(const int32_t* a, const float* scale, int64_t m, const Pac
         const int32_t* ablk = a + (ib * steps + s0) * kMR;
         for (int64_t j = 0; j < gn; ++j) {
           const int64_t p = g0 + j;
-          const Epilogue ep{scale + ib * kMR, &w.scale[p * 32], &w.col_sum[p * 32],
-                            y + ib * kMR * w.n + p * 32, w.n, w.n - p * 32};
+          const Epilogue ep{scale + ib * kMR,
+                            &w.scale[p * 32],
+                            &w.col_sum[p * 32],
+                            y + ib * kMR * w.n + p * 32,
+                            w.n,
+                            w.n - p * 32};
           kMicro[rows - 1](ablk, data + (p * steps + s0) * 128, ns,
                            &part[(j * blocks + ib) * kMR * 32], first, is_last ? &ep : nullptr);
         }

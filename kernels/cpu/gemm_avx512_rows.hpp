@@ -49,8 +49,10 @@ struct Fp8Rows {
   static constexpr int kRowBytes = 32;
   const uint8_t* p;
   void get(int64_t kk, __m512& a, __m512& b) const {
-    const __m512i w = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + kk * 32)));
-    const __m512i h = _mm512_and_si512(_mm512_slli_epi16(w, 7), _mm512_set1_epi16(static_cast<short>(0xBFFF)));
+    const __m512i w =
+        _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + kk * 32)));
+    const __m512i h =
+        _mm512_and_si512(_mm512_slli_epi16(w, 7), _mm512_set1_epi16(static_cast<short>(0xBFFF)));
     a = _mm512_cvtph_ps(_mm512_castsi512_si256(h));
     b = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(h, 1));
   }

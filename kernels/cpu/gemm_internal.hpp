@@ -11,8 +11,8 @@ namespace llmroof::kernels::detail {
 // Per-row int8 quantization of x for W8A8, shared by all threads of one call: u8 = q + 128 (so
 // vpdpbusd's unsigned operand is non-negative), padded to k_padded with 128 (q = 0).
 struct QuantizedRows {
-  std::vector<uint8_t> u8;  // [m][k_padded]
-  std::vector<float> scale; // [m]
+  std::vector<uint8_t> u8;   // [m][k_padded]
+  std::vector<float> scale;  // [m]
 };
 QuantizedRows quantize_rows_portable(const float* x, int64_t m, int64_t k, int64_t k_padded);
 

@@ -1,7 +1,7 @@
 // Weight packing: quantize per column / group, then scatter into 32-column panels (docs/gemm.md).
 #include <algorithm>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "io/errors.hpp"
 #include "kernels/cpu/gemm.hpp"
@@ -29,8 +29,10 @@ int64_t bf16_slot(int64_t c) {
 
 // int4 zero points: byte j holds column j in the low nibble and column j+16 in the high nibble.
 void put_nibble(uint8_t* row16, int64_t c, uint8_t q) {
-  if (c < 16) row16[c] = static_cast<uint8_t>((row16[c] & 0xF0) | q);
-  else row16[c - 16] = static_cast<uint8_t>((row16[c - 16] & 0x0F) | (q << 4));
+  if (c < 16)
+    row16[c] = static_cast<uint8_t>((row16[c] & 0xF0) | q);
+  else
+    row16[c - 16] = static_cast<uint8_t>((row16[c - 16] & 0x0F) | (q << 4));
 }
 
 void pack_fp(PackedWeights& p, const Source& s, bool bf16) {
@@ -42,8 +44,10 @@ void pack_fp(PackedWeights& p, const Source& s, bool bf16) {
     for (int64_t kk = 0; kk < p.k; ++kk) {
       const float v = col[kk * s.stride()];
       const int64_t row = (panel * p.k + kk) * kPanel;
-      if (bf16) reinterpret_cast<uint16_t*>(p.data.data())[row + bf16_slot(c)] = bf16_round(v);
-      else reinterpret_cast<float*>(p.data.data())[row + c] = v;
+      if (bf16)
+        reinterpret_cast<uint16_t*>(p.data.data())[row + bf16_slot(c)] = bf16_round(v);
+      else
+        reinterpret_cast<float*>(p.data.data())[row + c] = v;
     }
   }
 }
@@ -88,7 +92,8 @@ void pack_int4(PackedWeights& p, const Source& s) {
     const int64_t panel = j / kPanel, c = j % kPanel;
     for (int64_t g = 0; g < groups; ++g) {
       const int64_t k0 = g * p.group_size, len = std::min(p.group_size, p.k - k0);
-      const Int4Group ig = quantize_int4_group(s.col(j) + k0 * s.stride(), len, s.stride(), q.data());
+      const Int4Group ig =
+          quantize_int4_group(s.col(j) + k0 * s.stride(), len, s.stride(), q.data());
       p.scale16[(panel * groups + g) * kPanel + c] = ig.scale_fp16;
       put_nibble(&p.zeros[(panel * groups + g) * 16], c, ig.zero);
       for (int64_t i = 0; i < len; ++i) {
@@ -103,12 +108,18 @@ void pack_int4(PackedWeights& p, const Source& s) {
 
 std::string_view to_string(WeightFormat f) {
   switch (f) {
-    case WeightFormat::fp32: return "fp32";
-    case WeightFormat::bf16: return "bf16";
-    case WeightFormat::int8: return "int8";
-    case WeightFormat::int4: return "int4";
-    case WeightFormat::fp8: return "fp8";
-    case WeightFormat::w8a8: return "w8a8";
+    case WeightFormat::fp32:
+      return "fp32";
+    case WeightFormat::bf16:
+      return "bf16";
+    case WeightFormat::int8:
+      return "int8";
+    case WeightFormat::int4:
+      return "int4";
+    case WeightFormat::fp8:
+      return "fp8";
+    case WeightFormat::w8a8:
+      return "w8a8";
   }
   return "?";
 }
@@ -125,12 +136,26 @@ GemmShape PackedWeights::shape(int64_t m) const {
   s.k = k;
   s.activations = DType::fp32;
   switch (format) {
-    case WeightFormat::fp32: s.weights = DType::fp32; break;
-    case WeightFormat::bf16: s.weights = DType::bf16; break;
-    case WeightFormat::int8: s.weights = DType::int8; break;
-    case WeightFormat::int4: s.weights = DType::int4; s.group_size = group_size; break;
-    case WeightFormat::fp8: s.weights = DType::fp8; break;
-    case WeightFormat::w8a8: s.weights = DType::int8; s.activations = DType::int8; break;
+    case WeightFormat::fp32:
+      s.weights = DType::fp32;
+      break;
+    case WeightFormat::bf16:
+      s.weights = DType::bf16;
+      break;
+    case WeightFormat::int8:
+      s.weights = DType::int8;
+      break;
+    case WeightFormat::int4:
+      s.weights = DType::int4;
+      s.group_size = group_size;
+      break;
+    case WeightFormat::fp8:
+      s.weights = DType::fp8;
+      break;
+    case WeightFormat::w8a8:
+      s.weights = DType::int8;
+      s.activations = DType::int8;
+      break;
   }
   return s;
 }
@@ -141,15 +166,18 @@ PackedWeights pack_weights(const float* W, int64_t k, int64_t n, WeightFormat fm
     throw InputError("pack_weights: k and n must be positive (got k=" + std::to_string(k) +
                      ", n=" + std::to_string(n) + ")");
   if (fmt == WeightFormat::int4 && (group_size <= 0 || group_size % 8 != 0))
-    throw InputError("pack_weights: int4 needs a group size that is a positive multiple of 8 (got " +
-                     std::to_string(group_size) + ")");
+    throw InputError(
+        "pack_weights: int4 needs a group size that is a positive multiple of 8 (got " +
+        std::to_string(group_size) + ")");
   PackedWeights p;
   p.format = fmt;
   p.k = k;
   p.n = n;
   p.group_size = fmt == WeightFormat::int4 ? group_size : 0;
   p.panels = (n + kPanel - 1) / kPanel;
-  p.k_padded = fmt == WeightFormat::w8a8 ? (k + 3) / 4 * 4 : fmt == WeightFormat::int4 ? (k + 7) / 8 * 8 : k;
+  p.k_padded = fmt == WeightFormat::w8a8   ? (k + 3) / 4 * 4
+               : fmt == WeightFormat::int4 ? (k + 7) / 8 * 8
+                                           : k;
   // Quantizers walk one column at a time: make columns contiguous first (blocked transpose).
   std::vector<float> t;
   if (layout == WeightLayout::kn && n > 1) {
@@ -164,12 +192,20 @@ PackedWeights pack_weights(const float* W, int64_t k, int64_t n, WeightFormat fm
   }
   const Source s{W, k, n, layout};
   switch (fmt) {
-    case WeightFormat::fp32: pack_fp(p, s, false); break;
-    case WeightFormat::bf16: pack_fp(p, s, true); break;
+    case WeightFormat::fp32:
+      pack_fp(p, s, false);
+      break;
+    case WeightFormat::bf16:
+      pack_fp(p, s, true);
+      break;
     case WeightFormat::int8:
     case WeightFormat::fp8:
-    case WeightFormat::w8a8: pack_bytes_per_channel(p, s); break;
-    case WeightFormat::int4: pack_int4(p, s); break;
+    case WeightFormat::w8a8:
+      pack_bytes_per_channel(p, s);
+      break;
+    case WeightFormat::int4:
+      pack_int4(p, s);
+      break;
   }
   return p;
 }

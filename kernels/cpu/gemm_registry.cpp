@@ -18,8 +18,12 @@ std::vector<float> exact_test_weights(WeightFormat f, int64_t k, int64_t n, int6
     float* col = &w[j * k];
     for (int64_t kk = 0; kk < k; ++kk) {
       switch (f) {
-        case WeightFormat::fp32: col[kk] = static_cast<float>(rng.integer(-4, 4)); break;
-        case WeightFormat::bf16: col[kk] = static_cast<float>(rng.integer(-8, 8)); break;
+        case WeightFormat::fp32:
+          col[kk] = static_cast<float>(rng.integer(-4, 4));
+          break;
+        case WeightFormat::bf16:
+          col[kk] = static_cast<float>(rng.integer(-8, 8));
+          break;
         case WeightFormat::int8:
         case WeightFormat::w8a8:
           col[kk] = std::ldexp(static_cast<float>(kk == 0 ? 127 : rng.integer(-127, 127)), -3);

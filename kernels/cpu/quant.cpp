@@ -37,9 +37,12 @@ float fp16_to_float(uint16_t h) {
   const uint32_t sign = (h & 0x8000u) << 16;
   const int e = (h >> 10) & 31, m = h & 1023;
   float mag;
-  if (e == 0) mag = std::ldexp(static_cast<float>(m), -24);
-  else if (e == 31) mag = m ? NAN : INFINITY;
-  else mag = std::ldexp(1.f + m / 1024.f, e - 15);
+  if (e == 0)
+    mag = std::ldexp(static_cast<float>(m), -24);
+  else if (e == 31)
+    mag = m ? NAN : INFINITY;
+  else
+    mag = std::ldexp(1.f + m / 1024.f, e - 15);
   return sign ? -mag : mag;
 }
 
@@ -49,7 +52,7 @@ static uint16_t to_fp16(float f, bool up) {
   const float a = std::fabs(f);
   if (std::isnan(f)) return 0x7E00;
   int e;
-  std::frexp(a, &e);  // a = frac * 2^e, frac in [0.5, 1)
+  std::frexp(a, &e);                   // a = frac * 2^e, frac in [0.5, 1)
   const int E = std::max(e - 1, -14);  // unbiased exponent, subnormals share -14
   const float ulp = std::ldexp(1.f, E - 10);
   float q = a / ulp;  // exact: power-of-two division

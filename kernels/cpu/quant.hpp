@@ -18,7 +18,10 @@ uint16_t float_to_fp16_up(float f);
 // bf16: the upper half of an fp32, rounded to nearest even (NaN stays NaN).
 uint16_t bf16_round(float f);
 inline float bf16_widen(uint16_t b) {
-  union { uint32_t u; float f; } v{static_cast<uint32_t>(b) << 16};
+  union {
+    uint32_t u;
+    float f;
+  } v{static_cast<uint32_t>(b) << 16};
   return v.f;
 }
 
@@ -38,7 +41,8 @@ struct Int4Group {
 };
 Int4Group quantize_int4_group(const float* w, int64_t len, int64_t stride, uint8_t* q);
 
-// E4M3 with one scale per column: s = max|w| / 448, q = e4m3(w / s). Returns s (0 for a zero column).
+// E4M3 with one scale per column: s = max|w| / 448, q = e4m3(w / s). Returns s (0 for a zero
+// column).
 float quantize_fp8_column(const float* w, int64_t len, int64_t stride, uint8_t* q);
 
 // Dynamic per-token activation quantization (W8A8): s = max|x| / 127, q = nearbyint(x * (127/max))

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "analyzer/model_stats.hpp"
+#include "reports/analysis_report.hpp"
 #include "reports/units.hpp"
 #include "tests/analyzer/fixtures.hpp"
 
@@ -144,7 +145,7 @@ TEST_CASE("tensor parallelism: heads split and two ring all-reduces per block") 
   CHECK(ar.count == 160);
   CHECK(ar.bound == Bound::communication);
   const double msg = 2048.0 * 8192 * 2;
-  CHECK(ar.time_s == doctest::Approx(2 * 3.0 / 4 * msg / 450e9 + 6 * 3e-6));
+  CHECK(ar.time_s == doctest::Approx(2 * 3.0 / 4 * msg / 450e9 + 3e-6));  // latency once
   CHECK(ring_all_reduce_time_s(msg, 1, 450e9, 3e-6) == 0);
   CHECK(row(a.prefill, "q_proj").cost.bytes.weights == 8192.0 * 2048 * 2);  // 16 of 64 heads
   CHECK(row(a.decode, "qk_matmul").cost.bytes.kv_read == 1.0 * a.decode.context_len * 2 * 128 * 2);
@@ -276,4 +277,46 @@ TEST_CASE("the KV cache grows: decode attention traffic and TPOT rise with the g
   const Analysis w = analyze(m, test::a6000(), s);
   CHECK(row(w.decode, "sv_matmul").cost.bytes.kv_read == 512.0 * 32 * 128 * 2);
   CHECK(w.memory.kv_cache_bytes == 512.0 * 32 * 2 * 32 * 128 * 2);
+}
+
+TEST_CASE("settings past the int64-safe bounds are refused, not overflowed") {
+  // batch 2^63-1 once wrapped to negative OPs and an exit status of 0.
+  Settings s = roofline();
+  s.batch = kMaxBatch + 1;
+  CHECK_THROWS_WITH_AS(analyze(test::llama2_7b(), test::a6000(), s),
+                       "batch must be at most 1048576 (got 1048577)", AnalysisError);
+  s = roofline();
+  s.prompt_len = kMaxSequenceTokens;
+  CHECK_THROWS_WITH_AS(analyze(test::llama2_7b(), test::a6000(), s),
+                       "prompt + generated tokens must be at most 16777216 (got 16777344)",
+                       AnalysisError);
+  s = roofline();
+  s.batch = kMaxBatch;  // the bound itself is accepted and gives finite, positive figures
+  const Analysis a = analyze(test::llama2_7b(), test::a6000(), s);
+  CHECK(a.prefill.ops > 0);
+  CHECK(std::isfinite(a.totals.tpot_s));
+}
+
+TEST_CASE("analysis printers: human units in table/md as in HTML, SI in CSV/JSON") {
+  const Analysis a = analyze(test::llama2_7b(), test::a6000(), roofline());
+  const std::string table = reports::analysis_table(a);
+  // q_proj at 2048 tokens: 67.1 MB moved, compute bound at the 154.8 TOPS fp16 peak. The table
+  // once printed "67.1MB" and "155T" while the HTML report printed "67.1 MB" and "155 TOPS".
+  CHECK(table.find("  q_proj           32  68.7G        67.1 MB                  1024   fp16         "
+                   "155 TOPS  compute") != std::string::npos);
+  CHECK(table.find("  whole model: 27.6 TOPs, 54.7 GB moved, 212 ms\n") != std::string::npos);
+  CHECK(reports::analysis_markdown(a).find("| q_proj | 32 | 68.7G | 67.1 MB | 1024 | fp16 | "
+                                           "155 TOPS | compute |") != std::string::npos);
+  const std::string csv = reports::analysis_csv(a);
+  CHECK(csv.starts_with("phase,name,per_block,count,kernels,ops,weights_bytes,"));
+  CHECK(reports::analysis_json(a).find("\"schema_version\": 1,") != std::string::npos);
+}
+
+TEST_CASE("--gen-len 1: the decode title says there is no decode step") {
+  Settings s = roofline();
+  s.gen_len = 1;
+  const std::string t = reports::analysis_table(analyze(test::llama2_7b(), test::a6000(), s));
+  // Once "time = exact mean over 0 steps".
+  CHECK(t.find("rows at KV length 2049; no decode step at --gen-len 1, time = the next step)") !=
+        std::string::npos);
 }

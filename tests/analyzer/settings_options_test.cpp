@@ -67,3 +67,22 @@ TEST_CASE("bad values name the option") {
                        "--mode: 'fast' is not a mode (roofline|realistic)", InputError);
   CHECK_THROWS_AS(parse({"--tp", "0"}), InputError);
 }
+
+TEST_CASE("values past the analyzer's bounds name the option (no int64 overflow)") {
+  CHECK_THROWS_WITH_AS(parse({"--batch", "99999999999999"}),
+                       "--batch must be at most 1048576 (got 99999999999999)", InputError);
+  CHECK_THROWS_WITH_AS(parse({"--prompt-len", "16777216", "--gen-len", "1"}),
+                       "--prompt-len + --gen-len must be at most 16777216 (got 16777217)",
+                       InputError);
+  CHECK_THROWS_WITH_AS(parse({"--tp", "2048"}), "--tp must be at most 1024 (got 2048)", InputError);
+}
+
+TEST_CASE("non-integer text names the option (not CLI11's 'Could not convert')") {
+  CHECK_THROWS_WITH_AS(parse({"--batch", "abc"}), "--batch: 'abc' is not an integer",
+                       CLI::ValidationError);
+  CHECK_THROWS_WITH_AS(parse({"--prompt-len", "1e3"}), "--prompt-len: '1e3' is not an integer",
+                       CLI::ValidationError);
+  CHECK_THROWS_WITH_AS(parse({"--tp", "2.0"}), "--tp: '2.0' is not an integer",
+                       CLI::ValidationError);
+  CHECK(parse({"--batch", "12"}).batch == 12);
+}

@@ -86,6 +86,15 @@ TEST_CASE("mistrusted ops are not gated; missing ops fail; new ops are skipped")
         std::string::npos);
 }
 
+TEST_CASE("ops shorter than the minimum time are not gated") {
+  const auto base = make_run(1.0e-3, 18.0);
+  auto cur = make_run(1.0e-3, 18.0);
+  cur.ops[1].measured_s = 9.0e-6;  // attn_norm: ratio 1.5 -> 4.5
+  CHECK(compare_with_baseline(cur, base, 0.15).tripped());
+  CHECK_FALSE(compare_with_baseline(cur, base, 0.15, 20e-6).tripped());
+  CHECK(compare_with_baseline(cur, base, 0.15, 5e-6).tripped());  // 9 us is above 5 us
+}
+
 TEST_CASE("a baseline for other settings is an input error") {
   const auto base = make_run(1.0e-3, 18.0);
   auto cur = base;

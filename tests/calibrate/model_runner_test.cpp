@@ -100,6 +100,15 @@ TEST_CASE("the settings the CPU kernels honour are stated, and impossible ones r
   CHECK(c.quant.kv_cache == DType::bf16);
   CHECK(c.flash_attention);
   CHECK(notes.size() == 4);
+  CHECK(c.quant.residual == DType::fp32);  // the kernels' residual stream is fp32
+  {
+    Settings w8a8 = s;
+    w8a8.quant.weights = DType::int8;
+    w8a8.quant.activations = DType::int8;
+    std::vector<std::string> n8;
+    CHECK(cpu_kernel_settings(w8a8, n8).quant.residual == DType::fp32);
+    CHECK(n8.front().find("fp32 residual") != std::string::npos);
+  }
   s.quant.kv_cache = DType::int4;
   CHECK_THROWS_AS(cpu_kernel_settings(s, notes), InputError);
   s.quant.kv_cache = DType::fp32;

@@ -47,6 +47,7 @@ expect 0 "$bin" show model mixtral-8x7b --format json
 has '"schema_version": 1' out; has '"active": 12879925248' out
 expect 0 "$bin" show hardware a6000
 has "fp16                              201.6 ops/byte" out
+has "memory bandwidth            768 GB/s" out; has "fp16 dense                  155 TOPS" out
 has "[inferred] half of the datasheet's 309.7 TFLOPS tensor figure" out
 expect 0 "$bin" show hardware h100-sxm --format json
 has '"memory_bandwidth_bytes_per_s": 3350000000000.0' out
@@ -77,6 +78,8 @@ expect 0 diff <(grep -v '^#' "$tmp/qwen2-0.5b.yaml") <(grep -v '^#' model_zoo/qw
 expect 0 "$bin" show model "$tmp/qwen2-0.5b.yaml"
 has "494,032,768 (494 M)" out
 echo '{"model_type": "gpt2", "n_embd": 768}' >"$tmp/gpt2.json"
+expect 2 "$bin" import-hf tests/io/data/qwen2-0.5b.json -o "$tmp/missing/q.yaml"
+is "llmroof: error: -o $tmp/missing/q.yaml: directory '$tmp/missing' does not exist" err
 expect 2 "$bin" import-hf "$tmp/gpt2.json"
 has "unsupported model_type 'gpt2'; supported: baichuan, chatglm, gemma, llama, mistral, mixtral, qwen2, qwen2_moe" err
 printf '{"model_type": "llama",\n "hidden_size": 4096\n' >"$tmp/trunc.json"

@@ -199,6 +199,18 @@ TEST_CASE("inconsistent shapes name the field and its place") {
         "                        ^");
 }
 
+TEST_CASE("absurd sizes are refused (they once overflowed the analyzer into negative OPs)") {
+  CHECK(error_of(replace(kTiny, "hidden_size: 256", "hidden_size: 4611686018427387904")) ==
+        "m.yaml:3:14: hidden_size (4611686018427387904) is larger than llmroof supports "
+        "(16777216)\n"
+        "  hidden_size: 4611686018427387904\n"
+        "               ^");
+  CHECK(error_of(kTiny + replace(kMoe, "num_experts: 8", "num_experts: 100000")) ==
+        "m.yaml:17:16: moe.num_experts (100000) is larger than llmroof supports (65536)\n"
+        "    num_experts: 100000\n"
+        "                 ^");
+}
+
 TEST_CASE("not a map, empty, or not YAML") {
   CHECK(error_of("") == "m.yaml:1:1: the document must be a map of fields, got an empty document");
   CHECK(error_of("- a\n- b\n") ==

@@ -8,6 +8,7 @@
 
 #include "kernels/check.hpp"
 #include "kernels/cpu/attention.hpp"
+#include "kernels/cpu/attention_decode.hpp"
 
 using namespace llmroof::kernels;
 
@@ -145,6 +146,35 @@ TEST_CASE("flash decoding matches the reference for fp32, bf16 and int8 caches")
     check_decode(dims(1, 8, 2, 128, 1, 4096, true, 4100), f, pool);
   }
   check_decode(dims(2, 8, 2, 64, 1, 500), KvFormat::int8, pool, false);  // fp32 scales
+}
+
+// GQA 8 and 16 run 8 q heads per K/V load (and, for int8 on VNNI CPUs, q·k on int16 q, whose
+// rounding, <= 2^-16 · max|q|, stays two orders of magnitude under the 1e-4 tolerance).
+TEST_CASE("flash decoding: GQA 8 and 16, odd lengths, both int8 scale types") {
+  ThreadPool pool(2);
+  for (KvFormat f : {KvFormat::fp32, KvFormat::bf16, KvFormat::int8}) {
+    CAPTURE(static_cast<int>(f));
+    check_decode(dims(2, 32, 4, 128, 1, 777), f, pool);
+    check_decode(dims(1, 16, 1, 128, 1, 301), f, pool);
+    check_decode(dims(1, 24, 1, 64, 1, 2049), f, pool);  // group 24: 8 + 8 + 8
+    check_decode(dims(1, 8, 1, 48, 1, 100), f, pool);     // head_dim not a multiple of 32
+  }
+  check_decode(dims(2, 32, 4, 128, 1, 4096), KvFormat::int8, pool, false);
+}
+
+TEST_CASE("quantize_q16: round to nearest, scale = max abs / 32767, zero rows stay zero") {
+  const float q[8] = {1.f, -0.5f, 0.25f, 1e-6f, 0, 0, 0, 0};
+  int16_t q16[8];
+  float scale[2];
+  quantize_q16(q, q16, scale, 2, 4);
+  CHECK(scale[0] == doctest::Approx(1.f / 32767));
+  CHECK(q16[0] == 32767);
+  CHECK(q16[1] == -16384);  // -0.5 · 32767 = -16383.5, ties to even
+  CHECK(q16[2] == 8192);    // 8191.75
+  CHECK(q16[3] == 0);
+  CHECK(scale[1] == 0.f);
+  CHECK(q16[4] == 0);
+  for (int i = 0; i < 4; ++i) CHECK(std::fabs(q16[i] * scale[0] - q[i]) <= scale[0] / 2 * 1.0001f);
 }
 
 TEST_CASE("decode equals the last row of prefill over the same context") {

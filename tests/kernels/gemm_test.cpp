@@ -2,13 +2,14 @@
 // 3, 17, 64; n not a multiple of 32; k not a multiple of 16 or of the int4 group), the AVX-512 path
 // and the portable path, 1 and 2 threads. Exact-friendly data (integer x, weights the quantizer
 // represents exactly) makes the result exact for every format but fp8.
+#include "kernels/cpu/gemm.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <vector>
 
 #include "kernels/check.hpp"
-#include "kernels/cpu/gemm.hpp"
 #include "kernels/cpu/gemm_registry.hpp"
 
 using namespace llmroof::kernels;
@@ -16,12 +17,17 @@ using namespace llmroof::kernels;
 namespace {
 
 constexpr WeightFormat kFormats[] = {WeightFormat::fp32, WeightFormat::bf16, WeightFormat::int8,
-                                     WeightFormat::int4, WeightFormat::fp8, WeightFormat::w8a8};
+                                     WeightFormat::int4, WeightFormat::fp8,  WeightFormat::w8a8};
 
-struct Shape { int64_t m, n, k, group; };
-constexpr Shape kShapes[] = {{1, 64, 128, 128}, {1, 95, 300, 128}, {3, 33, 257, 128},
-                             {17, 100, 384, 64}, {64, 70, 130, 32}, {15, 32, 1000, 128}, {5, 40, 2100, 128},
-                             {1, 5, 3, 128}};
+struct Shape {
+  int64_t m, n, k, group;
+};
+// The last two are large enough that gemm() splits them over the pool (small problems run on the
+// calling thread; gemm.cpp is_small).
+constexpr Shape kShapes[] = {{1, 64, 128, 128},  {1, 95, 300, 128},    {3, 33, 257, 128},
+                             {17, 100, 384, 64}, {64, 70, 130, 32},    {15, 32, 1000, 128},
+                             {5, 40, 2100, 128}, {1, 5, 3, 128},       {1, 600, 1200, 128},
+                             {33, 300, 1100, 128}};
 
 ErrorStats run_case(WeightFormat f, const Shape& s, ThreadPool& pool, bool portable) {
   std::vector<float> x(s.m * s.k);
@@ -29,8 +35,10 @@ ErrorStats run_case(WeightFormat f, const Shape& s, ThreadPool& pool, bool porta
   const auto wv = exact_test_weights(f, s.k, s.n, s.group, 9);
   const PackedWeights w = pack_weights(wv.data(), s.k, s.n, f, s.group, WeightLayout::nk);
   std::vector<float> y(s.m * s.n, -1.f), ref(s.m * s.n);
-  if (portable) gemm_portable(x.data(), s.m, w, y.data(), pool);
-  else gemm(x.data(), s.m, w, y.data(), pool);
+  if (portable)
+    gemm_portable(x.data(), s.m, w, y.data(), pool);
+  else
+    gemm(x.data(), s.m, w, y.data(), pool);
   gemm_ref(x.data(), s.m, w, ref.data());
   const CheckResult c = check_close(y, ref, Tolerance{Metric::max_norm, 1e-5, 0.5});
   CHECK_MESSAGE(c.disposition == Disposition::passed, c.detail);
@@ -46,12 +54,18 @@ TEST_CASE("gemm matches its reference on odd shapes, exactly where the data allo
       for (bool portable : {false, true})
         for (ThreadPool* pool : {&one, &two}) {
           CAPTURE(to_string(f));
-          CAPTURE(s.m); CAPTURE(s.n); CAPTURE(s.k); CAPTURE(s.group);
-          CAPTURE(portable); CAPTURE(pool->size());
+          CAPTURE(s.m);
+          CAPTURE(s.n);
+          CAPTURE(s.k);
+          CAPTURE(s.group);
+          CAPTURE(portable);
+          CAPTURE(pool->size());
           const ErrorStats e = run_case(f, s, *pool, portable);
           CHECK(e.nan + e.inf == 0);
-          if (f == WeightFormat::fp8) CHECK(e.value(Metric::max_norm) <= 1e-6);
-          else CHECK(e.max_abs <= 1e-6 * e.max_ref);  // exact up to the fp32 rounding of y
+          if (f == WeightFormat::fp8)
+            CHECK(e.value(Metric::max_norm) <= 1e-6);
+          else
+            CHECK(e.max_abs <= 1e-6 * e.max_ref);  // exact up to the fp32 rounding of y
           CHECK(e.ref_zeros < e.n / 4);
         }
 }
@@ -117,13 +131,15 @@ TEST_CASE("registry cases pass their own check and report the shared cost") {
   KernelRegistry r;
   register_gemm_kernels(r);
   ThreadPool pool(2);
-  for (const char* name : {"gemm_fp32", "gemm_bf16", "gemm_w8a16", "gemm_w4a16", "gemm_w8a8",
-                           "gemm_fp8"}) {
+  for (const char* name :
+       {"gemm_fp32", "gemm_bf16", "gemm_w8a16", "gemm_w4a16", "gemm_w8a8", "gemm_fp8"}) {
     CAPTURE(name);
     const KernelEntry* e = r.find(name);
     REQUIRE(e != nullptr);
     Problem p;
-    p.m = 3; p.n = 96; p.k = 512;
+    p.m = 3;
+    p.n = 96;
+    p.k = 512;
     auto c = e->make(p);
     c->run(pool);
     c->run_reference();

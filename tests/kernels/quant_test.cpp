@@ -1,12 +1,13 @@
 // Quantizers on their own: exact conversions where the format defines them, round-trip bounds
 // (int8 |err| <= s/2, int4 <= s/2 per group, fp8 relative <= 2^-4) on random data.
+#include "kernels/cpu/quant.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <vector>
 
 #include "kernels/check.hpp"
-#include "kernels/cpu/quant.hpp"
 
 using namespace llmroof::kernels;
 
@@ -14,7 +15,7 @@ TEST_CASE("fp16 conversion: exact values, rounding, round-up for scales") {
   CHECK(float_to_fp16(1.f) == 0x3C00);
   CHECK(float_to_fp16(-2.f) == 0xC000);
   CHECK(float_to_fp16(65504.f) == 0x7BFF);
-  CHECK(float_to_fp16(std::ldexp(1.f, -24)) == 0x0001);  // smallest subnormal
+  CHECK(float_to_fp16(std::ldexp(1.f, -24)) == 0x0001);        // smallest subnormal
   CHECK(float_to_fp16(1.f + std::ldexp(1.f, -11)) == 0x3C00);  // tie -> even
   CHECK(float_to_fp16_up(1.f + std::ldexp(1.f, -20)) == 0x3C01);
   CHECK(float_to_fp16_up(std::ldexp(1.f, -30)) == 0x0001);
@@ -25,7 +26,7 @@ TEST_CASE("fp16 conversion: exact values, rounding, round-up for scales") {
 
 TEST_CASE("bf16 rounds to nearest even") {
   CHECK(bf16_round(1.f) == 0x3F80);
-  CHECK(bf16_round(1.f + std::ldexp(1.f, -8)) == 0x3F80);  // tie -> even
+  CHECK(bf16_round(1.f + std::ldexp(1.f, -8)) == 0x3F80);      // tie -> even
   CHECK(bf16_round(1.f + 3 * std::ldexp(1.f, -8)) == 0x3F82);  // tie -> even (up)
   CHECK(bf16_widen(0xC040) == -3.f);
 }

@@ -55,6 +55,24 @@ expect 2 "$bin" sweep llama-2-7b a6000 --format pdf
 has "llmroof: error: --format: 'pdf' is not a format (table|md|json|csv|xlsx|html)" err
 expect 2 "$bin" sweep llama-2-7b a6000,
 has "llmroof: error: HARDWARE: 'a6000,' has an empty name" err
+# -o into a missing directory names the directory, for every writer; nothing is left behind.
+for fmt in csv xlsx; do
+  expect 2 "$bin" sweep llama-2-7b a6000 --format $fmt -o "$tmp/missing/s.$fmt"
+  has "llmroof: error: -o $tmp/missing/s.$fmt: directory '$tmp/missing' does not exist" err
+done
+expect 2 "$bin" analyze -o "$tmp/missing/a.json" --format json
+has "llmroof: error: -o $tmp/missing/a.json: directory '$tmp/missing' does not exist" err
+expect 2 "$bin" analyze -o "$tmp" --format json
+has "llmroof: error: -o $tmp: is a directory" err
+[ -e "$tmp/missing" ] && { echo "FAIL: $tmp/missing was created"; failures=$((failures + 1)); }
+# A sweep value past the analyzer's bounds is refused per row, not overflowed into nonsense.
+expect 0 "$bin" sweep llama-2-7b a6000 --batch 1,99999999999999 --format csv
+has ",99999999999999,2048,128,,,,,,,,,,batch must be at most 1048576 (got 99999999999999)" out
+expect 2 "$bin" sweep llama-2-7b a6000 --tp 3,6 --format csv -o "$tmp/none.csv"
+has "llmroof: error: no configuration of the sweep could be analyzed; the first: --tp 3 does not divide the 32 attention heads of llama-2-7b" err
+[ -e "$tmp/none.csv" ] && { echo "FAIL: none.csv written"; failures=$((failures + 1)); }
+expect 2 "$bin" analyze --batch 2000000
+has "llmroof: error: --batch must be at most 1048576 (got 2000000)" err
 
 # Plan.
 expect 0 "$bin" plan llama-2-7b --hardware a6000,a100-80g-sxm --ttft-slo 1s --tpot-slo 50ms

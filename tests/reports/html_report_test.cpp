@@ -89,7 +89,7 @@ TEST_CASE("roofline: a ceiling per distinct peak, ridge points, one marker per l
   CHECK(count(svg, "ridge point:") == 3);
   CHECK(svg.find("memory 768 GB/s") != std::string::npos);
   // Prefill points are circles, decode points triangles, each with its hover label.
-  CHECK(svg.find("<title>prefill q_proj (x32): 68.7GOPs") != std::string::npos);
+  CHECK(svg.find("<title>prefill q_proj (x32): 68.7 GOPs") != std::string::npos);
   CHECK(svg.find("<title>decode all_reduce (x64)") != std::string::npos);
   CHECK(count(svg, "fill=\"" + std::string(bound_color(Bound::compute)) + "\" fill-opacity") == 1);
   CHECK(count(svg, "fill=\"" + std::string(bound_color(Bound::memory)) + "\" fill-opacity") == 2);

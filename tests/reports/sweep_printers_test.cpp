@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reports/result_table.hpp"
+#include "reports/units.hpp"
 #include "tests/reports/fake_analysis.hpp"
 
 using namespace llmroof;
@@ -79,6 +81,12 @@ TEST_CASE("sweep JSON: schema_version, SI values, null for missing") {
   CHECK(j["rows"][0]["fits"] == true);
   CHECK(j["rows"][1]["ttft_s"].is_null());
   CHECK(j["rows"][1]["error"] == "tp 3 does not divide 32 attention heads");
+  // Counts are JSON integers ("batch": 4, not 4.0); rates stay floating point.
+  CHECK(j["rows"][0]["batch"].is_number_integer());
+  CHECK(j["rows"][0]["tp"].is_number_integer());
+  CHECK(j["rows"][0]["prompt_len"] == 512);
+  CHECK(j["rows"][0]["group_size"] == 128);
+  CHECK(j["rows"][0]["ttft_s"].is_number_float());
 }
 
 TEST_CASE("sweep table and Markdown: human units, numbers right-aligned") {
@@ -132,4 +140,28 @@ TEST_CASE("plan printers") {
   const std::string csv = plan_csv(r);
   CHECK(csv.starts_with("model,hardware,rank,weights,group_size,tp,batch,ttft_s,tpot_s,"));
   CHECK(csv.find(",no_fit,false,\n") != std::string::npos);
+}
+
+TEST_CASE("rates and OP counts are spaced alike in every printer (units.hpp)") {
+  // `show hardware` once printed "768GB/s" and "155TOPS" while the tables printed "768 GB/s".
+  CHECK(bytes_per_s(768e9) == "768 GB/s");
+  CHECK(ops_per_s(154.8e12) == "155 TOPS");
+  CHECK(si_unit(27.6e12, "OPs") == "27.6 TOPs");
+  CHECK(si_unit(336, "OPs") == "336 OPs");
+  CHECK(rate_text(1.24e15, "OPS") == "1.24 POPS");
+}
+
+TEST_CASE("plan text: a hardware with every configuration refused shows the reason") {
+  PlanRequest req;
+  req.prompt_len = 1000;
+  req.gen_len = 100;
+  req.ttft_slo_s = 0.5;
+  req.tpot_slo_s = 0.05;
+  req.weights = {DType::fp16};
+  req.tp = {3};
+  req.batch = {1, 2};
+  const PlanResult r = plan(fake_model(), {fake_hardware("gpu-a", 24e9, 8)}, req, fake_analyze);
+  const std::string text = plan_text(r);
+  CHECK(text.find("No configuration fits and meets both SLOs.\n"
+                  "First refusal: tp 3 does not divide 32 attention heads\n") != std::string::npos);
 }

@@ -170,5 +170,23 @@ TEST_CASE("xlsx: plan workbook and an unwritable path") {
   std::filesystem::remove(path);
 
   CHECK_THROWS_WITH_AS(write_plan_xlsx(r, "/nonexistent-dir/x.xlsx"),
-                       doctest::Contains("-o /nonexistent-dir/x.xlsx"), InputError);
+                       "-o /nonexistent-dir/x.xlsx: directory '/nonexistent-dir' does not exist",
+                       InputError);
+}
+
+TEST_CASE("xlsx: the same report is the same bytes (fixed creation date)") {
+  PlanRequest req;
+  req.weights = {DType::fp16};
+  req.tp = {1};
+  req.batch = {1, 4};
+  const PlanResult r = plan(fake_model(), {fake_hardware("gpu-a", 24e9, 8)}, req, fake_analyze);
+  const std::string a = temp_path("same_a.xlsx"), b = temp_path("same_b.xlsx");
+  write_plan_xlsx(r, a);
+  const auto first = read_zip(a);
+  write_plan_xlsx(r, b);  // core.xml once carried the wall-clock creation time, to the second
+  const auto second = read_zip(b);
+  CHECK(first == second);
+  CHECK(first.at("docProps/core.xml").find("2000-01-01T00:00:00Z") != std::string::npos);
+  std::filesystem::remove(a);
+  std::filesystem::remove(b);
 }

@@ -1,0 +1,115 @@
+// efficiency.attention_memory / attention_compute (applied to fused_attention only) and the
+// residual-format setting, against hand-derived times.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <string>
+
+#include "analyzer/analyzer.hpp"
+#include "tests/analyzer/fixtures.hpp"
+
+using namespace llmroof;
+
+namespace {
+
+const LayerRow& row(const PhaseResult& p, const std::string& name) {
+  for (const LayerRow& r : p.rows)
+    if (r.name == name) return r;
+  FAIL("no row " << name);
+  return p.rows.front();
+}
+
+Settings realistic_flash() {
+  Settings s;
+  s.mode = Mode::realistic;
+  s.flash_attention = true;
+  s.prompt_len = 512;
+  s.gen_len = 128;
+  return s;
+}
+
+HardwareSpec derated() {
+  HardwareSpec hw = test::a6000();
+  hw.efficiency.memory = 0.8;
+  hw.efficiency.compute = 0.7;  // no launch overhead: times are pure roofline terms
+  return hw;
+}
+
+}  // namespace
+
+TEST_CASE("attention_memory at half of memory doubles the decode fused_attention time") {
+  const HardwareSpec base = derated();
+  HardwareSpec hw = base;
+  hw.efficiency.attention_memory = 0.4;
+  const Settings s = realistic_flash();
+  const Analysis a0 = analyze(test::llama2_7b(), base, s);
+  const Analysis a1 = analyze(test::llama2_7b(), hw, s);
+  const LayerRow& f0 = row(a0.decode, "fused_attention");
+  const LayerRow& f1 = row(a1.decode, "fused_attention");
+  REQUIRE(f0.bound == Bound::memory);  // fp16 decode attention: ~1 OP/byte
+  CHECK(f1.bandwidth_bytes_per_s == doctest::Approx(0.4 * 768e9));
+  CHECK(f1.time_s == doctest::Approx(2 * f0.time_s).epsilon(1e-12));
+  // Other rows keep the general factor.
+  CHECK(row(a1.decode, "q_proj").time_s == row(a0.decode, "q_proj").time_s);
+  CHECK(row(a1.decode, "attn_add").time_s == row(a0.decode, "attn_add").time_s);
+  // TPOT (the exact sum over steps): attention is affine in L and memory-bound at every step, so
+  // its mean over L = 513..639 is its value at the mean 576 = the row's context; the extra per
+  // step is 32 layers x one more row time.
+  REQUIRE(a0.decode.context_len == 576);
+  CHECK(a1.totals.tpot_s - a0.totals.tpot_s == doctest::Approx(32 * f0.time_s).epsilon(1e-9));
+}
+
+TEST_CASE("attention_compute derates the fused prefill peak only") {
+  HardwareSpec hw = derated();
+  hw.efficiency.attention_compute = 0.35;
+  hw.efficiency.attention_memory = 0.5;
+  const Analysis a = analyze(test::llama2_7b(), hw, realistic_flash());
+  const LayerRow& f = row(a.prefill, "fused_attention");
+  CHECK(f.peak_ops_per_s == doctest::Approx(0.35 * 154.8e12));
+  CHECK(f.bandwidth_bytes_per_s == doctest::Approx(0.5 * 768e9));
+  CHECK(f.time_s == doctest::Approx(std::max(f.cost.ops / (0.35 * 154.8e12),
+                                             f.cost.bytes.total() / (0.5 * 768e9))));
+  CHECK(row(a.prefill, "q_proj").peak_ops_per_s == doctest::Approx(0.7 * 154.8e12));
+  // Roofline mode ignores every efficiency.
+  Settings r = realistic_flash();
+  r.mode = Mode::roofline;
+  CHECK(row(analyze(test::llama2_7b(), hw, r).prefill, "fused_attention").peak_ops_per_s ==
+        doctest::Approx(154.8e12));
+}
+
+TEST_CASE("unfused attention rows keep the general factors") {
+  HardwareSpec hw = derated();
+  hw.efficiency.attention_memory = 0.4;
+  hw.efficiency.attention_compute = 0.35;
+  Settings s = realistic_flash();
+  s.flash_attention = false;
+  const Analysis a = analyze(test::llama2_7b(), hw, s);
+  for (const char* n : {"qk_matmul", "softmax", "sv_matmul"}) {
+    INFO(n);
+    CHECK(row(a.decode, n).bandwidth_bytes_per_s == doctest::Approx(0.8 * 768e9));
+  }
+  CHECK(row(a.prefill, "qk_matmul").peak_ops_per_s == doctest::Approx(0.7 * 154.8e12));
+}
+
+TEST_CASE("the residual format: fp16 by default with W8A8, fp32 when set") {
+  Settings s = realistic_flash();
+  s.mode = Mode::roofline;
+  s.quant.weights = DType::int8;
+  s.quant.activations = DType::int8;
+  s.quant.group_size = 0;
+  const Analysis a16 = analyze(test::llama2_7b(), test::a6000(), s);
+  s.quant.residual = DType::fp32;
+  const Analysis a32 = analyze(test::llama2_7b(), test::a6000(), s);
+  // attn_add reads two and writes one T x h tensor: 3 x 512 x 4096 elements.
+  CHECK(row(a16.prefill, "attn_add").cost.bytes.total() == 3.0 * 512 * 4096 * 2);
+  CHECK(row(a32.prefill, "attn_add").cost.bytes.total() == 3.0 * 512 * 4096 * 4);
+  CHECK(row(a16.prefill, "fused_attention").compute_dtype == DType::fp16);
+  CHECK(row(a32.prefill, "fused_attention").compute_dtype == DType::fp32);
+  CHECK(row(a32.prefill, "fused_attention").peak_ops_per_s == doctest::Approx(38.7e12));
+  // The linear layers are untouched: still int8.
+  CHECK(row(a32.prefill, "q_proj").compute_dtype == DType::int8);
+  s.quant.residual = DType::int8;
+  CHECK_THROWS_WITH_AS(analyze(test::llama2_7b(), test::a6000(), s),
+                       "residual format int8 is not supported (use fp32, fp16 or bf16)",
+                       AnalysisError);
+}

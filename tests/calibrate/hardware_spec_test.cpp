@@ -1,0 +1,44 @@
+// to_hardware_spec: the efficiency factors come from calibrate's own kernel measurements.
+#include <doctest/doctest.h>
+
+#include "calibrate/calibrate.hpp"
+
+using namespace llmroof;
+using namespace llmroof::calibrate;
+
+namespace {
+
+Calibration synthetic(bool with_attention) {
+  Calibration c;
+  c.cpu = "Test CPU";
+  c.date = "2026-01-01";
+  c.threads = 1;
+  c.dram_bytes_per_s = 40e9;
+  // Decode GEMVs at 30 and 34 GB/s (median 0.8), prefill GEMM at 80 of 100 GOPS.
+  c.kernels.push_back({"gemm_fp32", "m=1", true, 30e9, 40e9});
+  c.kernels.push_back({"gemm_bf16", "m=1", true, 34e9, 40e9});
+  c.kernels.push_back({"gemm_fp32", "m=512", false, 80e9, 100e9});
+  if (with_attention) {
+    c.kernels.push_back({"attention_decode", "kv=2048", true, 22e9, 40e9});
+    c.kernels.push_back({"attention_prefill", "q=512", false, 45e9, 100e9});
+  }
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("calibrate writes the attention factors it measured, and none after --quick") {
+  const HardwareSpec hw = to_hardware_spec(synthetic(true), "host");
+  CHECK(hw.efficiency.memory == doctest::Approx(0.8));
+  CHECK(hw.efficiency.compute == doctest::Approx(0.8));
+  REQUIRE(hw.efficiency.attention_memory);
+  REQUIRE(hw.efficiency.attention_compute);
+  CHECK(*hw.efficiency.attention_memory == doctest::Approx(0.55));
+  CHECK(*hw.efficiency.attention_compute == doctest::Approx(0.45));
+  CHECK(hw.sources.at("efficiency.attention_memory").find("attention_decode") != std::string::npos);
+  CHECK(hw.sources.at("efficiency.attention_compute").find("attention_prefill") !=
+        std::string::npos);
+  const HardwareSpec quick = to_hardware_spec(synthetic(false), "host");
+  CHECK_FALSE(quick.efficiency.attention_memory);
+  CHECK_FALSE(quick.efficiency.attention_compute);
+}

@@ -1,0 +1,71 @@
+// The optional efficiency.attention_memory / attention_compute keys: read, written back, and absent
+// by default (the analyzer then uses efficiency.memory / compute for attention).
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "io/catalog.hpp"
+
+using namespace llmroof;
+
+namespace {
+
+const std::string kHw =
+    "name: x\n"
+    "vendor: V\n"
+    "kind: cpu\n"
+    "memory_capacity_gb: {value: 24, source: \"os\"}\n"
+    "memory_bandwidth_gb_per_s: {value: 20, source: \"measured\"}\n"
+    "dense_tops:\n"
+    "  fp32: {value: 0.1, source: \"measured\"}\n";
+
+std::string error_of(const std::string& yaml) {
+  try {
+    parse_hardware_yaml(yaml, "h.yaml");
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST_CASE("attention efficiencies are optional and absent by default") {
+  const HardwareSpec h = parse_hardware_yaml(kHw + "efficiency:\n  memory: {value: 0.8, source: \"m\"}\n",
+                                             "h.yaml");
+  CHECK(h.efficiency.memory == 0.8);
+  CHECK_FALSE(h.efficiency.attention_memory);
+  CHECK_FALSE(h.efficiency.attention_compute);
+  CHECK(hardware_to_yaml(h).find("attention") == std::string::npos);
+}
+
+TEST_CASE("attention efficiencies round-trip with their sources") {
+  const std::string yaml = kHw +
+                           "efficiency:\n"
+                           "  memory: {value: 0.85, source: \"gemv\"}\n"
+                           "  attention_memory: {value: 0.54, source: \"attention_decode\"}\n"
+                           "  attention_compute: {value: 0.47, source: \"attention_prefill\"}\n";
+  const HardwareSpec h = parse_hardware_yaml(yaml, "h.yaml");
+  REQUIRE(h.efficiency.attention_memory);
+  REQUIRE(h.efficiency.attention_compute);
+  CHECK(*h.efficiency.attention_memory == 0.54);
+  CHECK(*h.efficiency.attention_compute == 0.47);
+  CHECK(h.sources.at("efficiency.attention_memory") == "attention_decode");
+  CHECK(h.sources.at("efficiency.attention_compute") == "attention_prefill");
+  const HardwareSpec back = parse_hardware_yaml(hardware_to_yaml(h), "back.yaml");
+  REQUIRE(back.efficiency.attention_memory);
+  REQUIRE(back.efficiency.attention_compute);
+  CHECK(*back.efficiency.attention_memory == 0.54);
+  CHECK(*back.efficiency.attention_compute == 0.47);
+  CHECK(back.efficiency.memory == 0.85);
+  CHECK(back.sources.at("efficiency.attention_compute") == "attention_prefill");
+}
+
+TEST_CASE("attention efficiencies are checked like the others") {
+  CHECK(error_of(kHw + "efficiency:\n  attention_memory: {value: 1.5, source: \"s\"}\n")
+            .find("must be at most 1") != std::string::npos);
+  CHECK(error_of(kHw + "efficiency:\n  attention_memroy: {value: 0.5, source: \"s\"}\n")
+            .find("unknown key 'attention_memroy'") != std::string::npos);
+  CHECK(error_of(kHw + "efficiency:\n  attention_compute: {value: 0.5}\n").find("source") !=
+        std::string::npos);
+}
