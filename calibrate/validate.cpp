@@ -100,6 +100,9 @@ Settings cpu_kernel_settings(const Settings& req, std::vector<std::string>& note
     s.flash_attention = true;
   }
   if (s.quant.weights != DType::int4) s.quant.group_size = 0;
+  else if (s.quant.group_size < 8 || s.quant.group_size % 8 != 0)  // the int4 packing's unit
+    throw InputError("validate: --group-size " + std::to_string(s.quant.group_size) +
+                     ": the int4 CPU kernels need a positive multiple of 8");
   return s;
 }
 
@@ -234,6 +237,28 @@ void measure_layers(DecoderStack& stack, const Settings& s, int64_t decode_conte
   for (int r = 0; r < dec_reps; ++r) stack.forward(1, pos, &dec);
 }
 
+// Refuses, before allocating, a stack that cannot fit: the OOM killer (or a bad_alloc after
+// minutes) is a worse answer than naming the options. Activations: fp32 rows of the widest
+// buffers of one prefill (residual, norm, q/k/v, gate, up, output), an upper bound.
+void check_fits_memory(const ModelSpec& m, const Settings& s, int64_t layers) {
+  const double tokens =
+      static_cast<double>(s.batch) * static_cast<double>(s.prompt_len + s.gen_len);
+  const double act = 4.0 * tokens *
+                     static_cast<double>(3 * m.hidden_size + 2 * m.intermediate_size + m.q_dim() +
+                                         2 * m.kv_dim());
+  const double head = 8.0 * static_cast<double>(m.vocab_size * m.hidden_size);
+  const double need =
+      static_cast<double>(layers) * DecoderStack::block_bytes(m, stack_config(s, 1)) + head + act;
+  const double limit = 0.8 * host_memory_bytes();
+  if (need > limit)
+    throw InputError("validate: " + std::to_string(layers) + " block(s) of " + m.name +
+                     " at --batch " + std::to_string(s.batch) + " --prompt-len " +
+                     std::to_string(s.prompt_len) + " need about " +
+                     std::to_string(static_cast<int64_t>(need / (1 << 30))) +
+                     " GiB, more than 80 % of this machine's memory: lower --layers, --batch or "
+                     "--prompt-len");
+}
+
 }  // namespace
 
 ValidationRun run_validation(const ModelSpec& m, const HardwareSpec& hw, const Settings& requested,
@@ -258,6 +283,7 @@ ValidationRun run_validation(const ModelSpec& m, const HardwareSpec& hw, const S
                : (opt.layers > 0 ? std::min(opt.layers, m.num_layers)
                                  : default_layer_count(m, s, opt.memory_budget_bytes));
   run.layers_run = layers;
+  check_fits_memory(m, s, layers);
   StackConfig cfg = stack_config(s, layers);
   cfg.clock = opt.policy.clock;
   cfg.model_level = true;

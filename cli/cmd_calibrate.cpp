@@ -6,6 +6,7 @@
 
 #include "calibrate/calibrate.hpp"
 #include "cli/commands.hpp"
+#include "cli/input_checks.hpp"
 #include "io/catalog.hpp"
 #include "io/errors.hpp"
 #include "kernels/thread_pool.hpp"
@@ -27,7 +28,9 @@ struct CalibrateCli {
 void run_calibrate(const CalibrateCli& o) {
   if (o.device != "cpu")
     throw InputError("--device: '" + o.device + "' cannot be calibrated (only 'cpu' is supported)");
-  if (o.threads < 0) throw InputError("--threads must be >= 0 (0 = all cores)");
+  check_threads(o.threads);
+  check_output_path(o.output, "-o");
+  if (o.name.empty()) throw InputError("--name must not be empty");
   kernels::ThreadPool pool(o.threads);
   calibrate::CalibrateOptions opt;
   opt.quick = o.quick;

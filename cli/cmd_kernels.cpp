@@ -1,5 +1,6 @@
 // `llmroof kernels list|check|bench`: the registered CPU (and CUDA) kernels, their correctness
 // against the scalar references, and their speed against this machine's roofline.
+#include <cmath>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -7,7 +8,10 @@
 #include <stdexcept>
 #include <thread>
 
+#include "calibrate/calibrate.hpp"
 #include "cli/commands.hpp"
+#include "cli/input_checks.hpp"
+#include "io/diagnostics.hpp"
 #include "io/errors.hpp"
 #include "kernels/cpu_features.hpp"
 #include "kernels/measure.hpp"
@@ -47,9 +51,54 @@ KernelRegistry make_registry() {
 
 const KernelEntry& find_kernel(const KernelRegistry& r, const std::string& name) {
   if (const KernelEntry* e = r.find(name)) return *e;
-  std::string names;
-  for (const KernelEntry& e : r.all()) names += (names.empty() ? "" : ", ") + e.name;
-  throw InputError("kernels: unknown kernel '" + name + "' (known: " + names + ")");
+  std::vector<std::string> names;
+  for (const KernelEntry& e : r.all()) names.push_back(e.name);
+  std::string near;
+  for (const std::string& n : diag::suggestions(name, names))
+    near += (near.empty() ? "" : ", ") + n;
+  throw InputError("kernels: unknown kernel '" + name + "'" +
+                   (near.empty() ? "" : "; did you mean: " + near + "?") +
+                   " (see `llmroof kernels list`)");
+}
+
+// Shapes are checked here, before anything is allocated: a negative size would otherwise reach
+// std::vector (length_error), a zero group a division, and a huge one the OOM killer.
+void check_problem(const KernelEntry& e, const Problem& p) {
+  const auto positive = [](int64_t v, const char* opt) {
+    if (v < 1) throw InputError(std::string(opt) + " " + std::to_string(v) + ": must be >= 1");
+  };
+  double floats = 0;  // fp32 elements of inputs, outputs and the reference output (upper bound)
+  const auto d = [](int64_t v) { return static_cast<double>(v); };
+  switch (e.op) {
+    case Op::gemm:
+      positive(p.m, "--m");
+      positive(p.n, "--n");
+      positive(p.k, "--k");
+      positive(p.group_size, "--group-size");
+      if (e.dtypes.find("int4") != std::string::npos && p.group_size % 8 != 0)
+        throw InputError("--group-size " + std::to_string(p.group_size) + ": " + e.name +
+                         " needs a multiple of 8");
+      floats = d(p.m) * d(p.k) + d(p.k) * d(p.n) + 2 * d(p.m) * d(p.n);
+      break;
+    case Op::rmsnorm: case Op::add_rmsnorm: case Op::silu_mul: case Op::softmax:
+      positive(p.m, "--m");
+      positive(p.n, "--n");
+      floats = 5 * d(p.m) * d(p.n);
+      break;
+    default:  // attention and rope
+      positive(p.batch, "--batch");
+      positive(p.q_heads, "--q-heads");
+      positive(p.kv_heads, "--kv-heads");
+      positive(p.head_dim, "--head-dim");
+      positive(p.q_len, "--q-len");
+      positive(p.kv_len, "--kv-len");
+      floats = d(p.batch) * d(p.head_dim) *
+               (2 * d(p.kv_heads) * d(p.kv_len) + 3 * d(p.q_heads) * d(p.q_len));
+  }
+  const double limit = 0.5 * calibrate::host_memory_bytes();
+  if (4 * floats > limit)
+    throw InputError("kernels bench " + e.name + " " + p.to_args(e.op) + ": needs about " +
+                     reports::bytes_binary(4 * floats) + ", more than half of this machine's memory");
 }
 
 void run_list() {
@@ -93,6 +142,7 @@ CheckResult check_case(const KernelEntry& e, const Problem& p, ThreadPool& pool)
 }
 
 void run_check(const CheckOptions& o, Context& ctx) {
+  check_threads(o.threads);
   const KernelRegistry r = make_registry();
   std::vector<const KernelEntry*> entries;
   for (const std::string& n : o.names) entries.push_back(&find_kernel(r, n));
@@ -120,6 +170,16 @@ void run_bench(const BenchOptions& o, Context& ctx) {
   const KernelEntry& e = find_kernel(r, o.name);
   if (!e.supported())
     throw InputError("kernels bench: " + e.name + " is not supported here (missing CPU features or no GPU)");
+  check_problem(e, o.problem);
+  check_threads(o.threads);
+  if (o.reps < 1) throw InputError("--reps " + std::to_string(o.reps) + ": must be >= 1");
+  if (!(o.min_seconds >= 0 && o.min_seconds <= 3600))
+    throw InputError("--min-time: must be between 0 and 3600 seconds");
+  if (!(o.rotate_mib >= 0 && o.rotate_mib * 1024 * 1024 <= 0.5 * calibrate::host_memory_bytes()))
+    throw InputError("--rotate-mib: must be between 0 and half of this machine's memory");
+  if (!(o.bandwidth_gbs > 0) || !(o.peak_gflops > 0) || !std::isfinite(o.bandwidth_gbs) ||
+      !std::isfinite(o.peak_gflops))
+    throw InputError("--bandwidth-gbs and --peak-gflops must be positive");
   ThreadPool pool(o.threads);
   if (o.check) {
     const CheckResult c = check_case(e, o.problem, pool);

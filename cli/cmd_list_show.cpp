@@ -246,6 +246,12 @@ void show_hardware_table(const HardwareSpec& h) {
   row("efficiency: compute", reports::percent(h.efficiency.compute), "efficiency.compute");
   row("efficiency: communication", reports::percent(h.efficiency.communication),
       "efficiency.communication");
+  if (h.efficiency.attention_memory)
+    row("efficiency: attention memory", reports::percent(*h.efficiency.attention_memory),
+        "efficiency.attention_memory");
+  if (h.efficiency.attention_compute)
+    row("efficiency: attention compute", reports::percent(*h.efficiency.attention_compute),
+        "efficiency.attention_compute");
   print_table(std::cout, rows);
   std::cout << "ridge point (dense peak / memory bandwidth)\n";
   for (int i = 0; i < kNumDTypes; ++i)
@@ -281,6 +287,11 @@ void show_hardware_json(const HardwareSpec& h) {
                       {"compute", h.efficiency.compute},
                       {"communication", h.efficiency.communication}}},
       {"sources", h.sources}};
+  // Optional fields appear only when the file gives them (absent = memory/compute apply).
+  if (h.efficiency.attention_memory)
+    j["efficiency"]["attention_memory"] = *h.efficiency.attention_memory;
+  if (h.efficiency.attention_compute)
+    j["efficiency"]["attention_compute"] = *h.efficiency.attention_compute;
   std::cout << j.dump(2) << "\n";
 }
 

@@ -10,6 +10,7 @@
 #include "calibrate/validation_json.hpp"
 #include "calibrate/validation_report.hpp"
 #include "cli/commands.hpp"
+#include "cli/input_checks.hpp"
 #include "cli/settings_options.hpp"
 #include "io/catalog.hpp"
 #include "io/errors.hpp"
@@ -51,20 +52,34 @@ void write_text(const std::string& text, const std::string& path) {
 void run_validate(const ValidateCli& o, Context& ctx) {
   if (o.device != "cpu") throw InputError("--device: only 'cpu' can be validated here");
   if (o.layers < 0) throw InputError("--layers must be >= 1 (or 0 = automatic)");
-  if (o.threads < 0) throw InputError("--threads must be >= 0 (0 = all cores)");
+  check_threads(o.threads);
   if (!(o.tolerance >= 0)) throw InputError("--tolerance must be >= 0");
+  if (!(o.gate_min_time_us >= 0)) throw InputError("--gate-min-time-us must be >= 0");
+  // Every output is checked before measuring, so none is left half-written after minutes of work.
+  check_output_path(o.output, "-o");
+  check_output_path(o.save_baseline, "--save-baseline");
   const Settings settings = to_settings(o.settings);
   const Catalog catalog(ctx.search_paths);
   const ModelSpec model = catalog.model(o.model);
-  const HardwareSpec hw = catalog.hardware(o.hardware);
+  HardwareSpec hw;
+  try {
+    hw = catalog.hardware(o.hardware);
+  } catch (const InputError& e) {
+    throw InputError("--hardware " + o.hardware + ": " + e.what() +
+                     " (write one with `llmroof calibrate -o host.yaml`, or name a db entry)");
+  }
   // Read the baseline first: a bad file should fail before minutes of measuring.
   std::optional<calibrate::ValidationRun> base;
   if (!o.baseline.empty()) {
     base = calibrate::load_validation(o.baseline);
     std::vector<std::string> notes;
-    calibrate::check_comparable(
-        model.name, calibrate::settings_summary(calibrate::cpu_kernel_settings(settings, notes)),
-        *base);
+    const auto summary =
+        calibrate::settings_summary(calibrate::cpu_kernel_settings(settings, notes));
+    try {
+      calibrate::check_comparable(model.name, summary, *base);
+    } catch (const InputError& e) {
+      throw InputError("--baseline " + o.baseline + ": " + e.what());
+    }
   }
 
   kernels::ThreadPool pool(o.threads);
@@ -118,7 +133,9 @@ void add_validate_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--stat", o->stat,
                   "Statistic of each op's repetitions: median, or p10 on a shared machine")
       ->capture_default_str();
-  cmd->add_option("--format", o->format, "table|md|json|csv")->capture_default_str();
+  cmd->add_option("--format", o->format, "table|md|json|csv")
+      ->check(CLI::IsMember({"table", "md", "json", "csv"}))
+      ->capture_default_str();
   cmd->add_option("-o,--output", o->output, "Write the report to FILE instead of stdout");
   cmd->add_option("--save-baseline", o->save_baseline, "Record this run (JSON) for the gate");
   cmd->add_option("--baseline", o->baseline,

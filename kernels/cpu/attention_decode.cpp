@@ -57,6 +57,14 @@ void quantize_q16(const float* q, int16_t* q16, float* scale, int64_t rows, int6
   }
 }
 
+void split_pairs(const float* x, float* y, int64_t rows, int64_t head_dim) {
+  for (int64_t c = 0; c < rows * head_dim; c += 32)
+    for (int64_t j = 0; j < 16; ++j) {
+      y[c + j] = x[c + 2 * j];
+      y[c + 16 + j] = x[c + 2 * j + 1];
+    }
+}
+
 void attention_decode(const float* q, const KvCacheView& kv, float* o, const AttentionDims& d,
                       ThreadPool& pool, Isa isa) {
   validate(d);
@@ -81,6 +89,11 @@ void attention_decode(const float* q, const KvCacheView& kv, float* o, const Att
   std::vector<int16_t> qi(q16 ? d.batch * d.q_heads * hd : 0);
   std::vector<float> qs(q16 ? d.batch * d.q_heads : 0);
   if (q16) quantize_q16(q, qi.data(), qs.data(), d.batch * d.q_heads, hd);
+  // bf16 caches: K/V chunks of 32 are converted even/odd (no lane-crossing shuffles); q is
+  // reordered to match once per step (see DecodeSplit::qp).
+  const bool pairs = kv.format == KvFormat::bf16 && hd % 32 == 0;
+  std::vector<float> qp(pairs ? d.batch * d.q_heads * hd : 0);
+  if (pairs) split_pairs(q, qp.data(), d.batch * d.q_heads, hd);
   pool.parallel_for(items, [&](int64_t i0, int64_t i1) {
     const size_t bytes = (static_cast<size_t>(decode_scratch_floats(d.q_heads)) * 4 + 63) / 64 * 64;
     std::unique_ptr<float, decltype(&std::free)> scratch(static_cast<float*>(std::aligned_alloc(64, bytes)),
@@ -91,6 +104,7 @@ void attention_decode(const float* q, const KvCacheView& kv, float* o, const Att
       s.q = q + b * d.q_heads * hd;
       s.q16 = q16 ? qi.data() + b * d.q_heads * hd : nullptr;
       s.q16_scale = q16 ? qs.data() + b * d.q_heads : nullptr;
+      s.qp = pairs ? qp.data() + b * d.q_heads * hd : nullptr;
       s.format = kv.format;
       const size_t row_off = static_cast<size_t>(b * cap * d.kv_heads);
       s.k = static_cast<const char*>(kv.k) + row_off * hd * eb;

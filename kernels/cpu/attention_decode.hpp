@@ -18,6 +18,9 @@ struct DecodeSplit {
   // exact integer dot product (vpdpwssd) and only q's rounding (<= 2^-16 of max|q_h|) is added.
   const int16_t* q16;      // [q_heads, head_dim]
   const float* q16_scale;  // [q_heads]
+  // bf16 caches with head_dim % 32 == 0, else null: q of this batch row "pair-split" (see
+  // split_pairs), matching the even/odd bf16 -> fp32 conversion of 32-element K/V chunks.
+  const float* qp;         // [q_heads, head_dim]
   KvFormat format;
   const void* k;           // first element of this batch row of the K cache
   const void* v;
@@ -38,6 +41,10 @@ void decode_split_avx512(const DecodeSplit& s);
 
 // Symmetric int16 quantization of each of `rows` rows of q (scale = max abs / 32767; an all-zero
 // row gets scale 0). Round to nearest, so |q - q16 · scale| <= scale / 2.
+// Reorders each 32-element chunk of `rows` rows of x (head_dim % 32 == 0): y[c + j] = x[c + 2j],
+// y[c + 16 + j] = x[c + 2j + 1] for j < 16 (even elements, then odd ones).
+void split_pairs(const float* x, float* y, int64_t rows, int64_t head_dim);
+
 void quantize_q16(const float* q, int16_t* q16, float* scale, int64_t rows, int64_t head_dim);
 
 }  // namespace llmroof::kernels

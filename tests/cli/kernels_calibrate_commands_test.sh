@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# CLI-level tests of kernels / calibrate / validate (and show hardware's optional efficiency
+# fields): bad input exits 2 with a message naming the option or file, before any measuring, and
+# leaves no output file; plus fast positive runs. No timing is asserted (the gate runs with a
+# tolerance that cannot trip).
+# Usage: kernels_calibrate_commands_test.sh PATH/TO/llmroof   (run from the source root, as ctest does)
+set -u
+bin="$1"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+
+# expect CODE CMD...: runs CMD (killed after 60 s: a hang is a failure), keeps stdout/stderr in
+# $out/$err, checks the exit status.
+expect() {
+  local want="$1"; shift
+  timeout 60 "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  out="$(cat "$tmp/out")"; err="$(cat "$tmp/err")"
+  if [ "$got" != "$want" ]; then
+    echo "FAIL: '$*' exited $got, expected $want"; echo "$err" | tail -5
+    failures=$((failures + 1))
+  fi
+}
+# has TEXT WHERE: WHERE ("out" or "err") contains TEXT.
+has() {
+  local text="$1" where="$2" content
+  content="$([ "$where" = out ] && echo "$out" || echo "$err")"
+  if ! grep -qF -- "$text" <<<"$content"; then
+    echo "FAIL: $where of the last command lacks: $text"; failures=$((failures + 1))
+  fi
+}
+# absent FILE: the last command left no FILE behind.
+absent() {
+  if [ -e "$1" ]; then echo "FAIL: $1 was left behind"; failures=$((failures + 1)); fi
+}
+
+# --- kernels -------------------------------------------------------------------------------------
+expect 0 "$bin" kernels list
+has "gemm_w4a16" out; has "rmsnorm" out
+expect 0 "$bin" kernels check rmsnorm --threads 1
+has "PASSED rmsnorm(" out; has "-- llmroof kernels bench rmsnorm --m " out; has " 0 failed" out
+expect 2 "$bin" kernels check rmsnrm
+has "unknown kernel 'rmsnrm'; did you mean: rmsnorm?" err
+expect 2 "$bin" kernels bench gemm_w4a16x
+has "unknown kernel 'gemm_w4a16x'; did you mean: gemm_w4a16" err
+expect 2 "$bin" kernels bench no_such_thing
+has "unknown kernel 'no_such_thing' (see \`llmroof kernels list\`)" err
+expect 2 "$bin" kernels bench gemm_fp32 --m -1 --n 64 --k 64
+has "--m -1: must be >= 1" err
+expect 2 "$bin" kernels bench gemm_fp32 --m 1 --n 0 --k 64
+has "--n 0: must be >= 1" err
+expect 2 "$bin" kernels bench gemm_fp32 --m 1 --n 64 --k -64
+has "--k -64: must be >= 1" err
+expect 2 "$bin" kernels bench gemm_w4a16 --m 1 --n 64 --k 64 --group-size 0
+has "--group-size 0: must be >= 1" err
+expect 2 "$bin" kernels bench gemm_w4a16 --m 1 --n 64 --k 64 --group-size 12
+has "--group-size 12: gemm_w4a16 needs a multiple of 8" err
+expect 2 "$bin" kernels bench rmsnorm --m 1000000000 --n 1000000000
+has "more than half of this machine's memory" err; has "--m 1000000000" err
+expect 2 "$bin" kernels bench attention_prefill --q-len 0
+has "--q-len 0: must be >= 1" err
+expect 2 "$bin" kernels bench gemm_fp32 --m 1 --n 64 --k 64 --threads -1
+has "--threads -1: must be 0 (all cores) to" err
+expect 2 "$bin" kernels bench gemm_fp32 --m 1 --n 64 --k 64 --threads 1000000
+has "--threads 1000000: must be 0 (all cores) to" err
+expect 2 "$bin" kernels check rmsnorm --threads -2
+has "--threads -2" err
+expect 2 "$bin" kernels bench gemm_fp32 --m 1 --n 64 --k 64 --reps 0
+has "--reps 0: must be >= 1" err
+expect 2 "$bin" kernels bench gemm_fp32 --m 1 --n 64 --k 64 --min-time -1
+has "--min-time" err
+expect 2 "$bin" kernels bench gemm_fp32 --m abc
+has "--m" err
+
+# --- calibrate (every case fails before measuring) -----------------------------------------------
+expect 2 "$bin" calibrate --quick --threads -1
+has "--threads -1" err
+expect 2 "$bin" calibrate --quick --threads 1000000
+has "--threads 1000000" err
+expect 2 "$bin" calibrate --quick -o "$tmp/missing/host.yaml"
+has "-o $tmp/missing/host.yaml: directory '$tmp/missing' does not exist" err
+absent "$tmp/missing"
+expect 2 "$bin" calibrate --quick -o "$tmp"
+has "is a directory" err
+expect 2 "$bin" calibrate --quick --device gpu
+has "--device: 'gpu'" err
+expect 2 "$bin" calibrate --quick --name ""
+has "--name must not be empty" err
+
+# --- validate ------------------------------------------------------------------------------------
+v=("$bin" validate tiny-test --hardware a6000 --layers 1 --prompt-len 16 --gen-len 4)
+expect 0 "${v[@]}" --format json -o "$tmp/run.json" --save-baseline "$tmp/base.json"
+grep -qF '"schema_version"' "$tmp/run.json" || { echo "FAIL: run.json lacks schema_version"; failures=$((failures + 1)); }
+grep -qF '"schema_version"' "$tmp/base.json" || { echo "FAIL: base.json lacks schema_version"; failures=$((failures + 1)); }
+expect 0 "${v[@]}" --baseline "$tmp/base.json" --tolerance 100
+has "gate: ok" err
+
+expect 2 "$bin" validate tiny-test --layers 1 --prompt-len 16 --gen-len 4 --hardware "$tmp/none.yaml"
+has "--hardware $tmp/none.yaml" err
+expect 2 "${v[@]}" --layers -1
+has "--layers" err
+expect 2 "${v[@]}" --threads -1
+has "--threads -1" err
+expect 2 "${v[@]}" --threads 1000000
+has "--threads 1000000" err
+expect 2 "${v[@]}" --tolerance -0.5
+has "--tolerance must be >= 0" err
+expect 2 "${v[@]}" --gate-min-time-us -1
+has "--gate-min-time-us must be >= 0" err
+expect 2 "${v[@]}" --format xml
+has "--format" err
+expect 2 "${v[@]}" --wbits 4 --abits 8
+has "--abits 8 needs --wbits 8" err
+expect 2 "${v[@]}" --wbits 4 --group-size 12
+has "--group-size 12: the int4 CPU kernels need a positive multiple of 8" err
+expect 2 "$bin" validate mixtral-8x7b --hardware a6000 --layers 1 --prompt-len 16 --gen-len 4
+has "MoE blocks" err
+expect 2 "$bin" validate tiny-test --hardware a6000 --layers 1 --prompt-len 16000000 --gen-len 4
+has "lower --layers, --batch or --prompt-len" err
+expect 2 "${v[@]}" --baseline "$tmp/none.json"
+has "$tmp/none.json: cannot open baseline" err
+echo '{"schema_version": 1, "ops": [' >"$tmp/bad.json"
+expect 2 "${v[@]}" --baseline "$tmp/bad.json"
+has "$tmp/bad.json: not valid JSON" err
+echo '{}' >"$tmp/empty.json"
+expect 2 "${v[@]}" --baseline "$tmp/empty.json"
+has "$tmp/empty.json: missing key 'schema_version'" err
+expect 2 "$bin" validate qwen2-0.5b --hardware a6000 --layers 1 --prompt-len 16 --gen-len 4 \
+  --baseline "$tmp/base.json"
+has "--baseline $tmp/base.json: baseline is not comparable: it was recorded for 'tiny-test'" err
+expect 2 "${v[@]}" --wbits 8 --baseline "$tmp/base.json"
+has "baseline is not comparable" err
+expect 2 "${v[@]}" -o "$tmp/missing/out.json"
+has "-o $tmp/missing/out.json: directory '$tmp/missing' does not exist" err
+# A bad --save-baseline fails before the report is written: no half-done -o file.
+expect 2 "${v[@]}" -o "$tmp/out2.json" --save-baseline "$tmp/missing/b.json"
+has "--save-baseline $tmp/missing/b.json" err
+absent "$tmp/out2.json"
+
+# --- show hardware: the optional attention efficiencies appear when the file has them -------------
+sed -e 's/^name:.*/name: a6000-attn/' \
+    -e 's/^efficiency:$/efficiency:\n  attention_memory: {value: 0.7, source: "test"}\n  attention_compute: {value: 0.4, source: "test"}/' \
+    hardware_db/a6000.yaml >"$tmp/attn.yaml"
+expect 0 "$bin" show hardware "$tmp/attn.yaml"
+has "efficiency: attention memory   70.0 %" out; has "efficiency: attention compute  40.0 %" out
+expect 0 "$bin" show hardware "$tmp/attn.yaml" --format json
+has '"attention_memory": 0.7' out; has '"attention_compute": 0.4' out
+expect 0 "$bin" show hardware a6000
+if grep -qF "attention" <<<"$out"; then echo "FAIL: a6000 shows attention efficiencies it lacks"; failures=$((failures + 1)); fi
+
+echo "$failures failure(s)"
+[ "$failures" = 0 ]
