@@ -177,6 +177,29 @@ TEST_CASE("quantize_q16: round to nearest, scale = max abs / 32767, zero rows st
   for (int i = 0; i < 4; ++i) CHECK(std::fabs(q16[i] * scale[0] - q[i]) <= scale[0] / 2 * 1.0001f);
 }
 
+TEST_CASE("split_pairs: each 32-element chunk becomes its even elements, then its odd ones") {
+  std::vector<float> x(2 * 64), y(x.size());
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i);
+  split_pairs(x.data(), y.data(), 2, 64);
+  CHECK(y[0] == 0.f);
+  CHECK(y[1] == 2.f);
+  CHECK(y[15] == 30.f);
+  CHECK(y[16] == 1.f);
+  CHECK(y[31] == 31.f);
+  CHECK(y[32] == 32.f);   // second chunk of row 0
+  CHECK(y[48] == 33.f);
+  CHECK(y[64 + 17] == 64 + 3.f);  // row 1, first chunk, odd half
+}
+
+TEST_CASE("bf16 decode: pair-split path (head_dim % 32 == 0) matches the reference at GQA 1..8") {
+  // The even/odd conversion path reorders q and the output rows; every q head and output element
+  // must land back in place, including 1-token and partial (nt < 16) blocks.
+  ThreadPool pool(2);
+  check_decode(dims(1, 8, 8, 32, 1, 1), KvFormat::bf16, pool);
+  check_decode(dims(2, 16, 4, 96, 1, 19), KvFormat::bf16, pool);
+  check_decode(dims(1, 16, 2, 160, 1, 65), KvFormat::bf16, pool);
+}
+
 TEST_CASE("decode equals the last row of prefill over the same context") {
   ThreadPool pool(2);
   const AttentionDims pd = dims(1, 8, 2, 128, 33, 33);
