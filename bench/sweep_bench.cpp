@@ -15,25 +15,6 @@ namespace {
 
 using namespace llmroof;
 
-ModelSpec llama2_7b(const Catalog& catalog) {
-  try {
-    return catalog.model("llama-2-7b");
-  } catch (const InputError&) {  // the zoo entry is not there: the published shape
-    ModelSpec m;
-    m.name = "llama-2-7b";
-    m.family = "llama";
-    m.hidden_size = 4096;
-    m.num_layers = 32;
-    m.num_attention_heads = 32;
-    m.num_key_value_heads = 32;
-    m.head_dim = 128;
-    m.intermediate_size = 11008;
-    m.vocab_size = 32000;
-    m.max_position_embeddings = 4096;
-    return m;
-  }
-}
-
 reports::SweepAxes axes_100k() {
   reports::SweepAxes ax;
   ax.weights = {DType::fp16, DType::int4};
@@ -48,7 +29,7 @@ reports::SweepAxes axes_100k() {
 
 struct Fixture {
   Catalog catalog;
-  ModelSpec model = llama2_7b(catalog);
+  ModelSpec model = catalog.model("llama-2-7b");
   std::vector<HardwareSpec> hws = {catalog.hardware("a6000"), catalog.hardware("a100-80g-sxm")};
   reports::SweepAxes axes = axes_100k();
 };

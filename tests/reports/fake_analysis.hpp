@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "analyzer/analyzer.hpp"
+#include "tests/analyzer/fixtures.hpp"
 
 namespace llmroof::testing {
 
@@ -47,16 +48,11 @@ inline HardwareSpec fake_hardware(std::string name, double memory_bytes, int dev
   return hw;
 }
 
+// Llama-2-7b's shape under another name (the printers' expected outputs say "toy-7b").
 inline ModelSpec fake_model() {
-  ModelSpec m;
+  ModelSpec m = test::llama2_7b();
   m.name = "toy-7b";
-  m.hidden_size = 4096;
-  m.num_layers = 32;
-  m.num_attention_heads = 32;
-  m.num_key_value_heads = 32;
-  m.head_dim = 128;
-  m.intermediate_size = 11008;
-  m.vocab_size = 32000;
+  m.max_position_embeddings = 0;
   return m;
 }
 
