@@ -34,14 +34,7 @@ void run_calibrate(const CalibrateCli& o) {
   kernels::ThreadPool pool(o.threads);
   calibrate::CalibrateOptions opt;
   opt.quick = o.quick;
-  const auto stat = calibrate::statistic_from_string(o.stat);
-  if (!stat) throw InputError("--stat: '" + o.stat + "' is not a statistic (median|p10)");
-  opt.policy.stat = *stat;
-  const auto clock = calibrate::clock_from_string(o.clock);
-  if (!clock) throw InputError("--clock: '" + o.clock + "' is not a clock (wall|cpu)");
-  if (*clock == calibrate::Clock::thread_cpu && o.threads != 1)
-    throw InputError("--clock cpu times one thread: use it with --threads 1");
-  opt.policy.clock = *clock;
+  opt.policy = timing_policy(o.stat, o.clock, o.threads);
   opt.progress = [](std::string_view s) { std::cerr << "calibrate: " << s << "\n"; };
   const auto c = calibrate::run_calibration(pool, opt, LLMROOF_VERSION);
   std::cerr << calibrate::format_calibration(c);

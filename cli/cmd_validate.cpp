@@ -86,14 +86,7 @@ void run_validate(const ValidateCli& o, Context& ctx) {
   calibrate::ValidateOptions opt;
   opt.layers = o.layers;
   opt.full = o.full;
-  const auto stat = calibrate::statistic_from_string(o.stat);
-  if (!stat) throw InputError("--stat: '" + o.stat + "' is not a statistic (median|p10)");
-  opt.policy.stat = *stat;
-  const auto clock = calibrate::clock_from_string(o.clock);
-  if (!clock) throw InputError("--clock: '" + o.clock + "' is not a clock (wall|cpu)");
-  if (*clock == calibrate::Clock::thread_cpu && o.threads != 1)
-    throw InputError("--clock cpu times one thread: use it with --threads 1");
-  opt.policy.clock = *clock;
+  opt.policy = timing_policy(o.stat, o.clock, o.threads);
   opt.llmroof_version = LLMROOF_VERSION;
   opt.progress = [](std::string_view s) { std::cerr << "validate: " << s << "\n"; };
   const auto run = calibrate::run_validation(model, hw, settings, opt, pool);

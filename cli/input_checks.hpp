@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 
+#include "calibrate/timing.hpp"
 #include "io/errors.hpp"
 
 namespace llmroof::cli {
@@ -31,6 +32,22 @@ inline void check_output_path(const std::string& path, const std::string& option
   const fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
   if (!fs::is_directory(dir, ec))
     throw InputError(option + " " + path + ": directory '" + dir.string() + "' does not exist");
+}
+
+// --stat and --clock of `calibrate` and `validate` as a timing policy; thread CPU time measures one
+// thread only, so --clock cpu needs --threads 1.
+inline calibrate::TimingPolicy timing_policy(const std::string& stat, const std::string& clock,
+                                             int threads) {
+  calibrate::TimingPolicy policy;
+  const auto st = calibrate::statistic_from_string(stat);
+  if (!st) throw InputError("--stat: '" + stat + "' is not a statistic (median|p10)");
+  policy.stat = *st;
+  const auto cl = calibrate::clock_from_string(clock);
+  if (!cl) throw InputError("--clock: '" + clock + "' is not a clock (wall|cpu)");
+  if (*cl == calibrate::Clock::thread_cpu && threads != 1)
+    throw InputError("--clock cpu times one thread: use it with --threads 1");
+  policy.clock = *cl;
+  return policy;
 }
 
 }  // namespace llmroof::cli

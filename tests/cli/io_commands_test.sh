@@ -3,38 +3,7 @@
 # Usage: io_commands_test.sh PATH/TO/llmroof   (run from the source root, as ctest does)
 set -u
 bin="$1"
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-# expect CODE CMD...: runs CMD, keeps stdout/stderr in $out/$err, checks the exit status.
-expect() {
-  local want="$1"; shift
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  out="$(cat "$tmp/out")"; err="$(cat "$tmp/err")"
-  if [ "$got" != "$want" ]; then
-    echo "FAIL: '$*' exited $got, expected $want"; echo "$err" | head -5
-    failures=$((failures + 1))
-  fi
-}
-# has TEXT WHERE: WHERE ("out" or "err") contains TEXT.
-has() {
-  local text="$1" where="$2" content
-  content="$([ "$where" = out ] && echo "$out" || echo "$err")"
-  if ! grep -qF -- "$text" <<<"$content"; then
-    echo "FAIL: $where of the last command lacks: $text"; failures=$((failures + 1))
-  fi
-}
-# is TEXT WHERE: WHERE is exactly TEXT.
-is() {
-  local text="$1" where="$2" content
-  content="$([ "$where" = out ] && echo "$out" || echo "$err")"
-  if [ "$content" != "$text" ]; then
-    echo "FAIL: $where is"; echo "$content"; echo "expected"; echo "$text"
-    failures=$((failures + 1))
-  fi
-}
+source "$(dirname "$0")/../cli/cli_test_lib.sh"
 
 expect 0 "$bin" list models
 has "llama-2-7b" out; has "mixtral-8x7b       mixtral    46.7 B  12.9 B" out
@@ -86,5 +55,4 @@ printf '{"model_type": "llama",\n "hidden_size": 4096\n' >"$tmp/trunc.json"
 expect 2 "$bin" import-hf "$tmp/trunc.json"
 has "trunc.json:3:1: malformed JSON" err
 
-if [ "$failures" -ne 0 ]; then echo "$failures failure(s)"; exit 1; fi
-echo "all CLI io checks passed"
+finish "CLI io"

@@ -6,34 +6,7 @@
 # Usage: kernels_calibrate_commands_test.sh PATH/TO/llmroof   (run from the source root, as ctest does)
 set -u
 bin="$1"
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-# expect CODE CMD...: runs CMD (killed after 60 s: a hang is a failure), keeps stdout/stderr in
-# $out/$err, checks the exit status.
-expect() {
-  local want="$1"; shift
-  timeout 60 "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  out="$(cat "$tmp/out")"; err="$(cat "$tmp/err")"
-  if [ "$got" != "$want" ]; then
-    echo "FAIL: '$*' exited $got, expected $want"; echo "$err" | tail -5
-    failures=$((failures + 1))
-  fi
-}
-# has TEXT WHERE: WHERE ("out" or "err") contains TEXT.
-has() {
-  local text="$1" where="$2" content
-  content="$([ "$where" = out ] && echo "$out" || echo "$err")"
-  if ! grep -qF -- "$text" <<<"$content"; then
-    echo "FAIL: $where of the last command lacks: $text"; failures=$((failures + 1))
-  fi
-}
-# absent FILE: the last command left no FILE behind.
-absent() {
-  if [ -e "$1" ]; then echo "FAIL: $1 was left behind"; failures=$((failures + 1)); fi
-}
+source "$(dirname "$0")/../cli/cli_test_lib.sh"
 
 # --- kernels -------------------------------------------------------------------------------------
 expect 0 "$bin" kernels list
@@ -149,5 +122,4 @@ has '"attention_memory": 0.7' out; has '"attention_compute": 0.4' out
 expect 0 "$bin" show hardware a6000
 if grep -qF "attention" <<<"$out"; then echo "FAIL: a6000 shows attention efficiencies it lacks"; failures=$((failures + 1)); fi
 
-echo "$failures failure(s)"
-[ "$failures" = 0 ]
+finish "CLI kernels/calibrate/validate"

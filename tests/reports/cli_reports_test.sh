@@ -3,28 +3,7 @@
 # row counts and that files are written. Usage: cli_reports_test.sh PATH/TO/llmroof (source root).
 set -u
 bin="$1"
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-expect() {  # expect CODE CMD...: runs CMD, keeps stdout/stderr, checks the exit status
-  local want="$1"; shift
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  out="$(cat "$tmp/out")"; err="$(cat "$tmp/err")"
-  if [ "$got" != "$want" ]; then
-    echo "FAIL: '$*' exited $got, expected $want"; echo "$err" | head -5
-    failures=$((failures + 1))
-  fi
-}
-has() {  # has TEXT out|err
-  local content; content="$([ "$2" = out ] && echo "$out" || echo "$err")"
-  grep -qF -- "$1" <<<"$content" || { echo "FAIL: $2 lacks: $1"; failures=$((failures + 1)); }
-}
-lines() {  # lines N FILE
-  local n; n=$(wc -l <"$2")
-  [ "$n" = "$1" ] || { echo "FAIL: $2 has $n lines, expected $1"; failures=$((failures + 1)); }
-}
+source "$(dirname "$0")/../cli/cli_test_lib.sh"
 
 # Sweep: 2 hardware x 2 weights x 2 tp x 2 prompts x 1 gen x 4 batches = 64 rows (+ header).
 expect 0 "$bin" sweep llama-2-7b a6000,a100-80g-sxm --batch 1-8:x2 --prompt-len 512,2048 \
@@ -98,5 +77,4 @@ expect 0 "$bin" analyze llama-2-7b a6000 --format xlsx -o "$tmp/a.xlsx"
 expect 2 "$bin" analyze llama-2-7b a6000 --format xlsx
 has "a workbook cannot go to stdout" err
 
-[ "$failures" = 0 ] && echo "all cli report checks passed"
-exit $((failures > 0))
+finish "cli report"
