@@ -1,6 +1,8 @@
 // Catalog: every shipped file loads (as embedded and from disk), names, search paths, paths.
 #include <doctest/doctest.h>
 
+#include "tests/io/error_of.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,14 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+std::string error_of(const std::function<void()>& f) { return test::input_error_of(f); }
 
 std::vector<std::string> stems(const char* dir) {
   std::vector<std::string> out;

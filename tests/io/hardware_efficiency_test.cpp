@@ -2,6 +2,8 @@
 // by default (the analyzer then uses efficiency.memory / compute for attention).
 #include <doctest/doctest.h>
 
+#include "tests/io/error_of.hpp"
+
 #include <string>
 
 #include "io/catalog.hpp"
@@ -20,12 +22,7 @@ const std::string kHw =
     "  fp32: {value: 0.1, source: \"measured\"}\n";
 
 std::string error_of(const std::string& yaml) {
-  try {
-    parse_hardware_yaml(yaml, "h.yaml");
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return test::input_error_of([&] { parse_hardware_yaml(yaml, "h.yaml"); });
 }
 
 }  // namespace

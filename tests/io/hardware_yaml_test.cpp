@@ -1,6 +1,8 @@
 // parse_hardware_yaml / hardware_to_yaml: units converted to SI, sources kept, bad input located.
 #include <doctest/doctest.h>
 
+#include "tests/io/error_of.hpp"
+
 #include <string>
 
 #include "io/catalog.hpp"
@@ -18,19 +20,10 @@ const std::string kHw =
     "dense_tops:\n"
     "  fp16: {value: 154.8, source: \"half of sparse\"}\n";
 
-std::string replace(std::string text, const std::string& from, const std::string& to) {
-  auto pos = text.find(from);
-  REQUIRE(pos != std::string::npos);
-  return text.replace(pos, from.size(), to);
-}
+const auto replace = test::replace_once;
 
 std::string error_of(const std::string& yaml) {
-  try {
-    parse_hardware_yaml(yaml, "h.yaml");
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return test::input_error_of([&] { parse_hardware_yaml(yaml, "h.yaml"); });
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // parse_hf_config on the shipped configs (real files) and on inline JSON for the error cases.
 #include <doctest/doctest.h>
 
+#include "tests/io/error_of.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -22,12 +24,7 @@ std::string slurp(const fs::path& p) {
 }
 
 std::string error_of(const std::string& json, const std::string& file = "c.json") {
-  try {
-    parse_hf_config(json, file);
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return test::input_error_of([&] { parse_hf_config(json, file); });
 }
 
 // The config converts to exactly the shipped zoo entry (which was produced by import-hf and then

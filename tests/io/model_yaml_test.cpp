@@ -1,6 +1,8 @@
 // parse_model_yaml: every kind of bad input gets its exact message, pointing at the input.
 #include <doctest/doctest.h>
 
+#include "tests/io/error_of.hpp"
+
 #include <string>
 
 #include "io/catalog.hpp"
@@ -27,19 +29,10 @@ const std::string kTiny =
     "qkv_bias: false\n"
     "tied_embeddings: false\n";
 
-std::string replace(std::string text, const std::string& from, const std::string& to) {
-  auto pos = text.find(from);
-  REQUIRE(pos != std::string::npos);
-  return text.replace(pos, from.size(), to);
-}
+const auto replace = test::replace_once;
 
 std::string error_of(const std::string& yaml) {
-  try {
-    parse_model_yaml(yaml, "m.yaml");
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return test::input_error_of([&] { parse_model_yaml(yaml, "m.yaml"); });
 }
 
 const std::string kMoe =
