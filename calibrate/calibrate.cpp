@@ -102,6 +102,8 @@ Calibration run_calibration(kernels::ThreadPool& pool, const CalibrateOptions& o
   say(opt, "thread-pool dispatch overhead");
   c.dispatch_overhead_s = measure_dispatch_overhead(pool, t_min, opt.policy);
   c.kernels = measure_kernel_efficiency(pool, c, opt.quick, opt);
+  say(opt, "small decode ops (add, rmsnorm, silu_mul, rope) started cold between GEMVs");
+  c.small_ops = measure_small_ops(pool, c.caches, opt.quick, opt.policy);
   c.dram_bytes_per_s = c.dram_read_bytes_per_s();
   for (const auto& k : c.kernels)
     if (k.memory_bound && k.kernel.rfind("gemm", 0) == 0)
@@ -113,14 +115,30 @@ Calibration run_calibration(kernels::ThreadPool& pool, const CalibrateOptions& o
 
 namespace {
 
+double median_of(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+}  // namespace
+
+double small_op_fixed_cost_s(const Calibration& c, double effective_bytes_per_s) {
+  std::vector<double> fixed;
+  if (effective_bytes_per_s > 0)
+    for (const auto& o : c.small_ops) fixed.push_back(o.time_s - o.bytes / effective_bytes_per_s);
+  return std::max(c.dispatch_overhead_s, median_of(fixed));
+}
+
+namespace {
+
 double median_efficiency(const Calibration& c, bool memory_bound, std::string_view prefix) {
   std::vector<double> e;
   for (const auto& k : c.kernels)
     if (k.memory_bound == memory_bound && k.kernel.rfind(prefix, 0) == 0 && k.efficiency() > 0)
       e.push_back(k.efficiency());
   if (e.empty()) return 1.0;
-  std::sort(e.begin(), e.end());
-  return e.size() % 2 ? e[e.size() / 2] : 0.5 * (e[e.size() / 2 - 1] + e[e.size() / 2]);
+  return median_of(std::move(e));
 }
 
 // What the schema has no field for, kept beside the numbers: bandwidth per cache level and the
@@ -132,6 +150,12 @@ std::string calibration_notes(const Calibration& c) {
   s += " kernel efficiency (achieved / measured limit):";
   for (const auto& k : c.kernels)
     s += " " + k.kernel + "(" + k.shape + ") " + reports::percent(k.efficiency()) + ";";
+  if (!c.small_ops.empty()) {
+    s += " small decode ops started cold (bytes, time):";
+    for (const auto& o : c.small_ops)
+      s += " " + o.op + " " + reports::bytes_binary(o.bytes) + " " + reports::seconds(o.time_s) + ";";
+    s += " empty fork/join " + reports::seconds(c.dispatch_overhead_s) + ";";
+  }
   return s;
 }
 
@@ -164,10 +188,16 @@ HardwareSpec to_hardware_spec(const Calibration& c, const std::string& name) {
   hw.sources["onchip_bytes_total"] = "L2 per core x cores used, " + c.date;
   hw.num_cores = c.threads;
   hw.sources["num_cores"] = src + ": threads used by the kernels";
-  hw.kernel_launch_overhead_s = c.dispatch_overhead_s;
-  hw.sources["kernel_launch_overhead_s"] = src + ": thread-pool fork/join of an empty job";
   // The schema holds fractions in (0, 1]: a kernel that out-reads the read benchmark is capped.
   hw.efficiency.memory = std::min(1.0, median_efficiency(c, true, "gemm"));
+  hw.kernel_launch_overhead_s =
+      small_op_fixed_cost_s(c, hw.memory_bandwidth_bytes_per_s * hw.efficiency.memory);
+  hw.sources["kernel_launch_overhead_s"] =
+      src + (c.small_ops.empty()
+                 ? ": thread-pool fork/join of an empty job"
+                 : ": fixed cost of a small decode kernel started cold (median over add, rmsnorm, "
+                   "silu_mul and rope run between DRAM-streaming GEMVs of time - cost-function "
+                   "bytes / (bandwidth x efficiency.memory)); at least the empty fork/join");
   hw.efficiency.compute = std::min(1.0, median_efficiency(c, false, "gemm_fp32"));
   // The fused attention kernels' own factors (the full run measures them; --quick leaves them
   // absent, and the analyzer then uses memory / compute for attention too).
@@ -225,6 +255,21 @@ std::string format_calibration(const Calibration& c) {
   std::snprintf(buf, sizeof buf, "dispatch overhead (empty fork/join): %s\n",
                 seconds(c.dispatch_overhead_s).c_str());
   out += buf;
+  const double eff_bw = c.dram_bytes_per_s * std::min(1.0, median_efficiency(c, true, "gemm"));
+  if (!c.small_ops.empty()) {
+    out += "small decode ops started cold (between GEMVs), time vs bytes at " +
+           bytes_per_s(eff_bw) + ":\n";
+    for (const auto& o : c.small_ops) {
+      std::snprintf(buf, sizeof buf, "  %-9s %10s  %10s  bandwidth term %10s  (spread %s)\n",
+                    o.op.c_str(), bytes_binary(o.bytes).c_str(), seconds(o.time_s).c_str(),
+                    seconds(eff_bw > 0 ? o.bytes / eff_bw : 0).c_str(),
+                    percent(o.spread).c_str());
+      out += buf;
+    }
+    std::snprintf(buf, sizeof buf, "fixed cost per kernel (kernel_launch_overhead): %s\n",
+                  seconds(small_op_fixed_cost_s(c, eff_bw)).c_str());
+    out += buf;
+  }
   out += "kernel efficiency (achieved / measured limit):\n";
   for (const auto& k : c.kernels) {
     std::snprintf(buf, sizeof buf, "  %-14s %-22s %12s of %12s = %s\n", k.kernel.c_str(),

@@ -9,7 +9,10 @@
 //   efficiency.compute    = prefill GEMM fp32 (m=512) achieved ops/s / fp32 peak
 //   efficiency.attention_memory  = attention_decode (kv 2048, rotated) bytes/s / memory_bandwidth
 //   efficiency.attention_compute = attention_prefill (512 causal tokens) ops/s / fp32 peak
-//   kernel_launch_overhead= thread-pool fork/join of an empty job
+//   kernel_launch_overhead= fixed cost of a small decode kernel started cold: median over rmsnorm,
+//                           add, silu_mul and rope (run between DRAM-streaming GEMVs) of
+//                           time - bytes / (memory_bandwidth x efficiency.memory); at least the
+//                           thread-pool fork/join of an empty job
 //   onchip_bytes_per_core = L2 per core (what a tiled kernel keeps on chip per core)
 // The efficiencies come only from these measurements, never from a validation run.
 #include <functional>
@@ -39,6 +42,14 @@ struct KernelEfficiency {
   double efficiency() const { return limit_per_s > 0 ? achieved_per_s / limit_per_s : 0; }
 };
 
+// A small decode op run cold, as in a decode step (small_ops.cpp).
+struct SmallOpTime {
+  std::string op;      // "add", "rmsnorm", "silu_mul", "rope" at Llama-2-7b's decode shapes
+  double bytes = 0;    // the analyzer's cost-function bytes for it
+  double time_s = 0;   // measured (the policy's statistic), timer overhead removed
+  double spread = 0;   // relative inter-quartile spread of the samples
+};
+
 struct CacheSizes {
   double l1d_bytes_per_core = 0, l2_bytes_per_core = 0, l3_bytes_total = 0;
 };
@@ -57,6 +68,7 @@ struct Calibration {
   std::vector<PeakPoint> peaks;
   double dispatch_overhead_s = 0;
   std::vector<KernelEfficiency> kernels;
+  std::vector<SmallOpTime> small_ops;
 
   double dram_read_bytes_per_s() const;
   // The DRAM bandwidth the spec uses: the larger of the read benchmark and the best streaming
@@ -73,6 +85,14 @@ Calibration run_calibration(kernels::ThreadPool& pool, const CalibrateOptions& o
 std::vector<KernelEfficiency> measure_kernel_efficiency(kernels::ThreadPool& pool,
                                                         const Calibration& c, bool quick,
                                                         const CalibrateOptions& opt);
+
+// Runs the small decode ops cold between DRAM-streaming GEMVs (small_ops.cpp).
+std::vector<SmallOpTime> measure_small_ops(kernels::ThreadPool& pool, const CacheSizes& caches,
+                                           bool quick, const TimingPolicy& policy);
+
+// The fixed cost per kernel the spec carries (kernel_launch_overhead): median over the small ops of
+// time - bytes / effective_bytes_per_s, and never below the dispatch overhead.
+double small_op_fixed_cost_s(const Calibration& c, double effective_bytes_per_s);
 
 // The spec written to YAML: kind cpu, every number with its source.
 HardwareSpec to_hardware_spec(const Calibration& c, const std::string& name);

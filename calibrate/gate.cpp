@@ -82,6 +82,9 @@ GateReport compare_with_baseline(const ValidationRun& cur, const ValidationRun& 
     r.entries.push_back(
         judge("end_to_end", name, safe_ratio(bm, bp), safe_ratio(cm, cp), tolerance));
   };
+  if (base.device.measured() && cur.device.measured())
+    r.device_bandwidth_change =
+        cur.device.read_mean_bytes_per_s() / base.device.read_mean_bytes_per_s() - 1;
   e2e("ttft", base.measured.ttft_s, base.predicted.ttft_s, cur.measured.ttft_s,
       cur.predicted.ttft_s);
   e2e("tpot", base.measured.tpot_s, base.predicted.tpot_s, cur.measured.tpot_s,
@@ -110,6 +113,13 @@ std::string format_gate_report(const GateReport& r) {
   }
   int compared = 0;
   for (const auto& e : r.entries) compared += e.disposition != Disposition::skipped ? 1 : 0;
+  if (std::fabs(r.device_bandwidth_change) > 0.5 * r.tolerance) {
+    std::snprintf(buf, sizeof buf,
+                  "note: this machine's DRAM read bandwidth was %+.1f %% from the baseline run's: "
+                  "memory-bound ratios move with it (a busy or different machine, not the model)\n",
+                  100 * r.device_bandwidth_change);
+    out += buf;
+  }
   std::snprintf(buf, sizeof buf, "gate: %s (%d of %d compared entries drifted beyond %.1f %%)\n",
                 r.tripped() ? "TRIPPED" : "ok", r.failures(), compared, 100 * r.tolerance);
   out += buf;

@@ -26,6 +26,10 @@ struct GateEntry {
 struct GateReport {
   double tolerance = 0;
   std::vector<GateEntry> entries;
+  // The DRAM read bandwidth measured during this run / during the baseline's run - 1 (0 when
+  // either run lacks the check). Not gated: printed so a trip on a busy machine can be told from a
+  // regression (memory-bound ratios move with it).
+  double device_bandwidth_change = 0;
   bool tripped() const;
   int failures() const;
 };

@@ -41,7 +41,12 @@ __attribute__((target("avx512f"))) float read_avx512(const float* p, size_t n) {
   }
   a0 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),
                      _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
-  return _mm512_reduce_add_ps(a0);
+  // (Not _mm512_reduce_add_ps: GCC 12 warns inside its own header once that is inlined.)
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, a0);
+  float s = 0;
+  for (float l : lanes) s += l;
+  return s;
 }
 
 __attribute__((target("avx512f"))) void copy_avx512(float* dst, const float* src, size_t n) {
@@ -55,60 +60,117 @@ __attribute__((target("avx512f"))) void copy_avx512(float* dst, const float* src
   }
 }
 
+// Baseline-ISA twins for CPUs without AVX-512 (the compiler vectorizes them for the target).
+float read_portable(const float* p, size_t n) {
+  float acc[16] = {};
+  for (size_t i = 0; i < n; i += 16)
+    for (int j = 0; j < 16; ++j) acc[j] += p[i + j];
+  float s = 0;
+  for (float a : acc) s += a;
+  return s;
+}
+
+float read_floats(const float* p, size_t n) {
+  return kernels::cpu_features().avx512f ? read_avx512(p, n) : read_portable(p, n);
+}
+
+void copy_floats(float* dst, const float* src, size_t n) {
+  if (kernels::cpu_features().avx512f) {
+    copy_avx512(dst, src, n);
+  } else {
+    std::memcpy(dst, src, n * sizeof(float));
+  }
+}
+
 std::atomic<float> g_sink{0};  // keeps the reads from being optimised away
 
 }  // namespace
 
-BandwidthPoint measure_bandwidth(kernels::ThreadPool& pool, std::string level,
-                                 size_t bytes_per_thread, double min_time_s, const TimingPolicy& policy) {
-  const int nt = pool.size();
-  const size_t n = std::max<size_t>(128, bytes_per_thread / sizeof(float) / 128 * 128);
-  std::vector<Buffer> src(nt), dst(nt);
-  // First touch by the owning thread; values in the normal range (no denormals).
-  pool.run([&](int t, int) {
-    src[t] = alloc_floats(n);
-    dst[t] = alloc_floats(n);
-    for (size_t i = 0; i < n; ++i) src[t].get()[i] = 1.0f + static_cast<float>(i & 7);
-    std::memset(dst[t].get(), 0, n * sizeof(float));
-  });
+namespace {
+
+// Per-thread first-touched source (and optionally destination) arrays of n floats each; values in
+// the normal range (no denormals).
+struct ThreadArrays {
+  std::vector<Buffer> src, dst;
+  size_t n = 0;
+  ThreadArrays(kernels::ThreadPool& pool, size_t bytes_per_thread, bool with_dst)
+      : src(pool.size()), dst(pool.size()),
+        n(std::max<size_t>(128, bytes_per_thread / sizeof(float) / 128 * 128)) {
+    pool.run([&](int t, int) {
+      src[t] = alloc_floats(n);
+      for (size_t i = 0; i < n; ++i) src[t].get()[i] = 1.0f + static_cast<float>(i & 7);
+      if (with_dst) {
+        dst[t] = alloc_floats(n);
+        std::memset(dst[t].get(), 0, n * sizeof(float));
+      }
+    });
+  }
   // Small working sets are swept many times per sample so that each sample moves >= 64 MiB per
   // thread (>= ~0.2 ms even from L1): the fork/join and timer costs vanish in it.
-  const int sweeps = static_cast<int>(std::max<size_t>(1, (size_t{64} << 20) / (n * 4)));
-  TimingPlan plan;
-  plan.clock = policy.clock;
-  plan.min_total_s = min_time_s;
-  plan.min_samples = 15;
-  plan.warmup = 2;
-  const auto read = time_it(
+  int sweeps() const { return static_cast<int>(std::max<size_t>(1, (size_t{64} << 20) / (n * 4))); }
+  double bytes_per_sample(int threads) const {
+    return static_cast<double>(n) * sizeof(float) * sweeps() * threads;
+  }
+};
+
+TimingStats time_reads(kernels::ThreadPool& pool, const ThreadArrays& a, const TimingPlan& plan) {
+  const int sweeps = a.sweeps();
+  return time_it(
       [&] {
         pool.run([&](int t, int) {
           float s = 0;
           for (int r = 0; r < sweeps; ++r) {
-            s += read_avx512(src[t].get(), n);
+            s += read_floats(a.src[t].get(), a.n);
             asm volatile("" : : : "memory");  // each sweep must really read (no hoisting)
           }
           g_sink.store(s, std::memory_order_relaxed);
         });
       },
       plan);
+}
+
+TimingPlan bandwidth_plan(double min_time_s, const TimingPolicy& policy) {
+  TimingPlan plan;
+  plan.clock = policy.clock;
+  plan.min_total_s = min_time_s;
+  plan.min_samples = 15;
+  plan.warmup = 2;
+  return plan;
+}
+
+}  // namespace
+
+BandwidthPoint measure_bandwidth(kernels::ThreadPool& pool, std::string level,
+                                 size_t bytes_per_thread, double min_time_s, const TimingPolicy& policy) {
+  const ThreadArrays a(pool, bytes_per_thread, true);
+  const TimingPlan plan = bandwidth_plan(min_time_s, policy);
+  const auto read = time_reads(pool, a, plan);
+  const int sweeps = a.sweeps();
   const auto copy = time_it(
       [&] {
         pool.run([&](int t, int) {
           for (int r = 0; r < sweeps; ++r) {
-            copy_avx512(dst[t].get(), src[t].get(), n);
+            copy_floats(a.dst[t].get(), a.src[t].get(), a.n);
             asm volatile("" : : : "memory");
           }
         });
       },
       plan);
-  const double bytes = static_cast<double>(n) * sizeof(float) * sweeps * nt;
+  const double bytes = a.bytes_per_sample(pool.size());
   BandwidthPoint p;
   p.level = std::move(level);
-  p.bytes_per_thread = static_cast<double>(n) * sizeof(float);
+  p.bytes_per_thread = static_cast<double>(a.n) * sizeof(float);
   p.read_bytes_per_s = bytes / read.value(policy.stat);
   p.copy_bytes_per_s = 2 * bytes / copy.value(policy.stat);
   p.read_spread = read.spread();
   return p;
+}
+
+double measure_read_bandwidth(kernels::ThreadPool& pool, size_t bytes_per_thread,
+                              double min_time_s, const TimingPolicy& policy) {
+  const ThreadArrays a(pool, bytes_per_thread, false);
+  const auto read = time_reads(pool, a, bandwidth_plan(min_time_s, policy));
+  return a.bytes_per_sample(pool.size()) / read.value(policy.stat);
 }
 
 namespace {

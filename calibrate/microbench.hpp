@@ -26,6 +26,11 @@ BandwidthPoint measure_bandwidth(kernels::ThreadPool& pool, std::string level,
                                  size_t bytes_per_thread, double min_time_s,
                                  const TimingPolicy& policy = {});
 
+// Read bandwidth only (no copy arrays): validate's check of the device's state before and after a
+// run, with the same loop as measure_bandwidth's read.
+double measure_read_bandwidth(kernels::ThreadPool& pool, size_t bytes_per_thread,
+                              double min_time_s, const TimingPolicy& policy = {});
+
 struct PeakPoint {
   DType dtype;              // which dense_ops_per_s entry it measures
   std::string instruction;  // "vfmadd231ps zmm", "vdpbf16ps zmm", "vpdpbusd zmm"

@@ -1,7 +1,5 @@
 #include "calibrate/model_runner.hpp"
 
-#include <immintrin.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -10,6 +8,7 @@
 #include "io/errors.hpp"
 #include "kernels/check.hpp"
 #include "kernels/cpu/activation.hpp"
+#include "kernels/cpu/add.hpp"
 #include "kernels/cpu/rmsnorm.hpp"
 #include "kernels/cpu/rope.hpp"
 #include "kernels/cpu_features.hpp"
@@ -44,28 +43,6 @@ std::string unsupported_reason(const ModelSpec& m) {
 }
 
 namespace {
-
-// h += x over rows x dim, split over the pool (the analyzer's attn_add / mlp_add: one pass).
-__attribute__((target("avx512f"))) void add_rows_avx512(float* h, const float* x, int64_t n) {
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    _mm512_storeu_ps(h + i, _mm512_add_ps(_mm512_loadu_ps(h + i), _mm512_loadu_ps(x + i)));
-  for (; i < n; ++i) h[i] += x[i];
-}
-
-void residual_add(float* h, const float* x, int64_t n, kernels::ThreadPool& pool) {
-  const bool simd = kernels::cpu_features().avx512f;
-  pool.parallel_for(
-      n,
-      [&](int64_t b, int64_t e) {
-        if (simd) {
-          add_rows_avx512(h + b, x + b, e - b);
-        } else {
-          for (int64_t i = b; i < e; ++i) h[i] += x[i];
-        }
-      },
-      4096);
-}
 
 double kv_elem_bytes(KvFormat f) {
   return f == KvFormat::fp32 ? 4 : f == KvFormat::bf16 ? 2 : 1;
@@ -279,7 +256,7 @@ void DecoderStack::Impl::run_block(Block& b, int64_t q_len, int64_t pos0, OpTime
   lap("fused_attention");
   kernels::gemm(o.data(), rows, b.wo, tmp.data(), p);
   lap("o_proj");
-  residual_add(hs.data(), tmp.data(), rows * h, p);
+  kernels::add_inplace(hs.data(), tmp.data(), rows * h, p);
   lap("attn_add");
   kernels::rmsnorm(hs.data(), b.mlp_gamma.data(), xn.data(), rows, h, eps, p);
   lap("mlp_norm");
@@ -291,7 +268,7 @@ void DecoderStack::Impl::run_block(Block& b, int64_t q_len, int64_t pos0, OpTime
   lap("mlp_act");
   kernels::gemm(a.data(), rows, b.wd, tmp.data(), p);
   lap("down_proj");
-  residual_add(hs.data(), tmp.data(), rows * h, p);
+  kernels::add_inplace(hs.data(), tmp.data(), rows * h, p);
   lap("mlp_add");
 }
 

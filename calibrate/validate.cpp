@@ -5,6 +5,7 @@
 
 #include "analyzer/analyzer.hpp"
 #include "calibrate/calibrate.hpp"
+#include "calibrate/microbench.hpp"
 #include "calibrate/model_runner.hpp"
 #include "calibrate/timing.hpp"
 #include "io/errors.hpp"
@@ -237,6 +238,12 @@ void measure_layers(DecoderStack& stack, const Settings& s, int64_t decode_conte
   for (int r = 0; r < dec_reps; ++r) stack.forward(1, pos, &dec);
 }
 
+// calibrate's DRAM read loop over 512 MiB in all: far beyond any last-level cache here.
+double device_read_bandwidth(kernels::ThreadPool& pool, const TimingPolicy& policy) {
+  const size_t per_thread = (size_t{512} << 20) / static_cast<size_t>(pool.size());
+  return measure_read_bandwidth(pool, per_thread, 0.15, policy);
+}
+
 // Refuses, before allocating, a stack that cannot fit: the OOM killer (or a bad_alloc after
 // minutes) is a worse answer than naming the options. Activations: fp32 rows of the widest
 // buffers of one prefill (residual, norm, q/k/v, gate, up, output), an upper bound.
@@ -293,10 +300,26 @@ ValidationRun run_validation(const ModelSpec& m, const HardwareSpec& hw, const S
   DecoderStack stack(m, cfg, pool);
 
   OpTimes pre, dec;
+  run.device.spec_bandwidth_bytes_per_s = hw.memory_bandwidth_bytes_per_s;
+  if (opt.check_device) {
+    say(opt, "DRAM read bandwidth before the timed passes");
+    run.device.read_before_bytes_per_s = device_read_bandwidth(pool, opt.policy);
+  }
   if (opt.full)
     run.measured = generate(stack, s, opt, pre, dec);
   else
     measure_layers(stack, s, a.decode.context_len, opt, pre, dec);
+  if (opt.check_device) {
+    say(opt, "DRAM read bandwidth after the timed passes");
+    run.device.read_after_bytes_per_s = device_read_bandwidth(pool, opt.policy);
+    if (hw.kind == DeviceKind::cpu && std::fabs(run.device.drift()) > 0.1)
+      run.notes.push_back(
+          "the DRAM read bandwidth during this run was " +
+          std::to_string(std::lround(100 * std::fabs(run.device.drift()))) + " % " +
+          (run.device.drift() < 0 ? "below" : "above") +
+          " the hardware file's: memory-bound ratios carry that drift (a busy machine, or a "
+          "calibration taken in other conditions)");
+  }
   if (!stack.output_ok())
     run.notes.push_back("output of the last pass was not finite or mostly zero: times mistrusted");
 

@@ -31,6 +31,9 @@ struct ValidateOptions {
   double memory_budget_bytes = 6.0 * (1ull << 30);
   double mistrust_spread = 0.5;  // (p75 - p25) / median above this marks an op mistrusted
   TimingPolicy policy;  // statistic of each op's repetitions, and the clock
+  // Read the DRAM bandwidth just before and after the timed passes (ValidationRun::device):
+  // about 0.2 s and a 512 MiB buffer each time.
+  bool check_device = true;
   std::string llmroof_version;
   std::function<void(std::string_view)> progress;
 };

@@ -40,6 +40,26 @@ struct EndToEnd {
   double output_tokens_per_s = 0;
 };
 
+// The device's DRAM read bandwidth while the run measured, beside the figure the prediction used.
+// On a machine shared with other work it drifts by more than the model's error, and every
+// memory-bound ratio drifts with it: validate reports it so a reader (and the gate) can tell the
+// machine's state from the model's error. Read with calibrate's loop (microbench.hpp).
+struct DeviceState {
+  double spec_bandwidth_bytes_per_s = 0;  // the hardware file's memory bandwidth
+  double read_before_bytes_per_s = 0;     // measured just before the timed passes
+  double read_after_bytes_per_s = 0;      // and just after them
+  bool measured() const { return read_before_bytes_per_s > 0 && read_after_bytes_per_s > 0; }
+  double read_mean_bytes_per_s() const {
+    return 0.5 * (read_before_bytes_per_s + read_after_bytes_per_s);
+  }
+  // mean(before, after) / spec - 1; 0 when either side is missing.
+  double drift() const {
+    return measured() && spec_bandwidth_bytes_per_s > 0
+               ? read_mean_bytes_per_s() / spec_bandwidth_bytes_per_s - 1
+               : 0;
+  }
+};
+
 struct ValidationRun {
   std::string llmroof_version;
   std::string model;
@@ -54,6 +74,7 @@ struct ValidationRun {
   std::vector<std::string> notes;  // what was assumed or overridden (printed, saved, not gated)
   EndToEnd predicted;
   EndToEnd measured;
+  DeviceState device;
 
   bool extrapolated() const { return !full_model && layers_run < layers_total; }
   const OpResult* find(std::string_view phase, std::string_view name) const;

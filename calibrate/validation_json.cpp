@@ -61,7 +61,10 @@ std::string validation_to_json(const ValidationRun& r, int indent) {
             {"ops", ops},
             {"notes", r.notes},
             {"end_to_end", {{"predicted", e2e_to_json(r.predicted)},
-                            {"measured", e2e_to_json(r.measured)}}}};
+                            {"measured", e2e_to_json(r.measured)}}},
+            {"device", {{"spec_bandwidth_bytes_per_s", r.device.spec_bandwidth_bytes_per_s},
+                        {"read_before_bytes_per_s", r.device.read_before_bytes_per_s},
+                        {"read_after_bytes_per_s", r.device.read_after_bytes_per_s}}}};
   return j.dump(indent) + "\n";
 }
 
@@ -112,6 +115,14 @@ ValidationRun validation_from_json(std::string_view text, std::string_view filen
                               file + ": end_to_end.predicted");
   r.measured = e2e_from_json(get<json>(e2e, "measured", file + ": end_to_end"),
                              file + ": end_to_end.measured");
+  // Optional: baselines saved before the device check existed have no "device".
+  if (j.contains("device")) {
+    const auto d = get<json>(j, "device", file);
+    const std::string where = file + ": device";
+    r.device.spec_bandwidth_bytes_per_s = get<double>(d, "spec_bandwidth_bytes_per_s", where);
+    r.device.read_before_bytes_per_s = get<double>(d, "read_before_bytes_per_s", where);
+    r.device.read_after_bytes_per_s = get<double>(d, "read_after_bytes_per_s", where);
+  }
   return r;
 }
 

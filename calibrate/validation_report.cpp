@@ -92,6 +92,16 @@ std::string table(const ValidationRun& r, bool md) {
                 md ? "\n" : "\n", phase_error(r, "prefill").c_str(),
                 phase_error(r, "decode").c_str(), phase_error(r, "").c_str());
   out += buf;
+  if (r.device.measured()) {
+    std::snprintf(buf, sizeof buf,
+                  "%sdevice: DRAM read %s before and %s after the timed passes; the hardware file "
+                  "says %s (%+.1f %%)\n",
+                  md ? "- " : "", reports::bytes_per_s(r.device.read_before_bytes_per_s).c_str(),
+                  reports::bytes_per_s(r.device.read_after_bytes_per_s).c_str(),
+                  reports::bytes_per_s(r.device.spec_bandwidth_bytes_per_s).c_str(),
+                  100 * r.device.drift());
+    out += buf;
+  }
   for (const auto& n : r.notes) out += (md ? "- note: " : "note: ") + n + "\n";
   return out;
 }

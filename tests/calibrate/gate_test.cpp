@@ -145,3 +145,31 @@ TEST_CASE("median absolute error ignores unmeasured ops") {
   run.ops[1].disposition = Disposition::skipped;  // errors 0.2, 0.1
   CHECK(median_abs_error(run) == doctest::Approx(0.15));
 }
+
+TEST_CASE("the device check round-trips, old baselines without it load, and a change is noted") {
+  auto base = make_run(1.0e-3, 20.0);
+  base.device = {40e9, 38e9, 36e9};  // mean 37 GB/s: -7.5 % off the spec
+  CHECK(base.device.drift() == doctest::Approx(-0.075));
+  const auto back = validation_from_json(validation_to_json(base), "base.json");
+  CHECK(back.device.read_before_bytes_per_s == 38e9);
+  CHECK(back.device.read_after_bytes_per_s == 36e9);
+  CHECK(back.device.spec_bandwidth_bytes_per_s == 40e9);
+
+  auto text = validation_to_json(base);
+  const auto at = text.find(",\n  \"device\"");
+  REQUIRE(at != std::string::npos);
+  text.erase(at, text.find('}', at) + 1 - at);  // a baseline saved before the check existed
+  const auto old = validation_from_json(text, "old.json");
+  CHECK_FALSE(old.device.measured());
+  CHECK(old.device.drift() == 0);
+
+  auto cur = base;
+  cur.device = {40e9, 29.6e9, 29.6e9};  // 20 % below the baseline run's 37 GB/s
+  const auto report = compare_with_baseline(cur, base, 0.15);
+  CHECK(report.device_bandwidth_change == doctest::Approx(-0.2));
+  CHECK_FALSE(report.tripped());  // noted, never gated
+  CHECK(format_gate_report(report).find("DRAM read bandwidth was -20.0 %") != std::string::npos);
+  CHECK(format_gate_report(compare_with_baseline(base, base, 0.15)).find("DRAM") ==
+        std::string::npos);
+  CHECK(compare_with_baseline(cur, old, 0.15).device_bandwidth_change == 0);
+}

@@ -42,3 +42,23 @@ TEST_CASE("calibrate writes the attention factors it measured, and none after --
   CHECK_FALSE(quick.efficiency.attention_memory);
   CHECK_FALSE(quick.efficiency.attention_compute);
 }
+
+TEST_CASE("the fixed cost per kernel is the small ops' time beyond their bandwidth term") {
+  Calibration c = synthetic(false);
+  c.dispatch_overhead_s = 10e-9;
+  // At 32 GB/s (40 GB/s x the GEMV efficiency 0.8): 48 KiB take 1.536 us, 128 KiB 4.096 us.
+  // Fixed parts 2.0, 2.5 and 1.0 us: the median is 2.0 us.
+  c.small_ops = {{"add", 49152, 3.536e-6, 0.1},
+                 {"silu_mul", 131072, 6.596e-6, 0.1},
+                 {"rmsnorm", 49152, 2.536e-6, 0.1}};
+  const HardwareSpec hw = to_hardware_spec(c, "host");
+  CHECK(hw.kernel_launch_overhead_s == doctest::Approx(2.0e-6).epsilon(1e-9));
+  CHECK(hw.sources.at("kernel_launch_overhead_s").find("started cold") != std::string::npos);
+  // Never below the empty fork/join (small ops faster than their bandwidth term, or none run).
+  c.small_ops = {{"add", 49152, 1.0e-6, 0.1}};
+  CHECK(to_hardware_spec(c, "host").kernel_launch_overhead_s == doctest::Approx(10e-9));
+  c.small_ops.clear();
+  const HardwareSpec none = to_hardware_spec(c, "host");
+  CHECK(none.kernel_launch_overhead_s == doctest::Approx(10e-9));
+  CHECK(none.sources.at("kernel_launch_overhead_s").find("empty job") != std::string::npos);
+}

@@ -1,4 +1,4 @@
-// Row-wise kernels (rmsnorm, add_rmsnorm, silu_mul, softmax, rope) against their scalar references
+// Row-wise kernels (add_inplace, rmsnorm, add_rmsnorm, silu_mul, softmax, rope) against their scalar references
 // on odd shapes, plus hand-derived values so the references themselves are checked.
 #include <doctest/doctest.h>
 
@@ -7,6 +7,7 @@
 
 #include "kernels/check.hpp"
 #include "kernels/cpu/activation.hpp"
+#include "kernels/cpu/add.hpp"
 #include "kernels/cpu/rmsnorm.hpp"
 #include "kernels/cpu/rope.hpp"
 #include "kernels/cpu/softmax.hpp"
@@ -141,4 +142,19 @@ TEST_CASE("rope: position 0 is the identity; GQA shapes match the reference") {
     }
   }
   CHECK_THROWS(rope(q.data(), k.data(), t, 1, 2, 2, 1, 15, pool));
+}
+
+TEST_CASE("add_inplace is the exact elementwise sum (integer inputs, odd lengths, 2 threads)") {
+  ThreadPool pool(2);
+  for (int64_t n : {1, 15, 17, 4096, 4096 * 3 + 5}) {
+    std::vector<float> h(static_cast<size_t>(n)), x(h.size()), want(h.size());
+    for (int64_t i = 0; i < n; ++i) {
+      h[static_cast<size_t>(i)] = static_cast<float>(i % 97 - 48);
+      x[static_cast<size_t>(i)] = static_cast<float>(3 * (i % 31) + 1);
+      want[static_cast<size_t>(i)] = h[static_cast<size_t>(i)] + x[static_cast<size_t>(i)];
+    }
+    add_inplace(h.data(), x.data(), n, pool);
+    INFO("n = ", n);
+    CHECK(h == want);  // small integers: the float sum is exact
+  }
 }
