@@ -65,7 +65,6 @@ struct DecoderStack::Impl {
   kernels::RopeTable rope;
   // Activations, sized for batch * max_tokens rows.
   std::vector<float> hs, xn, q, k, v, o, tmp, g, u, a;
-  std::vector<float> scale_tmp;
   // Model level.
   std::vector<float> embed_f32;
   std::vector<uint16_t> embed_bf16;
@@ -76,6 +75,7 @@ struct DecoderStack::Impl {
   // under KVM), subtracted from every op so microsecond-scale decode ops are not inflated by it.
   double timer_overhead_s = 0;
 
+  void store_kv_row(Block& b, const float* x, bool is_k, int64_t bb, int64_t pos);
   void store_kv(Block& b, const float* src, bool is_k, int64_t q_len, int64_t pos0);
   void run_block(Block& b, int64_t q_len, int64_t pos0, OpTimes* t);
   void embed(int64_t q_len, OpTimes* t);
@@ -147,7 +147,6 @@ DecoderStack::DecoderStack(const ModelSpec& m, const StackConfig& cfg, kernels::
   for (auto* buf : {&s.q, &s.o}) buf->assign(rows * qd, 0.f);
   for (auto* buf : {&s.k, &s.v}) buf->assign(rows * kvd, 0.f);
   for (auto* buf : {&s.g, &s.u, &s.a}) buf->assign(rows * in, 0.f);
-  s.scale_tmp.assign(static_cast<size_t>(m.num_key_value_heads), 0.f);
   kernels::fill_uniform(s.hs, cfg.seed + 7);
 
   if (cfg.model_level) {
@@ -172,35 +171,42 @@ DecoderStack::DecoderStack(const ModelSpec& m, const StackConfig& cfg, kernels::
 
 DecoderStack::~DecoderStack() = default;
 
+// Writes one token's K or V (kv_dim fp32 values) into the cache row of sequence bb at position pos.
+// Thread-safe for distinct rows (rope's K sink calls it from the pool's threads).
+void DecoderStack::Impl::store_kv_row(Block& b, const float* x, bool is_k, int64_t bb,
+                                      int64_t pos) {
+  const int64_t kvd = m.kv_dim(), kvh = m.num_key_value_heads;
+  auto& cache = is_k ? b.k_cache : b.v_cache;
+  const int64_t row = bb * cfg.max_context + pos;
+  switch (cfg.kv) {
+    case KvFormat::fp32:
+      std::memcpy(cache.data() + row * kvd * 4, x, static_cast<size_t>(kvd) * 4);
+      break;
+    case KvFormat::bf16: {
+      auto* d = reinterpret_cast<uint16_t*>(cache.data()) + row * kvd;
+      for (int64_t i = 0; i < kvd; ++i) d[i] = kernels::float_to_bf16(x[i]);
+      break;
+    }
+    case KvFormat::int8: {
+      auto& scales = is_k ? b.k_scale : b.v_scale;
+      auto* d = reinterpret_cast<int8_t*>(cache.data()) + row * kvd;
+      float few[64];
+      std::vector<float> many;
+      float* s = kvh <= 64 ? few : (many.resize(static_cast<size_t>(kvh)), many.data());
+      kernels::quantize_int8_rows(x, d, s, kvh, m.head_dim);
+      for (int64_t i = 0; i < kvh; ++i)
+        scales[static_cast<size_t>(row * kvh + i)] = kernels::float_to_half(s[i]);
+      break;
+    }
+  }
+}
+
 // Writes q_len tokens of K or V (fp32 rows [batch, q_len, kv_dim]) into the cache at pos0.
 void DecoderStack::Impl::store_kv(Block& b, const float* src, bool is_k, int64_t q_len,
                                   int64_t pos0) {
-  const int64_t kvd = m.kv_dim(), kvh = m.num_key_value_heads, cap = cfg.max_context;
-  auto& cache = is_k ? b.k_cache : b.v_cache;
-  auto& scales = is_k ? b.k_scale : b.v_scale;
-  for (int64_t bb = 0; bb < cfg.batch; ++bb) {
-    for (int64_t s = 0; s < q_len; ++s) {
-      const float* x = src + (bb * q_len + s) * kvd;
-      const int64_t row = bb * cap + pos0 + s;
-      switch (cfg.kv) {
-        case KvFormat::fp32:
-          std::memcpy(cache.data() + row * kvd * 4, x, static_cast<size_t>(kvd) * 4);
-          break;
-        case KvFormat::bf16: {
-          auto* d = reinterpret_cast<uint16_t*>(cache.data()) + row * kvd;
-          for (int64_t i = 0; i < kvd; ++i) d[i] = kernels::float_to_bf16(x[i]);
-          break;
-        }
-        case KvFormat::int8: {
-          auto* d = reinterpret_cast<int8_t*>(cache.data()) + row * kvd;
-          kernels::quantize_int8_rows(x, d, scale_tmp.data(), kvh, m.head_dim);
-          for (int64_t i = 0; i < kvh; ++i)
-            scales[static_cast<size_t>(row * kvh + i)] = kernels::float_to_half(scale_tmp[i]);
-          break;
-        }
-      }
-    }
-  }
+  for (int64_t bb = 0; bb < cfg.batch; ++bb)
+    for (int64_t s = 0; s < q_len; ++s)
+      store_kv_row(b, src + (bb * q_len + s) * m.kv_dim(), is_k, bb, pos0 + s);
 }
 
 void DecoderStack::Impl::run_block(Block& b, int64_t q_len, int64_t pos0, OpTimes* t) {
@@ -218,16 +224,22 @@ void DecoderStack::Impl::run_block(Block& b, int64_t q_len, int64_t pos0, OpTime
   kernels::gemm(xn.data(), rows, b.wq, q.data(), p);
   lap("q_proj");
   kernels::gemm(xn.data(), rows, b.wk, k.data(), p);
+  const bool rope_k = m.positional_encoding == PositionalEncoding::rope;
+  if (!rope_k) store_kv(b, k.data(), true, q_len, pos0);  // no RoPE: k_proj's row writes the cache
   lap("k_proj");
   kernels::gemm(xn.data(), rows, b.wv, v.data(), p);
   store_kv(b, v.data(), false, q_len, pos0);
   lap("v_proj");
-  if (m.positional_encoding == PositionalEncoding::rope) {
+  if (rope_k) {
+    // One pass, as the analyzer's rope row: rotate Q in place, and each token's rotated K straight
+    // into the cache (the sink runs on the rotating thread while the row is in L1).
+    const kernels::RopeKSink to_cache = [&](int64_t tok, const float* k_rot) {
+      store_kv_row(b, k_rot, true, tok / q_len, pos0 + tok % q_len);
+    };
     kernels::rope(q.data(), k.data(), rope, cfg.batch, q_len, m.num_attention_heads,
-                  m.num_key_value_heads, pos0, p);
+                  m.num_key_value_heads, pos0, p, kernels::best_isa(), &to_cache);
+    lap("rope");
   }
-  store_kv(b, k.data(), true, q_len, pos0);
-  if (m.positional_encoding == PositionalEncoding::rope) lap("rope");
   kernels::AttentionDims d;
   d.batch = cfg.batch;
   d.q_heads = m.num_attention_heads;

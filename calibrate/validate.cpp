@@ -290,6 +290,10 @@ ValidationRun run_validation(const ModelSpec& m, const HardwareSpec& hw, const S
                : (opt.layers > 0 ? std::min(opt.layers, m.num_layers)
                                  : default_layer_count(m, s, opt.memory_budget_bytes));
   run.layers_run = layers;
+  if (!opt.full && opt.layers > m.num_layers)
+    run.notes.push_back("--layers " + std::to_string(opt.layers) + " is more than " + m.name +
+                        "'s " + std::to_string(m.num_layers) + " blocks: built " +
+                        std::to_string(m.num_layers));
   check_fits_memory(m, s, layers);
   StackConfig cfg = stack_config(s, layers);
   cfg.clock = opt.policy.clock;

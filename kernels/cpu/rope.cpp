@@ -63,7 +63,7 @@ void rope_ref(float* q, float* k, int64_t head_dim, double theta, int64_t batch,
 }
 
 void rope(float* q, float* k, const RopeTable& t, int64_t batch, int64_t seq, int64_t q_heads,
-          int64_t kv_heads, int64_t pos0, ThreadPool& pool, Isa isa) {
+          int64_t kv_heads, int64_t pos0, ThreadPool& pool, Isa isa, const RopeKSink* k_sink) {
   if (pos0 < 0 || pos0 + seq > t.max_positions)
     throw std::invalid_argument("rope: positions " + std::to_string(pos0) + ".." +
                                 std::to_string(pos0 + seq - 1) + " exceed the table's " +
@@ -88,6 +88,7 @@ void rope(float* q, float* k, const RopeTable& t, int64_t batch, int64_t seq, in
         for (int64_t h = 0; h < q_heads; ++h) rotate_head(qt + h * d, half, cs);
         for (int64_t h = 0; h < kv_heads; ++h) rotate_head(kt + h * d, half, cs);
       }
+      if (k_sink) (*k_sink)(tok, kt);
     }
   }, grain);
 }

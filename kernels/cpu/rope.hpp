@@ -10,6 +10,7 @@
 // cos/sin come from a table built once per model (sincos per element would cost as much as the
 // memory traffic); rope_ref computes the angles in double without the table, so the table is tested.
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "kernels/cpu/dispatch.hpp"
@@ -24,9 +25,16 @@ struct RopeTable {
 };
 RopeTable make_rope_table(int64_t head_dim, int64_t max_positions, double theta = 10000.0);
 
+// Called once per token (token = b * seq + s) with that token's rotated K (kv_heads * head_dim
+// floats, still in L1): the analyzer's rope row writes the rotated K straight into the KV cache, and
+// a sink that stores it there (in the cache's format) makes the kernel do exactly that in the same
+// pass, on the same thread, instead of a second pass over K afterwards.
+using RopeKSink = std::function<void(int64_t token, const float* k_rotated)>;
+
 // Positions pos0 .. pos0 + seq - 1 must be < table.max_positions (std::invalid_argument otherwise).
 void rope(float* q, float* k, const RopeTable& table, int64_t batch, int64_t seq, int64_t q_heads,
-          int64_t kv_heads, int64_t pos0, ThreadPool& pool, Isa isa = best_isa());
+          int64_t kv_heads, int64_t pos0, ThreadPool& pool, Isa isa = best_isa(),
+          const RopeKSink* k_sink = nullptr);
 void rope_ref(float* q, float* k, int64_t head_dim, double theta, int64_t batch, int64_t seq,
               int64_t q_heads, int64_t kv_heads, int64_t pos0);
 

@@ -68,6 +68,9 @@ grep -qF '"schema_version"' "$tmp/run.json" || { echo "FAIL: run.json lacks sche
 grep -qF '"schema_version"' "$tmp/base.json" || { echo "FAIL: base.json lacks schema_version"; failures=$((failures + 1)); }
 expect 0 "${v[@]}" --baseline "$tmp/base.json" --tolerance 100
 has "gate: ok" err
+expect 0 "$bin" validate tiny-test --hardware a6000 --layers 1000 --prompt-len 16 --gen-len 4
+has "--layers 1000 is more than tiny-test's" out
+has "device: DRAM read" out
 
 expect 2 "$bin" validate tiny-test --layers 1 --prompt-len 16 --gen-len 4 --hardware "$tmp/none.yaml"
 has "--hardware $tmp/none.yaml" err

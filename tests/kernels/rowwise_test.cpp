@@ -2,6 +2,7 @@
 // on odd shapes, plus hand-derived values so the references themselves are checked.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -142,6 +143,28 @@ TEST_CASE("rope: position 0 is the identity; GQA shapes match the reference") {
     }
   }
   CHECK_THROWS(rope(q.data(), k.data(), t, 1, 2, 2, 1, 15, pool));
+}
+
+TEST_CASE("rope's K sink receives every token's rotated K exactly once, on every path") {
+  ThreadPool pool(2);
+  const int64_t batch = 2, seq = 5, qh = 8, kvh = 2, hd = 64, pos0 = 100, kvd = kvh * hd;
+  const RopeTable tab = make_rope_table(hd, 4096);
+  for (Isa isa : kPaths) {
+    CAPTURE(to_string(isa));
+    auto q = uniform(batch * seq * qh * hd, 5), k = uniform(batch * seq * kvd, 6);
+    auto qr = q, kr = k;
+    std::vector<float> sunk(k.size(), 0.f);
+    std::vector<int> calls(static_cast<size_t>(batch * seq), 0);
+    const RopeKSink sink = [&](int64_t tok, const float* k_rot) {
+      ++calls[static_cast<size_t>(tok)];  // distinct tokens per call: no race
+      std::copy(k_rot, k_rot + kvd, sunk.begin() + tok * kvd);
+    };
+    rope(q.data(), k.data(), tab, batch, seq, qh, kvh, pos0, pool, isa, &sink);
+    rope_ref(qr.data(), kr.data(), hd, tab.theta, batch, seq, qh, kvh, pos0);
+    for (int c : calls) CHECK(c == 1);
+    expect_pass(q, qr);
+    expect_pass(sunk, kr);  // the sink saw the rotated rows, not the inputs
+  }
 }
 
 TEST_CASE("add_inplace is the exact elementwise sum (integer inputs, odd lengths, 2 threads)") {
