@@ -63,14 +63,10 @@ void run_plan(const PlanOptions& o, const Context& ctx) {
       model, std::move(hws), req, analyze,
       {.threads = o.report.threads, .group_size = req.group_size, .progress = &progress});
 
-  const std::string& f = o.report.format;
-  if (f == "xlsx") return reports::write_plan_xlsx(r, o.report.output);
-  const std::string text = f == "json"   ? reports::plan_json(r)
-                           : f == "csv"  ? reports::plan_csv(r)
-                           : f == "md"   ? reports::plan_markdown(r)
-                           : f == "html" ? reports::plan_html(r)
-                                         : reports::plan_text(r);
-  reports::write_text_output(text, o.report.output);
+  emit_report(r, o.report,
+              ResultPrinters<std::decay_t<decltype(r)>>{
+                  reports::plan_text, reports::plan_markdown, reports::plan_csv, reports::plan_json,
+                  reports::plan_html, reports::write_plan_xlsx});
 }
 
 }  // namespace

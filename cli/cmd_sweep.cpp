@@ -62,14 +62,10 @@ void run_sweep(const SweepOptions& o, const Context& ctx) {
     throw InputError("no configuration of the sweep could be analyzed; the first: " +
                      r.rows.front().error);
 
-  const std::string& f = o.report.format;
-  if (f == "xlsx") return reports::write_sweep_xlsx(r, o.report.output);
-  const std::string text = f == "json"   ? reports::sweep_json(r)
-                           : f == "csv"  ? reports::sweep_csv(r)
-                           : f == "md"   ? reports::sweep_markdown(r)
-                           : f == "html" ? reports::sweep_html(r)
-                                         : reports::sweep_text(r);
-  reports::write_text_output(text, o.report.output);
+  emit_report(r, o.report,
+              ResultPrinters<std::decay_t<decltype(r)>>{
+                  reports::sweep_text, reports::sweep_markdown, reports::sweep_csv, reports::sweep_json,
+                  reports::sweep_html, reports::write_sweep_xlsx});
 }
 
 }  // namespace

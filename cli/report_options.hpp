@@ -8,6 +8,7 @@
 
 #include "analyzer/dtype.hpp"
 #include "cli/settings_options.hpp"
+#include "reports/output_file.hpp"
 
 namespace llmroof::cli {
 
@@ -25,6 +26,30 @@ Settings base_settings(const ReportOptions& o);
 int64_t group_size_option(const ReportOptions& o);
 // --format must be one of table|md|json|csv|xlsx|html; xlsx needs -o FILE.
 void check_format(const ReportOptions& o);
+// One result type's printers, so sweep and plan dispatch --format the same way.
+template <class Result>
+struct ResultPrinters {
+  std::string (*text)(const Result&);
+  std::string (*markdown)(const Result&);
+  std::string (*csv)(const Result&);
+  std::string (*json)(const Result&);
+  std::string (*html)(const Result&);
+  void (*xlsx)(const Result&, const std::string& path);
+};
+
+// Writes `r` in --format to -o (or stdout); check_format() has already accepted the pair.
+template <class Result>
+void emit_report(const Result& r, const ReportOptions& o, const ResultPrinters<Result>& p) {
+  const std::string& f = o.format;
+  if (f == "xlsx") return p.xlsx(r, o.output);
+  const std::string text = f == "json"   ? p.json(r)
+                           : f == "csv"  ? p.csv(r)
+                           : f == "md"   ? p.markdown(r)
+                           : f == "html" ? p.html(r)
+                                         : p.text(r);
+  reports::write_text_output(text, o.output);
+}
+
 // "16,8,4" -> weight formats through cli::parse_weight_bits (same spellings as analyze --wbits).
 std::vector<DType> parse_weight_list(const std::string& text, const std::string& option);
 

@@ -66,7 +66,8 @@ v=("$bin" validate tiny-test --hardware a6000 --layers 1 --prompt-len 16 --gen-l
 expect 0 "${v[@]}" --format json -o "$tmp/run.json" --save-baseline "$tmp/base.json"
 grep -qF '"schema_version"' "$tmp/run.json" || { echo "FAIL: run.json lacks schema_version"; failures=$((failures + 1)); }
 grep -qF '"schema_version"' "$tmp/base.json" || { echo "FAIL: base.json lacks schema_version"; failures=$((failures + 1)); }
-expect 0 "${v[@]}" --baseline "$tmp/base.json" --tolerance 100
+# (tiny-test ops take microseconds: a time slice lost on a busy machine moves a ratio 100x.)
+expect 0 "${v[@]}" --baseline "$tmp/base.json" --tolerance 1000000
 has "gate: ok" err
 expect 0 "$bin" validate tiny-test --hardware a6000 --layers 1000 --prompt-len 16 --gen-len 4
 has "--layers 1000 is more than tiny-test's" out
