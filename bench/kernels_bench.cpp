@@ -1,5 +1,9 @@
 // Row-wise and attention kernels against this machine's limits, in one run:
-//   1. STREAM-like read (sum) and copy over 1 GiB with the same thread pool -> the bandwidth limit;
+//   1. STREAM-like read (sum) and copy over 1 GiB with the same thread pool -> the bandwidth limit.
+//      Measured in 4 KiB pages (pages4k, the limit of_read/of_copy use: the kernel cases keep
+//      their tensors in plain std::vector, i.e. 4 KiB pages on a THP `madvise` host) and in 2 MiB
+//      transparent huge pages (pages2m, kernels/huge_buffer.hpp: what a kernel whose buffers are
+//      HugeVectors, like the GEMM weights, is compared with). Same page size, like with like;
 //   2. each kernel on a DRAM-sized problem (>= 1 GiB moved per call, or rotated copies), reporting
 //      the median time, GB/s and GFLOP/s from analyzer/cost.hpp, and the fraction of the limit:
 //      of_read / of_copy = achieved GB/s over STREAM read / copy; of_peak = GFLOP/s over the fp32
@@ -17,6 +21,7 @@
 #include <vector>
 
 #include "kernels/check.hpp"
+#include "kernels/huge_buffer.hpp"
 #include "kernels/registry.hpp"
 
 namespace {
@@ -61,8 +66,15 @@ float stream_sum(const float* x, int64_t n) {
   return s;
 }
 
-void BM_stream_read(benchmark::State& state) {
-  std::vector<float> x(kStreamFloats, 1.f);
+// The buffers of the STREAM benchmarks, in 2 MiB pages or (SmallPagesScope) 4 KiB pages.
+HugeVector<float> stream_buffer(int64_t n, float value, bool huge) {
+  if (huge) return HugeVector<float>(n, value);
+  SmallPagesScope small;
+  return HugeVector<float>(n, value);
+}
+
+void BM_stream_read(benchmark::State& state, bool huge) {
+  const HugeVector<float> x = stream_buffer(kStreamFloats, 1.f, huge);
   std::vector<double> t;
   for (auto _ : state) {
     float sums[64] = {};
@@ -74,13 +86,14 @@ void BM_stream_read(benchmark::State& state) {
     }));
     benchmark::DoNotOptimize(sums);
   }
-  g_read_bps = static_cast<double>(kStreamFloats) * 4 / median(t);
-  state.counters["GB/s"] = g_read_bps / 1e9;
+  const double bps = static_cast<double>(kStreamFloats) * 4 / median(t);
+  if (!huge) g_read_bps = bps;
+  state.counters["GB/s"] = bps / 1e9;
 }
 
-void BM_stream_copy(benchmark::State& state) {
+void BM_stream_copy(benchmark::State& state, bool huge) {
   const int64_t n = kStreamFloats / 2;  // 512 MiB each way: 1 GiB per call
-  std::vector<float> a(n, 1.f), b(n, 0.f);
+  HugeVector<float> a = stream_buffer(n, 1.f, huge), b = stream_buffer(n, 0.f, huge);
   std::vector<double> t;
   for (auto _ : state) {
     t.push_back(timed([&] {
@@ -90,8 +103,9 @@ void BM_stream_copy(benchmark::State& state) {
     }));
     benchmark::ClobberMemory();
   }
-  g_copy_bps = static_cast<double>(n) * 8 / median(t);
-  state.counters["GB/s"] = g_copy_bps / 1e9;
+  const double bps = static_cast<double>(n) * 8 / median(t);
+  if (!huge) g_copy_bps = bps;
+  state.counters["GB/s"] = bps / 1e9;
 }
 
 // One registered kernel on `p`.
@@ -162,8 +176,13 @@ void register_all() {
         ->Unit(benchmark::kMillisecond)
         ->MinTime(1.0);
   };
-  benchmark::RegisterBenchmark("stream_read/1GiB", BM_stream_read)->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(1.0);
-  benchmark::RegisterBenchmark("stream_copy/1GiB", BM_stream_copy)->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(1.0);
+  for (bool huge : {false, true}) {
+    const std::string pages = huge ? "/pages2m" : "/pages4k";
+    benchmark::RegisterBenchmark(("stream_read/1GiB" + pages).c_str(), BM_stream_read, huge)
+        ->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(1.0);
+    benchmark::RegisterBenchmark(("stream_copy/1GiB" + pages).c_str(), BM_stream_copy, huge)
+        ->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(1.0);
+  }
   reg("rmsnorm", "m32768_n4096", rows(32768, 4096));
   reg("add_rmsnorm", "m32768_n4096", rows(32768, 4096));
   reg("rope", "b16_s4096_h32_kv8", attn(16, 32, 8, 4096, 4096));
@@ -196,3 +215,65 @@ int main(int argc, char** argv) {
   benchmark::Shutdown();
   return 0;
 }
+
+// ---- AVX2 vs AVX-512 attention, paired in one run (docs/kernels.md, "AVX2 attention") --------
+// Self-contained: registered by its own static initializer; filter with
+// --benchmark_filter=avx2_vs_avx512. Each iteration runs the registry's NAME_avx2 case, then NAME
+// (the AVX-512 path on an AVX-512 CPU), on the same inputs; counters are the medians of each
+// side's GFLOP/s and of the per-pair speed ratio avx2/avx512 (both halves see nearly the same
+// load on a shared machine).
+namespace {
+
+void BM_attention_avx2_vs_avx512(benchmark::State& state, const std::string& name,
+                                 const Problem& p) {
+  KernelRegistry r;
+  register_cpu_kernels(r);
+  const KernelEntry* e2 = r.find(name + "_avx2");
+  const KernelEntry* e5 = r.find(name);
+  if (!e2 || !e5 || !e2->supported()) {
+    state.SkipWithError("no AVX2 variant on this CPU");
+    return;
+  }
+  auto c2 = e2->make(p), c5 = e5->make(p);
+  const auto timed = [](KernelCase& c) {
+    const auto t0 = std::chrono::steady_clock::now();
+    c.run(pool());
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  std::vector<double> t2, t5, ratio;
+  for (auto _ : state) {
+    t2.push_back(timed(*c2));
+    t5.push_back(timed(*c5));
+    ratio.push_back(t5.back() / t2.back());  // > 1: AVX2 faster
+  }
+  const double ops = c2->cost().ops;
+  state.counters["avx2_GFLOPs"] = ops / median(t2) / 1e9;
+  state.counters["avx512_GFLOPs"] = ops / median(t5) / 1e9;
+  state.counters["avx2_speed_vs_avx512"] = median(ratio);
+  state.SetLabel(e2->isa + " vs " + e5->isa);
+}
+
+const bool kAvx2AttentionRegistered = [] {
+  Problem prefill;
+  prefill.q_heads = 32;
+  prefill.kv_heads = 8;
+  prefill.head_dim = 128;
+  prefill.q_len = prefill.kv_len = 1024;
+  Problem decode = prefill;  // 4 sequences x 8192 tokens: 256 MiB of fp32 KV, > L3
+  decode.batch = 4;
+  decode.q_len = 1;
+  decode.kv_len = 8192;
+  const std::pair<std::string, Problem> cases[] = {
+      {"attention_prefill", prefill},
+      {"attention_decode_fp32", decode},
+      {"attention_decode_bf16", decode},
+      {"attention_decode_int8", decode}};
+  for (const auto& [name, p] : cases)
+    benchmark::RegisterBenchmark(("avx2_vs_avx512/" + name).c_str(), BM_attention_avx2_vs_avx512,
+                                 name, p)
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+  return true;
+}();
+
+}  // namespace

@@ -47,7 +47,8 @@ struct KvCacheView {
   const void* v_scale = nullptr;
   bool scales_fp16 = false;
 };
-// Both attention kernels have an AVX-512 path and the reference (isa below avx512 runs the reference).
+// Both attention kernels have an AVX-512 path, an AVX2 + FMA path (isa == avx2, or a CPU without
+// AVX-512) and the reference (isa == scalar, or head_dim not a multiple of 16).
 void attention_decode(const float* q, const KvCacheView& kv, float* o, const AttentionDims& d,
                       ThreadPool& pool, Isa isa = best_isa());
 

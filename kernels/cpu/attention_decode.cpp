@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <memory>
+#include <numeric>
 #include <stdexcept>
 #include <vector>
 
@@ -18,9 +19,11 @@ size_t element_bytes(KvFormat f) {
   return f == KvFormat::fp32 ? 4 : f == KvFormat::bf16 ? 2 : 1;
 }
 
-// Splits per batch row: enough to give every thread work, but at least 64 tokens per split.
+// Splits per batch row: the fewest that make batch · splits a multiple of the thread count, so
+// every thread gets the same number of equal splits (batch 3 on 2 threads: 2 splits per row, 3 per
+// thread, not 2 rows on one thread and 1 on the other); but at least 64 tokens per split.
 int64_t splits_per_row(const AttentionDims& d, int threads) {
-  const int64_t want = (threads + d.batch - 1) / d.batch;
+  const int64_t want = threads / std::gcd<int64_t>(d.batch, threads);
   return std::max<int64_t>(1, std::min<int64_t>(want, d.kv_len / 64));
 }
 
@@ -57,6 +60,15 @@ void quantize_q16(const float* q, int16_t* q16, float* scale, int64_t rows, int6
   }
 }
 
+void split_pairs(const float* x, float* y, int64_t rows, int64_t head_dim, int64_t chunk) {
+  const int64_t half = chunk / 2;
+  for (int64_t c = 0; c < rows * head_dim; c += chunk)
+    for (int64_t j = 0; j < half; ++j) {
+      y[c + j] = x[c + 2 * j];
+      y[c + half + j] = x[c + 2 * j + 1];
+    }
+}
+
 void split_pairs(const float* x, float* y, int64_t rows, int64_t head_dim) {
   for (int64_t c = 0; c < rows * head_dim; c += 32)
     for (int64_t j = 0; j < 16; ++j) {
@@ -71,7 +83,8 @@ void attention_decode(const float* q, const KvCacheView& kv, float* o, const Att
   if (d.q_len != 1) throw std::invalid_argument("attention_decode: q_len must be 1 (use prefill)");
   if (kv.format == KvFormat::int8 && (!kv.k_scale || !kv.v_scale))
     throw std::invalid_argument("attention_decode: an int8 KV cache needs k_scale and v_scale");
-  if (usable_isa(isa) != Isa::avx512 || d.head_dim % 16 != 0) {
+  const Isa path = usable_isa(isa);  // avx512 or avx2 splits; the reference otherwise
+  if (path == Isa::scalar || d.head_dim % 16 != 0) {
     attention_ref(q, kv, o, d);
     return;
   }
@@ -80,20 +93,29 @@ void attention_decode(const float* q, const KvCacheView& kv, float* o, const Att
   std::vector<float> m(items * d.q_heads, -INFINITY), l(items * d.q_heads, 0.f);
   std::vector<float> part(items * d.q_heads * hd, 0.f);
   const size_t eb = element_bytes(kv.format), sb = kv.scales_fp16 ? 2 : 4;
-  // int8 caches with GQA groups >= 8: q·k on integer dot products (vpdpwssd, 32 MACs per
-  // instruction instead of 16 FMAs plus the int8 -> fp32 conversion of K); q is quantized to int16
-  // once per step. Measured on Zen 5: 14 % less compute per (token, kv head) at group 8, but 9 %
-  // more at group 4 (the per-lane int -> fp32 conversion outweighs the saved FMAs), so only there.
-  const bool q16 = kv.format == KvFormat::int8 && hd % 32 == 0 && d.q_heads / d.kv_heads >= 8 &&
-                   cpu_features().avx512_vnni;
+  // int8 caches on VNNI CPUs: q·k on integer dot products (vpdpwssd, 32 MACs per instruction
+  // instead of 16 FMAs plus the int8 -> fp32 conversion of K) on q quantized to int16 once per
+  // step, from GQA 4 up; P·V on vpdpwssd too (probabilities quantized to int16 per block) at GQA 8
+  // and up. Measured on Zen 5 (compute, KV in L3): q16 +5 % at group 4, +16 % at group 8 (with the
+  // in-place asm accumulation, see qk_heads_i16); P·V +3 % at group 8, neutral at 4, -15 % at 1
+  // (the per-block quantization and permutes are per q head, the savings per group).
+  const int64_t group = d.q_heads / d.kv_heads;
+  const bool vnni = kv.format == KvFormat::int8 && hd % 32 == 0 && cpu_features().avx512_vnni &&
+                    path == Isa::avx512;
+  const bool q16 = vnni && group >= 4;
+  const bool pv_i16 = vnni && group >= 8;
   std::vector<int16_t> qi(q16 ? d.batch * d.q_heads * hd : 0);
   std::vector<float> qs(q16 ? d.batch * d.q_heads : 0);
   if (q16) quantize_q16(q, qi.data(), qs.data(), d.batch * d.q_heads, hd);
   // bf16 caches: K/V chunks of 32 are converted even/odd (no lane-crossing shuffles); q is
   // reordered to match once per step (see DecodeSplit::qp).
-  const bool pairs = kv.format == KvFormat::bf16 && hd % 32 == 0;
+  // (The AVX2 kernel does the same with 16-element chunks, one 32-byte load; hd % 16 == 0 here.)
+  // On AVX-512 only below GQA 8: at group 8 the plain conversion path measured 20 % faster with the
+  // KV in L3 and 2x in DRAM on Zen 5 (equal at groups 1 and 4).
+  const bool pairs = kv.format == KvFormat::bf16 &&
+                     (path == Isa::avx2 || (hd % 32 == 0 && group < 8));
   std::vector<float> qp(pairs ? d.batch * d.q_heads * hd : 0);
-  if (pairs) split_pairs(q, qp.data(), d.batch * d.q_heads, hd);
+  if (pairs) split_pairs(q, qp.data(), d.batch * d.q_heads, hd, path == Isa::avx512 ? 32 : 16);
   pool.parallel_for(items, [&](int64_t i0, int64_t i1) {
     const size_t bytes = (static_cast<size_t>(decode_scratch_floats(d.q_heads)) * 4 + 63) / 64 * 64;
     std::unique_ptr<float, decltype(&std::free)> scratch(static_cast<float*>(std::aligned_alloc(64, bytes)),
@@ -122,7 +144,11 @@ void attention_decode(const float* q, const KvCacheView& kv, float* o, const Att
       s.l = l.data() + i * d.q_heads;
       s.o = part.data() + i * d.q_heads * hd;
       s.scratch = scratch.get();
-      decode_split_avx512(s);
+      s.pv_i16 = pv_i16;
+      if (path == Isa::avx512)
+        decode_split_avx512(s);
+      else
+        decode_split_avx2(s);
     }
   });
   merge(d, splits, m.data(), l.data(), part.data(), o);

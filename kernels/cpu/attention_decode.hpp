@@ -34,16 +34,27 @@ struct DecodeSplit {
   float* l;                // [q_heads]
   float* o;                // [q_heads, head_dim], zeroed by the caller
   float* scratch;          // decode_scratch_floats(q_heads) floats, 64-byte aligned
+  // int8 caches on VNNI CPUs (head_dim a multiple of 32): P·V on integer dot products too, with the
+  // block's probabilities (times the V scales) quantized to int16 per q head (see pv_i8_vnni).
+  bool pv_i16 = false;
 };
-// Per q head: 16 × 16 partial dot products, 16 probabilities, 16 lanes of the running sum.
-inline int64_t decode_scratch_floats(int64_t q_heads) { return q_heads * (kDecodeBlock * 16 + kDecodeBlock + 16); }
+// Per q head: 16 × 16 partial dot products, 16 probabilities, 16 lanes of the running sum, and the
+// 16 int16 probabilities plus their scale of the int8 P·V (pv_i16).
+inline int64_t decode_scratch_floats(int64_t q_heads) { return q_heads * (kDecodeBlock * 16 + kDecodeBlock + 32); }
 void decode_split_avx512(const DecodeSplit& s);
+// The same split on AVX2 + FMA (attention_decode_avx2.cpp): 8-token blocks, fp32/bf16/int8 caches;
+// ignores q16 (null on this path); bf16 caches always come with qp split in chunks of 16 (see
+// split_pairs); uses less of the same scratch.
+void decode_split_avx2(const DecodeSplit& s);
 
 // Symmetric int16 quantization of each of `rows` rows of q (scale = max abs / 32767; an all-zero
 // row gets scale 0). Round to nearest, so |q - q16 · scale| <= scale / 2.
 // Reorders each 32-element chunk of `rows` rows of x (head_dim % 32 == 0): y[c + j] = x[c + 2j],
 // y[c + 16 + j] = x[c + 2j + 1] for j < 16 (even elements, then odd ones).
 void split_pairs(const float* x, float* y, int64_t rows, int64_t head_dim);
+// The same with chunks of `chunk` elements (an even number dividing head_dim): the AVX2 split
+// kernel converts bf16 K/V 16 elements (one 32-byte load) at a time, so it takes chunk = 16.
+void split_pairs(const float* x, float* y, int64_t rows, int64_t head_dim, int64_t chunk);
 
 void quantize_q16(const float* q, int16_t* q16, float* scale, int64_t rows, int64_t head_dim);
 

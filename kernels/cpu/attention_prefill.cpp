@@ -28,7 +28,8 @@ void attention_prefill(const float* q, const float* k, const float* v, float* o,
   KvCacheView kv;
   kv.k = k;
   kv.v = v;
-  if (usable_isa(isa) != Isa::avx512 || d.head_dim % 16 != 0) {
+  const Isa path = usable_isa(isa);  // avx512 or avx2 tiles; the reference otherwise
+  if (path == Isa::scalar || d.head_dim % 16 != 0) {
     attention_ref(q, kv, o, d);
     return;
   }
@@ -61,7 +62,10 @@ void attention_prefill(const float* q, const float* k, const float* v, float* o,
       t.causal = d.causal;
       t.scale_log2 = scale_log2;
       t.scratch = scratch.get();
-      flash_prefill_tile_avx512(t);
+      if (path == Isa::avx512)
+        flash_prefill_tile_avx512(t);
+      else
+        flash_prefill_tile_avx2(t);
     }
   });
 }

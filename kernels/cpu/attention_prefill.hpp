@@ -27,5 +27,7 @@ inline int64_t flash_scratch_floats(int64_t head_dim) {
   return 2 * head_dim * kFlashQueryTile + kFlashKeyTile * kFlashQueryTile + 3 * kFlashQueryTile;
 }
 void flash_prefill_tile_avx512(const FlashTile& t);
+// The same tile on AVX2 + FMA (attention_prefill_avx2.cpp), same scratch layout.
+void flash_prefill_tile_avx2(const FlashTile& t);
 
 }  // namespace llmroof::kernels

@@ -58,14 +58,16 @@ std::vector<float> uniform(int64_t n, uint64_t seed) {
 
 class PrefillCase : public KernelCase {
  public:
-  explicit PrefillCase(const Problem& p) : d_(dims_of(p)) {
+  PrefillCase(const Problem& p, Isa isa) : d_(dims_of(p)), isa_(isa) {
     const int64_t kv = d_.batch * d_.kv_len * d_.kv_heads * d_.head_dim;
     q_ = uniform(d_.batch * d_.q_len * d_.q_heads * d_.head_dim, p.seed);
     k_ = uniform(kv, p.seed + 1);
     v_ = uniform(kv, p.seed + 2);
     o_.assign(q_.size(), 0.f);
   }
-  void run(ThreadPool& pool) override { attention_prefill(q_.data(), k_.data(), v_.data(), o_.data(), d_, pool); }
+  void run(ThreadPool& pool) override {
+    attention_prefill(q_.data(), k_.data(), v_.data(), o_.data(), d_, pool, isa_);
+  }
   void run_reference() override {
     ref_.assign(o_.size(), 0.f);
     KvCacheView kv;
@@ -81,6 +83,7 @@ class PrefillCase : public KernelCase {
 
  private:
   AttentionDims d_;
+  Isa isa_;
   std::vector<float> q_, k_, v_, o_, ref_;
 };
 
@@ -88,7 +91,7 @@ class PrefillCase : public KernelCase {
 // analyzer/cost.hpp counts.
 class DecodeCase : public KernelCase {
  public:
-  DecodeCase(const Problem& p, KvFormat f) : d_(dims_of(p)) {
+  DecodeCase(const Problem& p, KvFormat f, Isa isa) : d_(dims_of(p)), isa_(isa) {
     if (d_.q_len != 1) throw InputError("attention_decode takes --q-len 1 (one new token per sequence)");
     const int64_t rows = d_.batch * d_.kv_len * d_.kv_heads, n = rows * d_.head_dim;
     q_ = uniform(d_.batch * d_.q_heads * d_.head_dim, p.seed);
@@ -122,7 +125,7 @@ class DecodeCase : public KernelCase {
     }
     o_.assign(q_.size(), 0.f);
   }
-  void run(ThreadPool& pool) override { attention_decode(q_.data(), view_, o_.data(), d_, pool); }
+  void run(ThreadPool& pool) override { attention_decode(q_.data(), view_, o_.data(), d_, pool, isa_); }
   void run_reference() override {
     ref_.assign(o_.size(), 0.f);
     attention_ref(q_.data(), view_, ref_.data(), d_);
@@ -142,6 +145,7 @@ class DecodeCase : public KernelCase {
 
  private:
   AttentionDims d_;
+  Isa isa_;
   KvCacheView view_;
   std::vector<float> q_, o_, ref_, f32_[2];
   std::vector<uint16_t> b16_[2], scale_[2];
@@ -154,23 +158,48 @@ KernelEntry entry(const char* name, Op op, const char* dtypes,
   e.name = name;
   e.op = op;
   e.dtypes = dtypes;
-  e.isa = best_isa() == Isa::avx512 ? "avx512f" : "scalar";
+  e.isa = best_isa() == Isa::avx512 ? "avx512f" : best_isa() == Isa::avx2 ? "avx2+fma" : "scalar";
   e.supported = [] { return true; };
   e.make = std::move(make);
+  return e;
+}
+
+// The AVX2 variant of an attention kernel, `name`_avx2: forced with Isa::avx2, so AVX-512 hosts
+// check it too; unsupported where the CPU lacks AVX2 + FMA.
+KernelEntry entry_avx2(const char* name, Op op, const char* dtypes,
+                       std::function<std::unique_ptr<KernelCase>(const Problem&)> make) {
+  KernelEntry e = entry(name, op, dtypes, std::move(make));
+  e.name += "_avx2";
+  e.isa = "avx2+fma";
+  e.supported = [] { return usable_isa(Isa::avx2) == Isa::avx2; };
   return e;
 }
 }  // namespace
 
 void register_attention_kernels(KernelRegistry& r) {
-  r.add(entry("attention_prefill", Op::attention_prefill, "q,k,v,o:fp32",
-              [](const Problem& p) { return std::make_unique<PrefillCase>(p); }));
-  r.add(entry("attention_decode_fp32", Op::attention_decode, "q,o:fp32 kv:fp32",
-              [](const Problem& p) { return std::make_unique<DecodeCase>(p, KvFormat::fp32); }));
-  r.add(entry("attention_decode_bf16", Op::attention_decode, "q,o:fp32 kv:bf16",
-              [](const Problem& p) { return std::make_unique<DecodeCase>(p, KvFormat::bf16); }));
-  r.add(entry("attention_decode_int8", Op::attention_decode,
-              "q,o:fp32 kv:int8 + fp16 scale per (token, kv head)",
-              [](const Problem& p) { return std::make_unique<DecodeCase>(p, KvFormat::int8); }));
+  struct Variant {
+    Isa isa;
+    KernelEntry (*make_entry)(const char*, Op, const char*,
+                              std::function<std::unique_ptr<KernelCase>(const Problem&)>);
+  };
+  for (const Variant v : {Variant{Isa::avx512, &entry}, Variant{Isa::avx2, &entry_avx2}}) {
+    const Isa isa = v.isa;
+    r.add(v.make_entry("attention_prefill", Op::attention_prefill, "q,k,v,o:fp32",
+                       [isa](const Problem& p) { return std::make_unique<PrefillCase>(p, isa); }));
+    r.add(v.make_entry("attention_decode_fp32", Op::attention_decode, "q,o:fp32 kv:fp32",
+                       [isa](const Problem& p) {
+                         return std::make_unique<DecodeCase>(p, KvFormat::fp32, isa);
+                       }));
+    r.add(v.make_entry("attention_decode_bf16", Op::attention_decode, "q,o:fp32 kv:bf16",
+                       [isa](const Problem& p) {
+                         return std::make_unique<DecodeCase>(p, KvFormat::bf16, isa);
+                       }));
+    r.add(v.make_entry("attention_decode_int8", Op::attention_decode,
+                       "q,o:fp32 kv:int8 + fp16 scale per (token, kv head)",
+                       [isa](const Problem& p) {
+                         return std::make_unique<DecodeCase>(p, KvFormat::int8, isa);
+                       }));
+  }
 }
 
 }  // namespace llmroof::kernels

@@ -1,7 +1,9 @@
-// GEMM dispatch (AVX-512 when the CPU has it, portable loops otherwise) and the scalar reference.
+// GEMM dispatch (AVX-512 when the CPU has it, else AVX2 + FMA + F16C, else portable loops) and the
+// scalar reference.
 #include "kernels/cpu/gemm.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -97,10 +99,147 @@ bool use_avx512(WeightFormat f) {
 #endif
 }
 
+bool use_avx2() {
+#if defined(__x86_64__)
+  return detail::avx2_usable();
+#else
+  return false;
+#endif
+}
+
+enum class Path { portable, avx2, avx512 };
+
+// The requested ISA, lowered to what the CPU has and what the format's kernels need (a CPU with
+// AVX-512F but no VNNI runs W8A8 on the AVX2 path, not the portable one).
+Path path_for(WeightFormat f, Isa isa) {
+  const Isa usable = usable_isa(isa);
+  if (usable == Isa::avx512 && use_avx512(f)) return Path::avx512;
+  if (usable != Isa::scalar && use_avx2()) return Path::avx2;
+  return Path::portable;
+}
+
+#if defined(__x86_64__)
+// Claims the next chunk of [0, total) for one of nt threads: guided sizes (a share of what is left,
+// at most max_chunk, at least min_chunk), so the last chunks are small and the threads finish
+// together; one thread takes max_chunk always. Returns the chunk's begin (total when nothing is
+// left) and sets *end.
+int64_t claim(std::atomic<int64_t>& next, int64_t total, int64_t min_chunk, int64_t max_chunk,
+              int nt, int64_t* end) {
+  int64_t b = next.load(std::memory_order_relaxed);
+  for (;;) {
+    if (b >= total) return total;
+    const int64_t c =
+        nt == 1 ? max_chunk : std::clamp<int64_t>((total - b) / (2 * nt), min_chunk, max_chunk);
+    if (next.compare_exchange_weak(b, b + c, std::memory_order_relaxed)) {
+      *end = std::min(total, b + c);
+      return b;
+    }
+  }
+}
+
+// W8A8 GEMM (m > 1) as one pool job: the threads claim row blocks of x to quantize, wait until all
+// are packed, then claim chunks of output panels. Claiming instead of a fixed half per thread keeps
+// both cores useful when one of them is shared (another process, or an OpenMP runtime still
+// spinning after its own parallel region): with a fixed split the call lasts as long as the slower
+// half (docs/gemm.md, "Threads").
+void run_w8a8_claimed(const float* x, int64_t m, const PackedWeights& w, float* y, int32_t* a,
+                      float* s, int64_t blocks, ThreadPool* pool) {
+  // Chunks of 2..8 panels: 8 = the kernel's panel group (each A block reused 8 times); a single
+  // panel re-reads all of A (from L3) for 1/8 of the work.
+  constexpr int64_t kPanelChunk = 8;
+  std::atomic<int64_t> next_block{0}, packed{0}, next_panel{0};
+  const auto job = [&](int, int nt) {
+    int64_t e = 0;
+    for (int64_t b; (b = claim(next_block, blocks, 1, 4, nt, &e)) < blocks;) {
+      detail::quantize_pack_rows_avx512(x, m, w.k, w.k_padded, a, s, b, e);
+      packed.fetch_add(e - b, std::memory_order_release);
+    }
+    while (packed.load(std::memory_order_acquire) < blocks) detail::cpu_pause();
+    for (int64_t p; (p = claim(next_panel, w.panels, 2, kPanelChunk, nt, &e)) < w.panels;)
+      detail::gemm_w8a8_avx512(a, s, m, w, y, p, e);
+  };
+  if (pool)
+    pool->run(job);
+  else
+    job(0, 1);
+}
+
+void run_avx512(const float* x, int64_t m, const PackedWeights& w, float* y, ThreadPool& pool) {
+  const bool small = is_small(m, w);
+  const int64_t blocks = (m + detail::kGemmMR - 1) / detail::kGemmMR;
+  thread_local std::vector<float> ap;  // packed x, reused across calls (no page faults per call)
+  if (w.format == WeightFormat::w8a8) {
+    thread_local std::vector<float> sx;
+    const int64_t words = blocks * (w.k_padded / 4) * detail::kGemmMR;
+    ap.resize(std::max<size_t>(ap.size(), words));
+    sx.resize(std::max<size_t>(sx.size(), blocks * detail::kGemmMR));
+    // (thread_locals are not captured: the workers must see this thread's buffers)
+    int32_t* a = reinterpret_cast<int32_t*>(ap.data());
+    float* s = sx.data();
+    if (m == 1) {
+      detail::quantize_pack_rows_avx512(x, m, w.k, w.k_padded, a, s, 0, 1);
+      split(pool, small, w.panels,
+            [&](int64_t p0, int64_t p1) { detail::gemm_w8a8_avx512(a, s, m, w, y, p0, p1); });
+    } else {
+      run_w8a8_claimed(x, m, w, y, a, s, blocks, small ? nullptr : &pool);
+    }
+  } else if (m == 1) {
+    split(pool, small, w.panels,
+          [&](int64_t p0, int64_t p1) { detail::gemv_avx512(x, w, y, p0, p1); });
+  } else {
+    ap.resize(std::max<size_t>(ap.size(), blocks * w.k * detail::kGemmMR));
+    float* a = ap.data();
+    split(pool, small, blocks,
+          [&](int64_t b0, int64_t b1) { detail::pack_a(x, m, w.k, a, b0, b1); });
+    split(pool, small, w.panels,
+          [&](int64_t p0, int64_t p1) { detail::gemm_avx512(a, m, w, y, p0, p1); });
+  }
+}
+
+// Same driver shape as run_avx512 with the AVX2 kernels' row blocks (6 fp32 rows, 4 int8 rows).
+void run_avx2(const float* x, int64_t m, const PackedWeights& w, float* y, ThreadPool& pool) {
+  const bool small = is_small(m, w);
+  thread_local std::vector<float> ap2;  // packed x (fp32 or int8 dwords), reused across calls
+  if (w.format == WeightFormat::w8a8) {
+    constexpr int64_t mr = detail::kGemmMRW8a8Avx2;
+    const int64_t blocks = (m + mr - 1) / mr;
+    thread_local std::vector<float> sx2;
+    ap2.resize(std::max<size_t>(ap2.size(), blocks * (w.k_padded / 4) * mr));
+    sx2.resize(std::max<size_t>(sx2.size(), blocks * mr));
+    int32_t* a = reinterpret_cast<int32_t*>(ap2.data());
+    float* s = sx2.data();
+    split(pool, small, blocks, [&](int64_t b0, int64_t b1) {
+      detail::quantize_pack_rows_avx2(x, m, w.k, w.k_padded, a, s, b0, b1);
+    });
+    split(pool, small, w.panels,
+          [&](int64_t p0, int64_t p1) { detail::gemm_w8a8_avx2(a, s, m, w, y, p0, p1); });
+  } else if (m == 1) {
+    split(pool, small, w.panels,
+          [&](int64_t p0, int64_t p1) { detail::gemv_avx2(x, w, y, p0, p1); });
+  } else {
+    constexpr int64_t mr = detail::kGemmMRAvx2;
+    const int64_t blocks = (m + mr - 1) / mr;
+    ap2.resize(std::max<size_t>(ap2.size(), blocks * w.k * mr));
+    float* a = ap2.data();
+    split(pool, small, blocks,
+          [&](int64_t b0, int64_t b1) { detail::pack_a_avx2(x, m, w.k, a, b0, b1); });
+    split(pool, small, w.panels,
+          [&](int64_t p0, int64_t p1) { detail::gemm_avx2(a, m, w, y, p0, p1); });
+  }
+}
+#endif
+
 }  // namespace
 
-std::string_view gemm_isa(WeightFormat f) {
-  if (!use_avx512(f)) return "portable";
+std::string_view gemm_isa(WeightFormat f, Isa isa) {
+  switch (path_for(f, isa)) {
+    case Path::portable:
+      return "portable";
+    case Path::avx2:
+      return "avx2+fma+f16c";
+    case Path::avx512:
+      break;
+  }
   switch (f) {
     case WeightFormat::w8a8:
       return "avx512_vnni";
@@ -112,6 +251,8 @@ std::string_view gemm_isa(WeightFormat f) {
       return "avx512f";
   }
 }
+
+std::string_view gemm_isa(WeightFormat f) { return gemm_isa(f, Isa::avx512); }
 
 void gemm_portable(const float* x, int64_t m, const PackedWeights& w, float* y, ThreadPool& pool) {
   const bool small = is_small(m, w);
@@ -125,41 +266,23 @@ void gemm_portable(const float* x, int64_t m, const PackedWeights& w, float* y, 
         [&](int64_t p0, int64_t p1) { portable_panels(x, m, w, y, p0, p1); });
 }
 
-void gemm(const float* x, int64_t m, const PackedWeights& w, float* y, ThreadPool& pool) {
+void gemm(const float* x, int64_t m, const PackedWeights& w, float* y, ThreadPool& pool, Isa isa) {
   if (m <= 0) return;
+  switch (path_for(w.format, isa)) {
 #if defined(__x86_64__)
-  if (use_avx512(w.format)) {
-    const bool small = is_small(m, w);
-    const int64_t blocks = (m + detail::kGemmMR - 1) / detail::kGemmMR;
-    thread_local std::vector<float> ap;  // packed x, reused across calls (no page faults per call)
-    if (w.format == WeightFormat::w8a8) {
-      thread_local std::vector<float> sx;
-      const int64_t words = blocks * (w.k_padded / 4) * detail::kGemmMR;
-      ap.resize(std::max<size_t>(ap.size(), words));
-      sx.resize(std::max<size_t>(sx.size(), blocks * detail::kGemmMR));
-      // (thread_locals are not captured: the workers must see this thread's buffers)
-      int32_t* a = reinterpret_cast<int32_t*>(ap.data());
-      float* s = sx.data();
-      split(pool, small, blocks, [&](int64_t b0, int64_t b1) {
-        detail::quantize_pack_rows_avx512(x, m, w.k, w.k_padded, a, s, b0, b1);
-      });
-      split(pool, small, w.panels,
-            [&](int64_t p0, int64_t p1) { detail::gemm_w8a8_avx512(a, s, m, w, y, p0, p1); });
-    } else if (m == 1) {
-      split(pool, small, w.panels,
-            [&](int64_t p0, int64_t p1) { detail::gemv_avx512(x, w, y, p0, p1); });
-    } else {
-      ap.resize(std::max<size_t>(ap.size(), blocks * w.k * detail::kGemmMR));
-      float* a = ap.data();
-      split(pool, small, blocks,
-            [&](int64_t b0, int64_t b1) { detail::pack_a(x, m, w.k, a, b0, b1); });
-      split(pool, small, w.panels,
-            [&](int64_t p0, int64_t p1) { detail::gemm_avx512(a, m, w, y, p0, p1); });
-    }
-    return;
-  }
+    case Path::avx512:
+      return run_avx512(x, m, w, y, pool);
+    case Path::avx2:
+      return run_avx2(x, m, w, y, pool);
 #endif
-  gemm_portable(x, m, w, y, pool);
+    default:
+      return gemm_portable(x, m, w, y, pool);
+  }
+}
+
+// Isa::avx512 is lowered to the best path this CPU and format allow.
+void gemm(const float* x, int64_t m, const PackedWeights& w, float* y, ThreadPool& pool) {
+  gemm(x, m, w, y, pool, Isa::avx512);
 }
 
 void gemm_ref(const float* x, int64_t m, const PackedWeights& w, float* y) {

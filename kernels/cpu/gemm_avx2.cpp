@@ -1,0 +1,527 @@
+// AVX2 + FMA + F16C GEMV and blocked GEMM on the same 32-column packed panels as the AVX-512 path
+// (docs/gemm.md, "AVX2 path"): the middle tier for CPUs without AVX-512. 16 ymm registers shape
+// every kernel here:
+//   GEMV (m = 1): one panel row = 4 ymm; two rows in flight = 8 accumulators + 4 decoded + x.
+//   GEMM (m > 1): a 6 x 16 register tile (12 accumulators, 2 B vectors, 1 broadcast), walked over
+//     both 16-column halves of a panel; quantized weights are dequantized one kc x 32 block at a
+//     time into L1-sized fp32 buffers, exactly like gemm_avx512.cpp.
+//   W8A8: vpmaddubsw + vpmaddwd with the sign trick (see micro_w8a8), a 4 x 16 integer tile.
+// Compiled with a target pragma, never a global -march: gemm.cpp calls in only after
+// avx2_usable(). Standard headers come before the pragma; the only weak symbol this file emits is
+// std::vector<float>'s destructor, without vector instructions (checked with nm / objdump).
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "kernels/cpu/gemm_internal.hpp"
+#include "kernels/cpu/quant.hpp"
+#include "kernels/cpu_features.hpp"
+
+#if defined(__x86_64__)  // whole file: x86-64 only (gemm.cpp dispatches here only there)
+#pragma GCC push_options
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+#pragma GCC target("avx2,fma,f16c")
+#include <immintrin.h>
+
+namespace llmroof::kernels::detail {
+
+namespace {
+
+constexpr int64_t kPrefetchBytes = 4096;  // software prefetch distance ahead of the weight stream
+
+// ---- panel row decoders: 32 columns -> v[0..3] = columns 0-7, 8-15, 16-23, 24-31 (raw values:
+// q for the integer formats, 2^-8 * e4m3 for fp8; scales are applied by the caller) -------------
+
+struct Fp32Rows {
+  static constexpr int kRowBytes = 128;
+  const float* p;
+  void get(int64_t kk, __m256* v) const {
+    for (int i = 0; i < 4; ++i) v[i] = _mm256_loadu_ps(p + kk * 32 + 8 * i);
+  }
+};
+
+// bf16 rows are stored permuted for AVX-512 (gemm_pack.cpp: bf16_slot): 128-bit lane L holds
+// columns 4L..4L+3, then 16+4L..16+4L+3. vpunpck{l,h}wd works per 128-bit lane, so on a 256-bit
+// load of lanes 0-1 the low words give columns 0-7 in order and the high words 16-23; lanes 2-3
+// give 8-15 and 24-31. Interleaving with zero puts each bf16 in the top half of a dword: exact.
+struct Bf16Rows {
+  static constexpr int kRowBytes = 64;
+  const uint16_t* p;
+  void get(int64_t kk, __m256* v) const {
+    const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + kk * 32));
+    const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + kk * 32 + 16));
+    const __m256i z = _mm256_setzero_si256();
+    v[0] = _mm256_castsi256_ps(_mm256_unpacklo_epi16(z, lo));
+    v[2] = _mm256_castsi256_ps(_mm256_unpackhi_epi16(z, lo));
+    v[1] = _mm256_castsi256_ps(_mm256_unpacklo_epi16(z, hi));
+    v[3] = _mm256_castsi256_ps(_mm256_unpackhi_epi16(z, hi));
+  }
+};
+
+struct Int8Rows {
+  static constexpr int kRowBytes = 32;
+  const int8_t* p;
+  // 8-byte loads fold into vpmovsxbd's memory operand
+  void get(int64_t kk, __m256* v) const {
+    for (int i = 0; i < 4; ++i)
+      v[i] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(
+          _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + kk * 32 + 8 * i))));
+  }
+};
+
+// E4M3 -> fp16 bits as in gemm_avx512_rows.hpp: sign-extend to 16 bits, shift left 7, clear bit 14
+// (a copy of the sign); vcvtph2ps is exact, also for subnormals; the result is 2^-8 * e4m3.
+struct Fp8Rows {
+  static constexpr int kRowBytes = 32;
+  const uint8_t* p;
+  void get(int64_t kk, __m256* v) const {
+    const __m256i keep = _mm256_set1_epi16(static_cast<short>(0xBFFF));
+    for (int h = 0; h < 2; ++h) {
+      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + kk * 32 + 16 * h));
+      const __m256i w = _mm256_and_si256(_mm256_slli_epi16(_mm256_cvtepi8_epi16(b), 7), keep);
+      v[2 * h] = _mm256_cvtph_ps(_mm256_castsi256_si128(w));
+      v[2 * h + 1] = _mm256_cvtph_ps(_mm256_extracti128_si256(w, 1));
+    }
+  }
+};
+
+// int4: blocks of 8 rows; dword c of a 128-byte block holds the 8 nibbles of column c, row 8b+i in
+// bits 4i..4i+3 (gemm_pack.cpp), so the block is 4 ymm in column order. Row kk: shift, mask, cvt.
+struct Int4Rows {
+  const uint8_t* p;  // panel base
+  void get(int64_t kk, __m256* v) const {
+    const uint8_t* blk = p + (kk / 8) * 128;
+    const __m128i sh = _mm_cvtsi32_si128(static_cast<int>(4 * (kk % 8)));
+    const __m256i f = _mm256_set1_epi32(15);
+    for (int i = 0; i < 4; ++i) {
+      const __m256i d = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 32 * i));
+      v[i] = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srl_epi32(d, sh), f));
+    }
+  }
+};
+
+// Zero points of one int4 group (16 bytes: byte j = column j low nibble, column j+16 high).
+inline void int4_zeros(const uint8_t* z16, __m256* z) {
+  const __m256i f = _mm256_set1_epi32(15);
+  for (int h = 0; h < 2; ++h) {
+    const __m256i b = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(z16 + 8 * h)));
+    z[h] = _mm256_cvtepi32_ps(_mm256_and_si256(b, f));
+    z[h + 2] = _mm256_cvtepi32_ps(_mm256_srli_epi32(b, 4));
+  }
+}
+
+// fp16 scales of one int4 group (32 of them).
+inline void int4_scales(const uint16_t* s32, __m256* s) {
+  for (int i = 0; i < 4; ++i)
+    s[i] = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s32 + 8 * i)));
+}
+
+// Per-column scale of a panel times `extra` (fp8 folds its 2^8 here).
+inline void column_scales(const PackedWeights& w, int64_t p, float extra, __m256* s) {
+  for (int i = 0; i < 4; ++i)
+    s[i] = _mm256_mul_ps(_mm256_loadu_ps(w.scale.data() + p * 32 + 8 * i), _mm256_set1_ps(extra));
+}
+
+// Stores the first `cols` (may be < 32) of the 32 columns in v.
+inline void store_cols(float* y, int64_t cols, const __m256* v) {
+  if (cols >= 32) {
+    for (int i = 0; i < 4; ++i) _mm256_storeu_ps(y + 8 * i, v[i]);
+    return;
+  }
+  alignas(32) float t[32];
+  for (int i = 0; i < 4; ++i) _mm256_store_ps(t + 8 * i, v[i]);
+  std::memcpy(y, t, cols * sizeof(float));
+}
+
+// ---- GEMV -------------------------------------------------------------------------------------
+
+// Sum over rows [0, len) of x[kk] * row(kk) into y[4]; two rows in flight (8 accumulators) hide
+// the FMA latency, one prefetch per 64-byte line of the stream.
+template <class Rows>
+inline void dot_rows(const float* x, int64_t len, const Rows& rows, __m256* y) {
+  __m256 acc[8];
+  for (auto& a : acc) a = _mm256_setzero_ps();
+  const char* pf = reinterpret_cast<const char*>(rows.p) + kPrefetchBytes;
+  int64_t kk = 0;
+  for (; kk + 2 <= len; kk += 2) {
+    for (int off = 0; off < 2 * Rows::kRowBytes; off += 64)
+      _mm_prefetch(pf + kk * Rows::kRowBytes + off, _MM_HINT_T0);
+#pragma GCC unroll 2
+    for (int u = 0; u < 2; ++u) {
+      __m256 v[4];
+      rows.get(kk + u, v);
+      const __m256 xv = _mm256_set1_ps(x[kk + u]);
+      for (int i = 0; i < 4; ++i) acc[4 * u + i] = _mm256_fmadd_ps(xv, v[i], acc[4 * u + i]);
+    }
+  }
+  for (; kk < len; ++kk) {
+    __m256 v[4];
+    rows.get(kk, v);
+    const __m256 xv = _mm256_set1_ps(x[kk]);
+    for (int i = 0; i < 4; ++i) acc[i] = _mm256_fmadd_ps(xv, v[i], acc[i]);
+  }
+  for (int i = 0; i < 4; ++i) y[i] = _mm256_add_ps(acc[i], acc[4 + i]);
+}
+
+template <class Rows, class Elem>
+void gemv_per_column(const float* x, const PackedWeights& w, float* y, int64_t p0, int64_t p1,
+                     float extra, bool scaled) {
+  const int64_t elems_per_row = Rows::kRowBytes / static_cast<int64_t>(sizeof(Elem));
+  for (int64_t p = p0; p < p1; ++p) {
+    const Rows rows{reinterpret_cast<const Elem*>(w.data.data()) + p * w.k * elems_per_row};
+    __m256 v[4];
+    dot_rows(x, w.k, rows, v);
+    if (scaled) {
+      __m256 s[4];
+      column_scales(w, p, extra, s);
+      for (int i = 0; i < 4; ++i) v[i] = _mm256_mul_ps(v[i], s[i]);
+    }
+    store_cols(y + p * 32, w.n - p * 32, v);
+  }
+}
+
+// int4 GEMV, per group of rows: y += s * (sum x*q - z * sum x), so the inner loop never touches s
+// or z; one 128-byte block (4 ymm, loaded once) feeds 8 rows x 32 columns; even and odd rows go
+// to separate accumulators (8 in all). Nibble J of a dword is taken in place, q * 16^J = dword &
+// (15 << 4J) (exact in fp32: 4 significant bits, < 2^28), and x of row J is pre-scaled by 16^-J
+// (exact: a power of two), so each row costs and + convert + FMA per vector, no shift; the top
+// nibble (J = 7, which would convert as negative) is one shift instead. The FMA's product
+// (x 16^-J)(q 16^J) equals x q exactly, so sums are bit-identical to unscaled ones (unless x is
+// below 2^-98, where the pre-scaled x loses bits to underflow).
+template <int J>
+inline void int4_row(const __m256i* v, const float* xb, __m256* acc) {
+  const __m256 xv = _mm256_set1_ps(xb[J]);
+  const __m256i mask = _mm256_set1_epi32(15 << (4 * J));
+  for (int i = 0; i < 4; ++i) {
+    const __m256i q = J == 7 ? _mm256_srli_epi32(v[i], 28) : _mm256_and_si256(v[i], mask);
+    acc[(J % 2) * 4 + i] = _mm256_fmadd_ps(xv, _mm256_cvtepi32_ps(q), acc[(J % 2) * 4 + i]);
+  }
+}
+template <int... J>
+inline void int4_block(const __m256i* v, const float* xb, __m256* acc,
+                       std::integer_sequence<int, J...>) {
+  (int4_row<J>(v, xb, acc), ...);
+}
+
+void gemv_int4(const float* x, const PackedWeights& w, float* y, int64_t p0, int64_t p1) {
+  const int64_t groups = w.groups(), gs = w.group_size;
+  thread_local std::vector<float> xp;  // x * 16^-(kk % 8) (kk % 8 < 7), zero-padded to k_padded
+  xp.assign(w.k_padded, 0.f);
+  for (int64_t kk = 0; kk < w.k; ++kk)
+    xp[kk] = kk % 8 == 7 ? x[kk] : x[kk] * (1.f / static_cast<float>(1 << (4 * (kk % 8))));
+  std::vector<float> xsum(groups, 0.f);
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t kk = g * gs; kk < std::min(w.k, (g + 1) * gs); ++kk) xsum[g] += x[kk];
+  for (int64_t p = p0; p < p1; ++p) {
+    const uint8_t* base = w.data.data() + p * w.k_padded * 16;
+    __m256 ya[4];
+    for (auto& v : ya) v = _mm256_setzero_ps();
+    for (int64_t g = 0; g < groups; ++g) {
+      __m256 acc[8];
+      for (auto& v : acc) v = _mm256_setzero_ps();
+      const int64_t b1 = std::min(w.k_padded, (g + 1) * gs) / 8;
+      for (int64_t b = g * gs / 8; b < b1; ++b) {
+        const uint8_t* blk = base + b * 128;
+        _mm_prefetch(reinterpret_cast<const char*>(blk) + kPrefetchBytes, _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(blk) + kPrefetchBytes + 64, _MM_HINT_T0);
+        __m256i v[4];
+        for (int i = 0; i < 4; ++i)
+          v[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 32 * i));
+        int4_block(v, &xp[b * 8], acc, std::make_integer_sequence<int, 8>{});
+      }
+      __m256 z[4], s[4];
+      int4_zeros(w.zeros.data() + (p * groups + g) * 16, z);
+      int4_scales(w.scale16.data() + (p * groups + g) * 32, s);
+      const __m256 xs = _mm256_set1_ps(xsum[g]);
+      for (int i = 0; i < 4; ++i)
+        ya[i] = _mm256_fmadd_ps(s[i], _mm256_fnmadd_ps(z[i], xs, _mm256_add_ps(acc[i], acc[4 + i])),
+                                ya[i]);
+    }
+    store_cols(y + p * 32, w.n - p * 32, ya);
+  }
+}
+
+// ---- blocked GEMM -----------------------------------------------------------------------------
+
+constexpr int kMR = kGemmMRAvx2;  // 6 rows x 16 columns: 12 accumulators
+constexpr int64_t kKC = 256;      // k per block: A micro-panel 6 KiB, one B block (kc x 32) 32 KiB
+constexpr int64_t kNC = 16;       // panels per group: 16 B blocks (512 KiB) stay in L2
+
+// C[R x 16] (+)= A[kc x kMR] (first R rows) * B[kc x 16 of a 32-wide row]; `cols` valid columns.
+template <int R>
+void micro(const float* a, const float* b, int64_t kc, float* c, int64_t ldc, bool accumulate,
+           int64_t cols) {
+  __m256 c0[R], c1[R];
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r) c0[r] = c1[r] = _mm256_setzero_ps();
+  for (int64_t kk = 0; kk < kc; ++kk) {
+    const __m256 b0 = _mm256_loadu_ps(b + kk * 32), b1 = _mm256_loadu_ps(b + kk * 32 + 8);
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r) {
+      const __m256 av = _mm256_broadcast_ss(a + kk * kMR + r);
+      c0[r] = _mm256_fmadd_ps(av, b0, c0[r]);
+      c1[r] = _mm256_fmadd_ps(av, b1, c1[r]);
+    }
+  }
+  if (cols >= 16) {
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r) {
+      float* cr = c + r * ldc;
+      if (accumulate) {
+        c0[r] = _mm256_add_ps(c0[r], _mm256_loadu_ps(cr));
+        c1[r] = _mm256_add_ps(c1[r], _mm256_loadu_ps(cr + 8));
+      }
+      _mm256_storeu_ps(cr, c0[r]);
+      _mm256_storeu_ps(cr + 8, c1[r]);
+    }
+    return;
+  }
+  // Last panel, fewer than 16 columns left. The tile goes through a buffer in an unrolled loop
+  // (a rolled loop indexing c0[r] would make GCC keep the accumulators in memory in the k loop).
+  alignas(32) float t[R][16];
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r) {
+    _mm256_store_ps(t[r], c0[r]);
+    _mm256_store_ps(t[r] + 8, c1[r]);
+  }
+  for (int r = 0; r < R; ++r) {
+    float* cr = c + r * ldc;
+    for (int64_t j = 0; j < cols; ++j) cr[j] = accumulate ? cr[j] + t[r][j] : t[r][j];
+  }
+}
+
+using MicroFn = void (*)(const float*, const float*, int64_t, float*, int64_t, bool, int64_t);
+template <int... R>
+constexpr auto make_micro_table(std::integer_sequence<int, R...>) {
+  return std::array<MicroFn, sizeof...(R)>{&micro<R + 1>...};
+}
+constexpr auto kMicro = make_micro_table(std::make_integer_sequence<int, kMR>{});
+
+// Dequantizes rows [k0, k0+kc) of panel p into out[kc][32] (fp32, scales applied).
+template <class Rows>
+void emit_rows(const Rows& rows, int64_t k0, int64_t kc, const __m256* s, const __m256* z,
+               float* out) {
+  for (int64_t kk = 0; kk < kc; ++kk) {
+    __m256 v[4];
+    rows.get(k0 + kk, v);
+    for (int i = 0; i < 4; ++i)
+      _mm256_storeu_ps(out + kk * 32 + 8 * i, _mm256_mul_ps(_mm256_sub_ps(v[i], z[i]), s[i]));
+  }
+}
+
+void dequant_block(const PackedWeights& w, int64_t p, int64_t k0, int64_t kc, float* out) {
+  __m256 s[4], z[4];
+  for (int i = 0; i < 4; ++i) {
+    s[i] = _mm256_set1_ps(1.f);
+    z[i] = _mm256_setzero_ps();
+  }
+  const uint8_t* d = w.data.data();
+  switch (w.format) {
+    case WeightFormat::bf16:
+      emit_rows(Bf16Rows{reinterpret_cast<const uint16_t*>(d) + p * w.k * 32}, k0, kc, s, z, out);
+      break;
+    case WeightFormat::int8:
+      column_scales(w, p, 1.f, s);
+      emit_rows(Int8Rows{reinterpret_cast<const int8_t*>(d) + p * w.k * 32}, k0, kc, s, z, out);
+      break;
+    case WeightFormat::fp8:
+      column_scales(w, p, 256.f, s);
+      emit_rows(Fp8Rows{d + p * w.k * 32}, k0, kc, s, z, out);
+      break;
+    case WeightFormat::int4: {
+      const Int4Rows rows{d + p * w.k_padded * 16};
+      const int64_t groups = w.groups();
+      // runs of rows inside one group share its scales and zero points
+      for (int64_t kk = 0; kk < kc;) {
+        const int64_t g = (k0 + kk) / w.group_size;
+        const int64_t run = std::min(kc - kk, (g + 1) * w.group_size - (k0 + kk));
+        int4_zeros(w.zeros.data() + (p * groups + g) * 16, z);
+        int4_scales(w.scale16.data() + (p * groups + g) * 32, s);
+        emit_rows(rows, k0 + kk, run, s, z, out + kk * 32);
+        kk += run;
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+// ---- W8A8 -------------------------------------------------------------------------------------
+
+constexpr int kMR8 = kGemmMRW8a8Avx2;  // 4 rows x 16 columns of int32 accumulators
+
+// One 16-column half of a panel, R rows, all of k: acc[r][c] = sum_k q_x[r][k] * q_w[k][c].
+// Weights are [k/4][32 columns][4 k] bytes (one dword = 4 consecutive k of a column), activations
+// a dword of 4 consecutive k of one row, broadcast. vpmaddubsw multiplies unsigned by signed bytes
+// and adds adjacent pairs into int16 WITH saturation; the sign trick keeps it exact:
+// maddubs(|w|, sign(x, w)) = pairs of |w| * (x * sign w) = x * w, with |w| <= 127 (the symmetric
+// quantizers never produce -128; even |w| = 128, read unsigned, would stay in range) and |x| <= 127
+// (quantize_row_int8 clamps), so a pair sums to at most 2 * 128 * 127 = 32512 < 32767: no
+// saturation. vpmaddwd with ones then adds the pairs into the int32 lanes, exact while
+// k * 127^2 < 2^31 (k < 133,000).
+template <int R>
+void micro_w8a8(const int32_t* a, const int8_t* b, int64_t steps, int32_t* acc_out) {
+  __m256i c0[R], c1[R];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) c0[r] = c1[r] = _mm256_setzero_si256();
+  const __m256i ones = _mm256_set1_epi16(1);
+  for (int64_t s = 0; s < steps; ++s) {
+    const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + s * 128));
+    const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + s * 128 + 32));
+    const __m256i u0 = _mm256_abs_epi8(b0), u1 = _mm256_abs_epi8(b1);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const __m256i av = _mm256_set1_epi32(a[s * kMR8 + r]);
+      c0[r] = _mm256_add_epi32(
+          c0[r], _mm256_madd_epi16(_mm256_maddubs_epi16(u0, _mm256_sign_epi8(av, b0)), ones));
+      c1[r] = _mm256_add_epi32(
+          c1[r], _mm256_madd_epi16(_mm256_maddubs_epi16(u1, _mm256_sign_epi8(av, b1)), ones));
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc_out + r * 16), c0[r]);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc_out + r * 16 + 8), c1[r]);
+  }
+}
+
+using MicroW8a8Fn = void (*)(const int32_t*, const int8_t*, int64_t, int32_t*);
+template <int... R>
+constexpr auto make_w8a8_table(std::integer_sequence<int, R...>) {
+  return std::array<MicroW8a8Fn, sizeof...(R)>{&micro_w8a8<R + 1>...};
+}
+constexpr auto kMicroW8a8 = make_w8a8_table(std::make_integer_sequence<int, kMR8>{});
+
+}  // namespace
+
+bool avx2_usable() {
+  const CpuFeatures& c = cpu_features();
+  return c.avx2 && c.fma && c.f16c;
+}
+
+void gemv_avx2(const float* x, const PackedWeights& w, float* y, int64_t p0, int64_t p1) {
+  switch (w.format) {
+    case WeightFormat::fp32:
+      gemv_per_column<Fp32Rows, float>(x, w, y, p0, p1, 1.f, false);
+      break;
+    case WeightFormat::bf16:
+      gemv_per_column<Bf16Rows, uint16_t>(x, w, y, p0, p1, 1.f, false);
+      break;
+    case WeightFormat::int8:
+      gemv_per_column<Int8Rows, int8_t>(x, w, y, p0, p1, 1.f, true);
+      break;
+    case WeightFormat::fp8:
+      gemv_per_column<Fp8Rows, uint8_t>(x, w, y, p0, p1, 256.f, true);
+      break;
+    case WeightFormat::int4:
+      gemv_int4(x, w, y, p0, p1);
+      break;
+    case WeightFormat::w8a8:
+      break;  // gemm_w8a8_avx2
+  }
+}
+
+void pack_a_avx2(const float* x, int64_t m, int64_t k, float* ap, int64_t b0, int64_t b1) {
+  for (int64_t ib = b0; ib < b1; ++ib) {
+    float* dst = ap + ib * k * kMR;
+    const int64_t rows = std::min<int64_t>(kMR, m - ib * kMR);
+    for (int64_t r = 0; r < kMR; ++r) {
+      const float* src = x + (ib * kMR + r) * k;
+      for (int64_t kk = 0; kk < k; ++kk) dst[kk * kMR + r] = r < rows ? src[kk] : 0.f;
+    }
+  }
+}
+
+// Loop order as gemm_avx512 (docs/gemm.md): groups of kNC panels; per kc block the group's B blocks
+// sit in L2 (fp32 read in place, other formats dequantized once per (group, kc block)); the A
+// micro-panel (6 x kc) stays in L1 while the tile walks both halves of every panel of the group.
+void gemm_avx2(const float* ap, int64_t m, const PackedWeights& w, float* y, int64_t p0,
+               int64_t p1) {
+  thread_local std::vector<float> bbuf;
+  bbuf.resize(kNC * kKC * 32);
+  const int64_t k = w.k, blocks = (m + kMR - 1) / kMR;
+  const float* wf = reinterpret_cast<const float*>(w.data.data());
+  for (int64_t g0 = p0; g0 < p1; g0 += kNC) {
+    const int64_t gn = std::min(kNC, p1 - g0);
+    for (int64_t k0 = 0; k0 < k; k0 += kKC) {
+      const int64_t kc = std::min(kKC, k - k0);
+      const float* b[kNC];
+      for (int64_t j = 0; j < gn; ++j) {
+        if (w.format == WeightFormat::fp32) {
+          b[j] = wf + ((g0 + j) * k + k0) * 32;
+        } else {
+          dequant_block(w, g0 + j, k0, kc, &bbuf[j * kKC * 32]);
+          b[j] = &bbuf[j * kKC * 32];
+        }
+      }
+      for (int64_t ib = 0; ib < blocks; ++ib) {
+        const int rows = static_cast<int>(std::min<int64_t>(kMR, m - ib * kMR));
+        const float* a = ap + (ib * k + k0) * kMR;
+        for (int64_t j = 0; j < gn; ++j) {
+          const int64_t p = g0 + j;
+          for (int64_t h = 0; h < 2; ++h) {
+            const int64_t cols = w.n - p * 32 - h * 16;
+            if (cols <= 0) break;
+            kMicro[rows - 1](a, b[j] + h * 16, kc, y + ib * kMR * w.n + p * 32 + h * 16, w.n,
+                             k0 > 0, cols);
+          }
+        }
+      }
+    }
+  }
+}
+
+void quantize_pack_rows_avx2(const float* x, int64_t m, int64_t k, int64_t k_padded, int32_t* a,
+                             float* scale, int64_t b0, int64_t b1) {
+  std::vector<int8_t> row(k_padded);
+  const int64_t steps = k_padded / 4;
+  for (int64_t ib = b0; ib < b1; ++ib) {
+    int32_t* dst = a + ib * steps * kMR8;
+    for (int64_t r = 0; r < kMR8; ++r) {
+      const int64_t i = ib * kMR8 + r;
+      std::fill(row.begin(), row.end(), int8_t{0});
+      // the scalar quantizer the reference uses: identical q, so the integer sums match exactly
+      scale[i] = i < m ? quantize_row_int8(x + i * k, k, row.data()) : 0.f;
+      for (int64_t s = 0; s < steps; ++s) std::memcpy(&dst[s * kMR8 + r], &row[s * 4], 4);
+    }
+  }
+}
+
+// Groups of kNC8 panels (their int8 weights, kNC8 x k x 32 bytes, stay in L2); per row block of 4
+// rows (k bytes each, in L1) the tile walks both halves of each panel over all of k, so the int32
+// sums are final: y = s_x[r] * s_w[c] * acc (no column-sum correction: activations are signed).
+void gemm_w8a8_avx2(const int32_t* a, const float* scale, int64_t m, const PackedWeights& w,
+                    float* y, int64_t p0, int64_t p1) {
+  constexpr int64_t kNC8 = 4;
+  const int64_t steps = w.k_padded / 4, blocks = (m + kMR8 - 1) / kMR8;
+  const int8_t* data = reinterpret_cast<const int8_t*>(w.data.data());
+  alignas(32) int32_t acc[kMR8 * 16];
+  for (int64_t g0 = p0; g0 < p1; g0 += kNC8) {
+    const int64_t gn = std::min(kNC8, p1 - g0);
+    for (int64_t ib = 0; ib < blocks; ++ib) {
+      const int rows = static_cast<int>(std::min<int64_t>(kMR8, m - ib * kMR8));
+      for (int64_t p = g0; p < g0 + gn; ++p)
+        for (int64_t h = 0; h < 2; ++h) {
+          const int64_t c0 = p * 32 + h * 16, cols = std::min<int64_t>(16, w.n - c0);
+          if (cols <= 0) break;
+          kMicroW8a8[rows - 1](a + ib * steps * kMR8, data + p * steps * 128 + h * 64, steps, acc);
+          for (int r = 0; r < rows; ++r) {
+            const float sx = scale[ib * kMR8 + r];
+            float* yr = y + (ib * kMR8 + r) * w.n + c0;
+            for (int64_t j = 0; j < cols; ++j)
+              yr[j] = static_cast<float>(acc[r * 16 + j]) * (sx * w.scale.data()[c0 + j]);
+          }
+        }
+    }
+  }
+}
+
+}  // namespace llmroof::kernels::detail
+
+#pragma GCC diagnostic pop
+#pragma GCC pop_options
+#endif  // __x86_64__
