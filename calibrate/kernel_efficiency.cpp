@@ -7,6 +7,7 @@
 #include "calibrate/calibrate.hpp"
 #include "calibrate/timing.hpp"
 #include "kernels/check.hpp"
+#include "kernels/huge_buffer.hpp"
 #include "kernels/cpu/attention.hpp"
 #include "kernels/cpu/gemm.hpp"
 
@@ -81,7 +82,8 @@ KernelEfficiency attention_efficiency(kernels::ThreadPool& pool, bool decode, co
   const size_t copies = decode ? static_cast<size_t>(std::ceil(double(1ull << 30) /
                                                                 (2.0 * 4.0 * double(kv_elems))))
                                : 1;
-  std::vector<std::vector<float>> k(copies, std::vector<float>(kv_elems)), v = k;
+  // 2 MiB pages where granted, like the weights (kernels/huge_buffer.hpp).
+  std::vector<kernels::HugeVector<float>> k(copies, kernels::HugeVector<float>(kv_elems)), v = k;
   for (size_t i = 0; i < copies; ++i) {
     kernels::fill_uniform(k[i], 20 + i);
     kernels::fill_uniform(v[i], 40 + i);

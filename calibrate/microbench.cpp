@@ -10,19 +10,31 @@
 
 #include "calibrate/timing.hpp"
 #include "kernels/cpu_features.hpp"
+#include "kernels/huge_buffer.hpp"
 
 namespace llmroof::calibrate {
 
 namespace {
 
-struct FreeDeleter {
-  void operator()(void* p) const { std::free(p); }
+// Bandwidth buffers come from the same allocator as the kernels' weights (2 MiB pages where the
+// OS grants them, kernels/huge_buffer.hpp), so "read bandwidth" and a GEMV's bandwidth are measured
+// with the same TLB behaviour.
+struct HugeDeleter {
+  size_t bytes = 0;
+  void operator()(float* p) const {
+    if (bytes >= kernels::kHugePageBytes)
+      kernels::huge_deallocate(p, bytes);
+    else
+      std::free(p);
+  }
 };
-using Buffer = std::unique_ptr<float, FreeDeleter>;
+using Buffer = std::unique_ptr<float, HugeDeleter>;
 
 Buffer alloc_floats(size_t n) {
   const size_t bytes = (n * sizeof(float) + 4095) / 4096 * 4096;
-  return Buffer(static_cast<float*>(std::aligned_alloc(4096, bytes)));
+  if (bytes >= kernels::kHugePageBytes)
+    return Buffer(static_cast<float*>(kernels::huge_allocate(bytes)), HugeDeleter{bytes});
+  return Buffer(static_cast<float*>(std::aligned_alloc(4096, bytes)), HugeDeleter{bytes});
 }
 
 // Sum of n floats (n a multiple of 128) with 8 independent accumulators so the loads, not the add

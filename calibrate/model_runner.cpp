@@ -12,6 +12,7 @@
 #include "kernels/cpu/rmsnorm.hpp"
 #include "kernels/cpu/rope.hpp"
 #include "kernels/cpu_features.hpp"
+#include "kernels/huge_buffer.hpp"
 
 namespace llmroof::calibrate {
 
@@ -51,8 +52,8 @@ double kv_elem_bytes(KvFormat f) {
 struct Block {
   PackedWeights wq, wk, wv, wo, wg, wu, wd;
   std::vector<float> attn_gamma, mlp_gamma;
-  std::vector<uint8_t> k_cache, v_cache;     // [batch, capacity, kv_dim] in the KV format
-  std::vector<uint16_t> k_scale, v_scale;   // int8: fp16 per (batch, token, kv head)
+  kernels::HugeVector<uint8_t> k_cache, v_cache;  // [batch, capacity, kv_dim] in the KV format
+  kernels::HugeVector<uint16_t> k_scale, v_scale;  // int8: fp16 per (batch, token, kv head)
 };
 
 }  // namespace
@@ -71,9 +72,14 @@ struct DecoderStack::Impl {
   PackedWeights lm_head;
   std::vector<float> final_gamma, last_rows, logits;
   std::vector<int32_t> ids;
-  // What an empty interval reads on the clock (one clock call: ~40 ns wall, ~1 us thread-CPU time
-  // under KVM), subtracted from every op so microsecond-scale decode ops are not inflated by it.
-  double timer_overhead_s = 0;
+  // Per-op intervals (timing.hpp: wall clock; with --clock cpu, intervals with a context switch
+  // are dropped). Its own overhead is subtracted from every op.
+  std::unique_ptr<LapTimer> timer;
+  // Records the interval since the last record under `name` (a dropped interval adds nothing).
+  void record(OpTimes* t, const char* name) {
+    const double dt = timer->lap();
+    if (t && dt >= 0) t->add(name, dt);
+  }
 
   void store_kv_row(Block& b, const float* x, bool is_k, int64_t bb, int64_t pos);
   void store_kv(Block& b, const float* src, bool is_k, int64_t q_len, int64_t pos0);
@@ -135,12 +141,7 @@ DecoderStack::DecoderStack(const ModelSpec& m, const StackConfig& cfg, kernels::
   }
   s.blocks.assign(static_cast<size_t>(cfg.layers), proto);
   s.rope = kernels::make_rope_table(m.head_dim, cfg.max_context);
-  std::vector<double> empty(201);
-  for (auto& e : empty) {
-    const double t0 = clock_s(cfg.clock);
-    e = clock_s(cfg.clock) - t0;
-  }
-  s.timer_overhead_s = stats_of(empty).median_s;
+  s.timer = std::make_unique<LapTimer>(cfg.clock);
 
   const size_t rows = static_cast<size_t>(cfg.batch * cfg.max_tokens);
   for (auto* buf : {&s.hs, &s.xn, &s.tmp}) buf->assign(rows * h, 0.f);
@@ -213,12 +214,8 @@ void DecoderStack::Impl::run_block(Block& b, int64_t q_len, int64_t pos0, OpTime
   kernels::ThreadPool& p = *pool;
   const int64_t rows = cfg.batch * q_len, h = m.hidden_size, in = m.intermediate_size;
   const float eps = 1e-5f;
-  double t0 = clock_s(cfg.clock);
-  const auto lap = [&](const char* name) {
-    const double t1 = clock_s(cfg.clock);
-    if (t) t->add(name, t1 - t0 - timer_overhead_s);
-    t0 = t1;
-  };
+  timer->restart();
+  const auto lap = [&](const char* name) { record(t, name); };
   kernels::rmsnorm(hs.data(), b.attn_gamma.data(), xn.data(), rows, h, eps, p);
   lap("attn_norm");
   kernels::gemm(xn.data(), rows, b.wq, q.data(), p);
@@ -285,7 +282,7 @@ void DecoderStack::Impl::run_block(Block& b, int64_t q_len, int64_t pos0, OpTime
 }
 
 void DecoderStack::Impl::embed(int64_t q_len, OpTimes* t) {
-  const double t0 = clock_s(cfg.clock);
+  timer->restart();
   const int64_t h = m.hidden_size, rows = cfg.batch * q_len;
   pool->parallel_for(rows, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
@@ -303,22 +300,20 @@ void DecoderStack::Impl::embed(int64_t q_len, OpTimes* t) {
       }
     }
   });
-  if (t) t->add("embedding", clock_s(cfg.clock) - t0 - timer_overhead_s);
+  record(t, "embedding");
 }
 
 void DecoderStack::Impl::head(int64_t q_len, OpTimes* t) {
   const int64_t h = m.hidden_size, rows = cfg.batch * q_len;
-  double t0 = clock_s(cfg.clock);
+  timer->restart();
   kernels::rmsnorm(hs.data(), final_gamma.data(), xn.data(), rows, h, 1e-5f, *pool);
-  double t1 = clock_s(cfg.clock);
-  if (t) t->add("final_norm", t1 - t0 - timer_overhead_s);
-  t0 = t1;
+  record(t, "final_norm");
   // Logits only for the last position of each sequence (as the analyzer's lm_head row).
   for (int64_t b = 0; b < cfg.batch; ++b)
     std::memcpy(last_rows.data() + b * h, xn.data() + (b * q_len + q_len - 1) * h,
                 static_cast<size_t>(h) * 4);
   kernels::gemm(last_rows.data(), cfg.batch, lm_head, logits.data(), *pool);
-  if (t) t->add("lm_head", clock_s(cfg.clock) - t0 - timer_overhead_s);
+  record(t, "lm_head");
 }
 
 void DecoderStack::forward(int64_t q_len, int64_t pos0, OpTimes* times) {

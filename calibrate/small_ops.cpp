@@ -31,7 +31,8 @@ constexpr int64_t kHidden = 4096, kInter = 11008, kHeads = 32, kHeadDim = 128;
 // One slot's private buffers: every op reads and writes only its own, so each starts cold.
 struct Slot {
   std::vector<float> norm_x, norm_gamma, norm_y, add_h, silu_g, silu_u, silu_out, rope_q, rope_k;
-  explicit Slot(uint64_t seed) {
+  std::vector<float> k_cache;  // one fresh row per round: rope writes the rotated K there
+  Slot(uint64_t seed, int rows) : k_cache(static_cast<size_t>(rows * kHeads * kHeadDim), 0.f) {
     const auto vec = [&](int64_t n, uint64_t s) {
       std::vector<float> v(static_cast<size_t>(n));
       kernels::fill_uniform(v, seed * 16 + s, -1.f, 1.f);
@@ -49,15 +50,6 @@ struct Slot {
   }
 };
 
-double timer_overhead(Clock clock) {
-  std::vector<double> empty(201);
-  for (auto& e : empty) {
-    const double t0 = clock_s(clock);
-    e = clock_s(clock) - t0;
-  }
-  return stats_of(empty).median_s;
-}
-
 }  // namespace
 
 std::vector<SmallOpTime> measure_small_ops(kernels::ThreadPool& pool, const CacheSizes& caches,
@@ -72,38 +64,43 @@ std::vector<SmallOpTime> measure_small_ops(kernels::ThreadPool& pool, const Cach
   const int copies = static_cast<int>(
       std::clamp(std::ceil(std::max(8 * llc, 256.0 * (1 << 20)) / w0.bytes()), 4.0, 32.0));
   std::vector<kernels::PackedWeights> ws(static_cast<size_t>(copies), w0);
+  const int rounds = quick ? 6 : 24;
   std::vector<Slot> slots;
-  for (int i = 0; i < copies; ++i) slots.emplace_back(static_cast<uint64_t>(i));
+  for (int i = 0; i < copies; ++i) slots.emplace_back(static_cast<uint64_t>(i), rounds + 1);
   std::vector<float> x(static_cast<size_t>(kHidden)), y(x.size());
   kernels::fill_uniform(x, 14);
   const kernels::RopeTable table = kernels::make_rope_table(kHeadDim, 1024);
-  const double overhead = timer_overhead(policy.clock);
+  LapTimer timer(policy.clock);  // wall clock; drops intervals with a context switch (cpu)
 
   std::vector<double> t_add, t_norm, t_silu, t_rope;
-  const auto lap = [&](double& t0, std::vector<double>& into) {
-    const double t1 = clock_s(policy.clock);
-    into.push_back(std::max(0.0, t1 - t0 - overhead));
-    t0 = t1;
+  const auto lap = [&](std::vector<double>& into) {
+    const double dt = timer.lap();
+    if (dt >= 0) into.push_back(dt);
   };
-  const int rounds = quick ? 3 : 10;
   for (int r = 0; r <= rounds; ++r) {  // round 0 warms up (page tables, code) and is not kept
     for (int i = 0; i < copies; ++i) {
       kernels::gemm(x.data(), 1, ws[static_cast<size_t>(i)], y.data(), pool);
       Slot& s = slots[static_cast<size_t>(i)];
       std::vector<double> sink;
       const bool keep = r > 0;
-      double t0 = clock_s(policy.clock);
+      timer.restart();
       // The residual add reads the GEMV's fresh output, as attn_add reads o_proj's.
       kernels::add_inplace(s.add_h.data(), y.data(), kHidden, pool);
-      lap(t0, keep ? t_add : sink);
+      lap(keep ? t_add : sink);
       kernels::rmsnorm(s.norm_x.data(), s.norm_gamma.data(), s.norm_y.data(), 1, kHidden, 1e-5f,
                        pool);
-      lap(t0, keep ? t_norm : sink);
+      lap(keep ? t_norm : sink);
       kernels::silu_mul(s.silu_g.data(), s.silu_u.data(), s.silu_out.data(), 1, kInter, kInter,
                         pool);
-      lap(t0, keep ? t_silu : sink);
-      kernels::rope(s.rope_q.data(), s.rope_k.data(), table, 1, 1, kHeads, kHeads, 512 + r, pool);
-      lap(t0, keep ? t_rope : sink);
+      lap(keep ? t_silu : sink);
+      // The analyzer's rope row: rotate Q, and write the rotated K into the (cold) cache row.
+      const kernels::RopeKSink to_cache = [&](int64_t, const float* k_rot) {
+        std::copy(k_rot, k_rot + kHeads * kHeadDim,
+                  s.k_cache.begin() + static_cast<ptrdiff_t>(r) * kHeads * kHeadDim);
+      };
+      kernels::rope(s.rope_q.data(), s.rope_k.data(), table, 1, 1, kHeads, kHeads, 512 + r, pool,
+                    kernels::best_isa(), &to_cache);
+      lap(keep ? t_rope : sink);
     }
   }
   const auto op = [&](const char* name, const OpCost& cost, const std::vector<double>& t) {

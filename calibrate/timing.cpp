@@ -1,5 +1,6 @@
 #include "calibrate/timing.hpp"
 
+#include <sys/resource.h>
 #include <time.h>
 
 #include <algorithm>
@@ -38,6 +39,37 @@ double clock_s(Clock c) {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+namespace {
+long context_switches() {
+  rusage u{};
+  getrusage(RUSAGE_THREAD, &u);
+  return u.ru_nvcsw + u.ru_nivcsw;
+}
+}  // namespace
+
+LapTimer::LapTimer(Clock clock) : count_switches_(clock == Clock::thread_cpu) {
+  std::vector<double> empty(201);
+  for (auto& e : empty) {
+    const double t0 = now_s();
+    e = now_s() - t0;
+  }
+  overhead_s_ = stats_of(empty).median_s;
+  restart();
+}
+
+void LapTimer::restart() {
+  if (count_switches_) switches0_ = context_switches();
+  t0_ = now_s();
+}
+
+double LapTimer::lap() {
+  const double t1 = now_s();
+  const bool switched = count_switches_ && context_switches() != switches0_;
+  const double dt = std::max(0.0, t1 - t0_ - overhead_s_);
+  restart();  // after the getrusage call, so the next interval does not time it
+  return switched ? -1.0 : dt;
 }
 
 std::string TimingPolicy::describe() const {
