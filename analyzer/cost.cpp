@@ -70,8 +70,15 @@ double gemm_dequant_ops(const GemmShape& s) {
   if (!is_quantized_weight(s.weights)) return 0;
   // W8A8 / FP8xFP8: the tensor cores consume the stored weights directly; scales apply to y.
   if (s.weights == s.activations) return 0;
-  // Weight-only (W4A16, W8A16, W4A8): subtract zero / multiply by scale per weight element.
-  return 2.0 * static_cast<double>(s.k) * static_cast<double>(s.n);
+  const double elems = static_cast<double>(s.k) * static_cast<double>(s.n);
+  // W4A8: int4 -> int8 per weight element (unpack, subtract the zero point) before the int8 MMA.
+  if (s.activations == DType::int8) return 2.0 * elems;
+  // Weight-only with float activations (W4A16, W8A16, FP8 weights): one conversion to the
+  // activation format per weight element. The scale and zero point apply per group to the partial
+  // sums, y += s * (sum_k x q) - s * z * (sum_k x), as Marlin/AWQ-style GPU kernels, llama.cpp and
+  // llmroof's CPU kernels do -- about 3 OPs per output per group, 3mnk/g, not counted (<= 1.2 % of
+  // 2mnk at g = 128).
+  return elems;
 }
 
 OpCost gemm_cost(const GemmShape& s) {

@@ -26,8 +26,13 @@ TEST_CASE("weight bytes carry scales and zero points") {
 
 TEST_CASE("dequantization is work for weight-only formats, not for W8A8") {
   GemmShape w4a16{.m = 1, .n = 4096, .k = 4096, .weights = DType::int4, .group_size = 128};
-  CHECK(gemm_dequant_ops(w4a16) == 2.0 * 4096 * 4096);
-  CHECK(gemm_cost(w4a16).ops == 2.0 * 4096 * 4096 + 2.0 * 4096 * 4096);
+  // One conversion per weight element; scale and zero point per group on the partial sums.
+  CHECK(gemm_dequant_ops(w4a16) == 1.0 * 4096 * 4096);
+  CHECK(gemm_cost(w4a16).ops == 2.0 * 4096 * 4096 + 1.0 * 4096 * 4096);
+  // W4A8 unpacks int4 to int8 and subtracts the zero point: 2 OPs per weight element.
+  GemmShape w4a8 = w4a16;
+  w4a8.activations = DType::int8;
+  CHECK(gemm_dequant_ops(w4a8) == 2.0 * 4096 * 4096);
   GemmShape w8a8{.m = 16, .n = 64, .k = 32, .weights = DType::int8,
                  .activations = DType::int8, .group_size = 0};
   CHECK(gemm_dequant_ops(w8a8) == 0);
