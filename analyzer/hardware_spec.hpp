@@ -52,6 +52,12 @@ struct HardwareSpec {
     // `llmroof calibrate`; applied to the fused_attention row only (docs/cost-model.md).
     std::optional<double> attention_memory;
     std::optional<double> attention_compute;
+    // A dtype's GEMMs' own achieved fraction of that dtype's peak, where measured (calibrate: the
+    // W8A8 GEMM against the int8 peak). Absent = `compute`. YAML: efficiency.compute_<dtype>.
+    std::array<std::optional<double>, kNumDTypes> compute_by_dtype{};
+    double compute_for(DType t) const {
+      return compute_by_dtype[static_cast<int>(t)].value_or(compute);
+    }
   } efficiency;
 
   // field name -> source text ("NVIDIA A100 datasheet", "measured by llmroof calibrate ...").

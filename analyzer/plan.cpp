@@ -126,7 +126,8 @@ void set_rates(Plan& p, const HardwareSpec& hw, const Settings& s) {
   const bool real = s.mode == Mode::realistic;
   const auto& e = hw.efficiency;
   for (int i = 0; i < kNumDTypes; ++i)
-    p.peak_ops_per_s[i] = hw.dense_ops_per_s[i].value_or(0) * (real ? e.compute : 1.0);
+    p.peak_ops_per_s[i] = hw.dense_ops_per_s[i].value_or(0) *
+                          (real ? e.compute_for(static_cast<DType>(i)) : 1.0);
   p.bandwidth_bytes_per_s = hw.memory_bandwidth_bytes_per_s * (real ? e.memory : 1.0);
   // The fused attention kernel has its own measured efficiency where calibrate wrote one.
   const double attn_compute = real ? e.attention_compute.value_or(e.compute) : 1.0;

@@ -215,6 +215,13 @@ HardwareSpec to_hardware_spec(const Calibration& c, const std::string& name) {
           "measured fp32 FMA peak";
     }
   }
+  // W8A8's GEMM against the int8 peak: the analyzer applies it to int8 GEMMs (compute for the rest).
+  for (const auto& k : c.kernels)
+    if (k.kernel == "gemm_w8a8" && !k.memory_bound && k.efficiency() > 0) {
+      hw.efficiency.compute_by_dtype[static_cast<int>(DType::int8)] = std::min(1.0, k.efficiency());
+      hw.sources["efficiency.compute_int8"] =
+          src + ": W8A8 GEMM (VNNI) " + k.shape + " achieved / measured int8 peak";
+    }
   hw.notes = calibration_notes(c);
   hw.sources["efficiency.memory"] =
       src + ": median over decode GEMVs (weights rotated through >= 1 GiB) of achieved / this bandwidth";

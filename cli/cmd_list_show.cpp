@@ -252,6 +252,11 @@ void show_hardware_table(const HardwareSpec& h) {
   if (h.efficiency.attention_compute)
     row("efficiency: attention compute", reports::percent(*h.efficiency.attention_compute),
         "efficiency.attention_compute");
+  for (int i = 0; i < kNumDTypes; ++i)
+    if (const auto& e = h.efficiency.compute_by_dtype[i]) {
+      const std::string d(to_string(static_cast<DType>(i)));
+      row("efficiency: compute " + d, reports::percent(*e), "efficiency.compute_" + d);
+    }
   print_table(std::cout, rows);
   std::cout << "ridge point (dense peak / memory bandwidth)\n";
   for (int i = 0; i < kNumDTypes; ++i)
@@ -292,6 +297,9 @@ void show_hardware_json(const HardwareSpec& h) {
     j["efficiency"]["attention_memory"] = *h.efficiency.attention_memory;
   if (h.efficiency.attention_compute)
     j["efficiency"]["attention_compute"] = *h.efficiency.attention_compute;
+  for (int i = 0; i < kNumDTypes; ++i)
+    if (const auto& e = h.efficiency.compute_by_dtype[i])
+      j["efficiency"]["compute_" + std::string(to_string(static_cast<DType>(i)))] = *e;
   std::cout << j.dump(2) << "\n";
 }
 

@@ -1,5 +1,6 @@
 // hardware_db/*.yaml <-> HardwareSpec. Schema: docs/hardware-schema.md. Files use readable units
 // named in each key (GB, GB/s, TOPS, KiB, MiB, us); the struct holds SI base units.
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -22,8 +23,10 @@ const std::vector<std::string> kTopKeys = {
 const std::vector<std::string> kQuantityKeys = {"value", "source"};
 const std::vector<std::string> kInterconnectKeys = {"name", "bandwidth_gb_per_s_per_direction",
                                                     "latency_us", "devices_per_node"};
-const std::vector<std::string> kEfficiencyKeys = {"memory", "compute", "communication",
-                                                  "attention_memory", "attention_compute"};
+const std::vector<std::string> kEfficiencyKeys = {
+    "memory",          "compute",        "communication", "attention_memory", "attention_compute",
+    "compute_fp32",    "compute_tf32",   "compute_fp16",  "compute_bf16",     "compute_fp8",
+    "compute_int8",    "compute_int4"};
 const std::vector<std::string> kKinds = {"gpu", "npu", "xpu", "cpu"};
 
 std::vector<std::string> dtype_names() {
@@ -142,6 +145,11 @@ HardwareSpec parse_hardware_yaml(std::string_view text, std::string_view filenam
         qe.fraction("attention_memory", "efficiency.attention_memory");
     hw.efficiency.attention_compute =
         qe.fraction("attention_compute", "efficiency.attention_compute");
+    // Optional per dtype: that dtype's GEMMs against its own peak; absent means `compute`.
+    for (int i = 0; i < kNumDTypes; ++i) {
+      const std::string key = "compute_" + std::string(to_string(static_cast<DType>(i)));
+      hw.efficiency.compute_by_dtype[i] = qe.fraction(key, "efficiency." + key);
+    }
   }
   return hw;
 }
@@ -217,8 +225,10 @@ std::string hardware_to_yaml(const HardwareSpec& hw) {
   }
   const auto& e = hw.efficiency;
   // 1.0 is the schema's default (no derating): only the factors that derate are written.
+  const bool by_dtype = std::any_of(e.compute_by_dtype.begin(), e.compute_by_dtype.end(),
+                                    [](const auto& v) { return v.has_value(); });
   if (e.memory != 1.0 || e.compute != 1.0 || e.communication != 1.0 || e.attention_memory ||
-      e.attention_compute) {
+      e.attention_compute || by_dtype) {
     o << "efficiency:\n";
     if (e.memory != 1.0) quantity(o, 2, "memory", e.memory, hw, "efficiency.memory");
     if (e.compute != 1.0) quantity(o, 2, "compute", e.compute, hw, "efficiency.compute");
@@ -228,6 +238,11 @@ std::string hardware_to_yaml(const HardwareSpec& hw) {
       quantity(o, 2, "attention_memory", *e.attention_memory, hw, "efficiency.attention_memory");
     if (e.attention_compute)
       quantity(o, 2, "attention_compute", *e.attention_compute, hw, "efficiency.attention_compute");
+    for (int i = 0; i < kNumDTypes; ++i)
+      if (e.compute_by_dtype[i]) {
+        const std::string key = "compute_" + std::string(to_string(static_cast<DType>(i)));
+        quantity(o, 2, key, *e.compute_by_dtype[i], hw, "efficiency." + key);
+      }
   }
   return o.str();
 }

@@ -214,6 +214,23 @@ TEST_CASE("realistic mode applies efficiencies and launch overheads") {
   CHECK(a.totals.tpot_s > r.totals.tpot_s);
 }
 
+TEST_CASE("a per-dtype compute efficiency derates that dtype's peak only") {
+  HardwareSpec hw = test::a6000();
+  hw.efficiency = {0.8, 0.7, 0.9};
+  hw.efficiency.compute_by_dtype[static_cast<int>(DType::int8)] = 0.5;
+  Settings s;
+  s.mode = Mode::realistic;
+  s.prompt_len = 512;
+  s.quant.weights = DType::int8;
+  s.quant.activations = DType::int8;  // W8A8: the linear layers run at the int8 peak
+  const Analysis a = analyze(test::llama2_7b(), hw, s);
+  const LayerRow& q = row(a.prefill, "q_proj");
+  REQUIRE(q.compute_dtype == DType::int8);
+  CHECK(q.peak_ops_per_s == doctest::Approx(0.5 * *hw.peak(DType::int8)));
+  // The fp32 norms keep the general factor.
+  CHECK(row(a.prefill, "attn_norm").peak_ops_per_s == doctest::Approx(0.7 * *hw.peak(DType::fp32)));
+}
+
 TEST_CASE("bad settings name what is wrong") {
   Settings s = roofline();
   s.batch = 0;

@@ -38,6 +38,13 @@ TEST_CASE("calibrate writes the attention factors it measured, and none after --
   CHECK(hw.sources.at("efficiency.attention_memory").find("attention_decode") != std::string::npos);
   CHECK(hw.sources.at("efficiency.attention_compute").find("attention_prefill") !=
         std::string::npos);
+  CHECK_FALSE(hw.efficiency.compute_by_dtype[static_cast<int>(DType::int8)]);  // no W8A8 run
+  Calibration with_w8a8 = synthetic(true);
+  with_w8a8.kernels.push_back({"gemm_w8a8", "m=512", false, 720e9, 1000e9});
+  const HardwareSpec hw8 = to_hardware_spec(with_w8a8, "host");
+  CHECK(hw8.efficiency.compute_for(DType::int8) == doctest::Approx(0.72));
+  CHECK(hw8.efficiency.compute_for(DType::fp32) == doctest::Approx(0.8));
+  CHECK(hw8.sources.at("efficiency.compute_int8").find("W8A8") != std::string::npos);
   const HardwareSpec quick = to_hardware_spec(synthetic(false), "host");
   CHECK_FALSE(quick.efficiency.attention_memory);
   CHECK_FALSE(quick.efficiency.attention_compute);

@@ -66,3 +66,22 @@ TEST_CASE("attention efficiencies are checked like the others") {
   CHECK(error_of(kHw + "efficiency:\n  attention_compute: {value: 0.5}\n").find("source") !=
         std::string::npos);
 }
+
+TEST_CASE("per-dtype compute efficiencies round-trip and are checked; absent means compute") {
+  const std::string yaml = kHw +
+                           "efficiency:\n"
+                           "  compute: {value: 0.8, source: \"fp32 gemm\"}\n"
+                           "  compute_int8: {value: 0.72, source: \"w8a8 gemm\"}\n";
+  const HardwareSpec h = parse_hardware_yaml(yaml, "h.yaml");
+  REQUIRE(h.efficiency.compute_by_dtype[static_cast<int>(DType::int8)]);
+  CHECK(h.efficiency.compute_for(DType::int8) == 0.72);
+  CHECK(h.efficiency.compute_for(DType::fp32) == 0.8);  // no compute_fp32: the general factor
+  CHECK(h.sources.at("efficiency.compute_int8") == "w8a8 gemm");
+  const HardwareSpec back = parse_hardware_yaml(hardware_to_yaml(h), "back.yaml");
+  CHECK(back.efficiency.compute_for(DType::int8) == 0.72);
+  CHECK_FALSE(back.efficiency.compute_by_dtype[static_cast<int>(DType::bf16)]);
+  CHECK(error_of(kHw + "efficiency:\n  compute_int8: {value: 1.2, source: \"s\"}\n")
+            .find("must be at most 1") != std::string::npos);
+  CHECK(error_of(kHw + "efficiency:\n  compute_int9: {value: 0.5, source: \"s\"}\n")
+            .find("unknown key 'compute_int9'") != std::string::npos);
+}
