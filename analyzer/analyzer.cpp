@@ -30,6 +30,12 @@ double row_time_s(const Plan& p, const OpCost& c, DType compute, int64_t kernels
 
 bool uses_attention_rates(const std::string& row_name) { return row_name == "fused_attention"; }
 
+// Rows whose weights are the linear layers' (in --wbits' format): efficiency.memory_<weights>.
+bool uses_weight_rates(const std::string& n) {
+  return n == "q_proj" || n == "k_proj" || n == "v_proj" || n == "o_proj" || n == "gate_proj" ||
+         n == "up_proj" || n == "down_proj" || n == "experts" || n == "shared_expert";
+}
+
 void time_row(const Plan& p, LayerRow& r) {
   const bool attn = uses_attention_rates(r.name);
   r.arithmetic_intensity = r.cost.arithmetic_intensity();
@@ -43,7 +49,9 @@ void time_row(const Plan& p, LayerRow& r) {
     r.attainable_ops_per_s = r.time_s > 0 ? r.cost.ops / r.time_s : 0;
     return;
   }
-  r.bandwidth_bytes_per_s = attn ? p.attn_bandwidth_bytes_per_s : p.bandwidth_bytes_per_s;
+  r.bandwidth_bytes_per_s = attn                         ? p.attn_bandwidth_bytes_per_s
+                            : uses_weight_rates(r.name) ? p.weight_bandwidth_bytes_per_s
+                                                        : p.bandwidth_bytes_per_s;
   r.attainable_ops_per_s = std::min(r.peak_ops_per_s, r.arithmetic_intensity * r.bandwidth_bytes_per_s);
   const double t_compute = r.cost.ops / r.peak_ops_per_s;
   const double t_memory = r.cost.bytes.total() / r.bandwidth_bytes_per_s;

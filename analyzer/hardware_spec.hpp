@@ -58,6 +58,13 @@ struct HardwareSpec {
     double compute_for(DType t) const {
       return compute_by_dtype[static_cast<int>(t)].value_or(compute);
     }
+    // The linear layers' achieved fraction of bandwidth when their weights are in that dtype, where
+    // measured (calibrate: the decode GEMV of each weight format). Absent = `memory`. YAML:
+    // efficiency.memory_<dtype>. Applies to the rows that stream weights in the linear layers' format.
+    std::array<std::optional<double>, kNumDTypes> memory_by_dtype{};
+    double memory_for(DType t) const {
+      return memory_by_dtype[static_cast<int>(t)].value_or(memory);
+    }
   } efficiency;
 
   // field name -> source text ("NVIDIA A100 datasheet", "measured by llmroof calibrate ...").

@@ -129,6 +129,8 @@ void set_rates(Plan& p, const HardwareSpec& hw, const Settings& s) {
     p.peak_ops_per_s[i] = hw.dense_ops_per_s[i].value_or(0) *
                           (real ? e.compute_for(static_cast<DType>(i)) : 1.0);
   p.bandwidth_bytes_per_s = hw.memory_bandwidth_bytes_per_s * (real ? e.memory : 1.0);
+  p.weight_bandwidth_bytes_per_s =
+      hw.memory_bandwidth_bytes_per_s * (real ? e.memory_for(s.quant.weights) : 1.0);
   // The fused attention kernel has its own measured efficiency where calibrate wrote one.
   const double attn_compute = real ? e.attention_compute.value_or(e.compute) : 1.0;
   for (int i = 0; i < kNumDTypes; ++i)

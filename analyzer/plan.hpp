@@ -37,6 +37,8 @@ struct Plan {
   // the same as peak_ops_per_s / bandwidth_bytes_per_s.
   std::array<double, kNumDTypes> attn_peak_ops_per_s{};
   double attn_bandwidth_bytes_per_s = 0;
+  // Bandwidth of the rows that stream the linear layers' weights (efficiency.memory_<weights>).
+  double weight_bandwidth_bytes_per_s = 0;
   double link_bytes_per_s = 0;
   double link_latency_s = 0;
   double launch_overhead_s = 0;

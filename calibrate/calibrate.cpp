@@ -215,6 +215,23 @@ HardwareSpec to_hardware_spec(const Calibration& c, const std::string& name) {
           "measured fp32 FMA peak";
     }
   }
+  // Each decode GEMV format against the bandwidth: the analyzer applies it to the linear layers
+  // when their weights are in that format (memory, the median, to everything else).
+  for (const auto& k : c.kernels) {
+    if (!k.memory_bound || k.efficiency() <= 0 || k.kernel.rfind("gemm_", 0) != 0) continue;
+    const std::string f = k.kernel.substr(5);
+    const std::optional<DType> t = f == "fp32"   ? std::optional(DType::fp32)
+                                   : f == "bf16" ? std::optional(DType::bf16)
+                                   : f == "int8" ? std::optional(DType::int8)
+                                   : f == "int4" ? std::optional(DType::int4)
+                                   : f == "fp8"  ? std::optional(DType::fp8)
+                                                 : std::nullopt;
+    if (!t) continue;
+    hw.efficiency.memory_by_dtype[static_cast<int>(*t)] = std::min(1.0, k.efficiency());
+    hw.sources["efficiency.memory_" + std::string(to_string(*t))] =
+        src + ": decode GEMV " + k.kernel + " " + k.shape +
+        " (weights rotated through >= 1 GiB) achieved / this bandwidth";
+  }
   // W8A8's GEMM against the int8 peak: the analyzer applies it to int8 GEMMs (compute for the rest).
   for (const auto& k : c.kernels)
     if (k.kernel == "gemm_w8a8" && !k.memory_bound && k.efficiency() > 0) {

@@ -257,6 +257,11 @@ void show_hardware_table(const HardwareSpec& h) {
       const std::string d(to_string(static_cast<DType>(i)));
       row("efficiency: compute " + d, reports::percent(*e), "efficiency.compute_" + d);
     }
+  for (int i = 0; i < kNumDTypes; ++i)
+    if (const auto& e = h.efficiency.memory_by_dtype[i]) {
+      const std::string d(to_string(static_cast<DType>(i)));
+      row("efficiency: memory, " + d + " weights", reports::percent(*e), "efficiency.memory_" + d);
+    }
   print_table(std::cout, rows);
   std::cout << "ridge point (dense peak / memory bandwidth)\n";
   for (int i = 0; i < kNumDTypes; ++i)
@@ -300,6 +305,9 @@ void show_hardware_json(const HardwareSpec& h) {
   for (int i = 0; i < kNumDTypes; ++i)
     if (const auto& e = h.efficiency.compute_by_dtype[i])
       j["efficiency"]["compute_" + std::string(to_string(static_cast<DType>(i)))] = *e;
+  for (int i = 0; i < kNumDTypes; ++i)
+    if (const auto& e = h.efficiency.memory_by_dtype[i])
+      j["efficiency"]["memory_" + std::string(to_string(static_cast<DType>(i)))] = *e;
   std::cout << j.dump(2) << "\n";
 }
 

@@ -26,7 +26,8 @@ const std::vector<std::string> kInterconnectKeys = {"name", "bandwidth_gb_per_s_
 const std::vector<std::string> kEfficiencyKeys = {
     "memory",          "compute",        "communication", "attention_memory", "attention_compute",
     "compute_fp32",    "compute_tf32",   "compute_fp16",  "compute_bf16",     "compute_fp8",
-    "compute_int8",    "compute_int4"};
+    "compute_int8",    "compute_int4",   "memory_fp32",   "memory_tf32",      "memory_fp16",
+    "memory_bf16",     "memory_fp8",     "memory_int8",   "memory_int4"};
 const std::vector<std::string> kKinds = {"gpu", "npu", "xpu", "cpu"};
 
 std::vector<std::string> dtype_names() {
@@ -149,6 +150,8 @@ HardwareSpec parse_hardware_yaml(std::string_view text, std::string_view filenam
     for (int i = 0; i < kNumDTypes; ++i) {
       const std::string key = "compute_" + std::string(to_string(static_cast<DType>(i)));
       hw.efficiency.compute_by_dtype[i] = qe.fraction(key, "efficiency." + key);
+      const std::string mkey = "memory_" + std::string(to_string(static_cast<DType>(i)));
+      hw.efficiency.memory_by_dtype[i] = qe.fraction(mkey, "efficiency." + mkey);
     }
   }
   return hw;
@@ -225,8 +228,10 @@ std::string hardware_to_yaml(const HardwareSpec& hw) {
   }
   const auto& e = hw.efficiency;
   // 1.0 is the schema's default (no derating): only the factors that derate are written.
-  const bool by_dtype = std::any_of(e.compute_by_dtype.begin(), e.compute_by_dtype.end(),
-                                    [](const auto& v) { return v.has_value(); });
+  const auto any = [](const auto& a) {
+    return std::any_of(a.begin(), a.end(), [](const auto& v) { return v.has_value(); });
+  };
+  const bool by_dtype = any(e.compute_by_dtype) || any(e.memory_by_dtype);
   if (e.memory != 1.0 || e.compute != 1.0 || e.communication != 1.0 || e.attention_memory ||
       e.attention_compute || by_dtype) {
     o << "efficiency:\n";
@@ -242,6 +247,11 @@ std::string hardware_to_yaml(const HardwareSpec& hw) {
       if (e.compute_by_dtype[i]) {
         const std::string key = "compute_" + std::string(to_string(static_cast<DType>(i)));
         quantity(o, 2, key, *e.compute_by_dtype[i], hw, "efficiency." + key);
+      }
+    for (int i = 0; i < kNumDTypes; ++i)
+      if (e.memory_by_dtype[i]) {
+        const std::string key = "memory_" + std::string(to_string(static_cast<DType>(i)));
+        quantity(o, 2, key, *e.memory_by_dtype[i], hw, "efficiency." + key);
       }
   }
   return o.str();

@@ -231,6 +231,25 @@ TEST_CASE("a per-dtype compute efficiency derates that dtype's peak only") {
   CHECK(row(a.prefill, "attn_norm").peak_ops_per_s == doctest::Approx(0.7 * *hw.peak(DType::fp32)));
 }
 
+TEST_CASE("a per-weight-format memory efficiency applies to the linear layers only") {
+  HardwareSpec hw = test::a6000();
+  hw.efficiency = {0.8, 0.7, 0.9};
+  hw.efficiency.memory_by_dtype[static_cast<int>(DType::int4)] = 0.6;
+  Settings s;
+  s.mode = Mode::realistic;
+  s.quant.weights = DType::int4;
+  s.quant.group_size = 128;
+  const Analysis a = analyze(test::llama2_7b(), hw, s);
+  for (const char* name : {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"})
+    CHECK(row(a.decode, name).bandwidth_bytes_per_s == doctest::Approx(0.6 * 768e9));
+  // Norms, the lm_head (fp16 weights) and attention keep the general factor.
+  for (const char* name : {"attn_norm", "lm_head", "mlp_add"})
+    CHECK(row(a.decode, name).bandwidth_bytes_per_s == doctest::Approx(0.8 * 768e9));
+  s.quant.weights = DType::fp16;  // another format: the general factor everywhere
+  CHECK(row(analyze(test::llama2_7b(), hw, s).decode, "q_proj").bandwidth_bytes_per_s ==
+        doctest::Approx(0.8 * 768e9));
+}
+
 TEST_CASE("bad settings name what is wrong") {
   Settings s = roofline();
   s.batch = 0;

@@ -45,6 +45,10 @@ TEST_CASE("calibrate writes the attention factors it measured, and none after --
   CHECK(hw8.efficiency.compute_for(DType::int8) == doctest::Approx(0.72));
   CHECK(hw8.efficiency.compute_for(DType::fp32) == doctest::Approx(0.8));
   CHECK(hw8.sources.at("efficiency.compute_int8").find("W8A8") != std::string::npos);
+  // Each decode GEMV's format gets its own memory factor: fp32 30/40, bf16 34/40.
+  CHECK(hw8.efficiency.memory_for(DType::fp32) == doctest::Approx(0.75));
+  CHECK(hw8.efficiency.memory_for(DType::bf16) == doctest::Approx(0.85));
+  CHECK(hw8.efficiency.memory_for(DType::int4) == doctest::Approx(0.8));  // not measured: median
   const HardwareSpec quick = to_hardware_spec(synthetic(false), "host");
   CHECK_FALSE(quick.efficiency.attention_memory);
   CHECK_FALSE(quick.efficiency.attention_compute);

@@ -85,3 +85,18 @@ TEST_CASE("per-dtype compute efficiencies round-trip and are checked; absent mea
   CHECK(error_of(kHw + "efficiency:\n  compute_int9: {value: 0.5, source: \"s\"}\n")
             .find("unknown key 'compute_int9'") != std::string::npos);
 }
+
+TEST_CASE("per-weight-format memory efficiencies round-trip; absent means memory") {
+  const std::string yaml = kHw +
+                           "efficiency:\n"
+                           "  memory: {value: 0.9, source: \"median gemv\"}\n"
+                           "  memory_int4: {value: 0.7, source: \"int4 gemv\"}\n";
+  const HardwareSpec h = parse_hardware_yaml(yaml, "h.yaml");
+  CHECK(h.efficiency.memory_for(DType::int4) == 0.7);
+  CHECK(h.efficiency.memory_for(DType::bf16) == 0.9);
+  const HardwareSpec back = parse_hardware_yaml(hardware_to_yaml(h), "back.yaml");
+  CHECK(back.efficiency.memory_for(DType::int4) == 0.7);
+  CHECK(back.sources.at("efficiency.memory_int4") == "int4 gemv");
+  CHECK(error_of(kHw + "efficiency:\n  memory_int4: {value: 0, source: \"s\"}\n").find("value") !=
+        std::string::npos);
+}
