@@ -70,12 +70,11 @@ std::vector<SmallOpTime> measure_small_ops(kernels::ThreadPool& pool, const Cach
   std::vector<float> x(static_cast<size_t>(kHidden)), y(x.size());
   kernels::fill_uniform(x, 14);
   const kernels::RopeTable table = kernels::make_rope_table(kHeadDim, 1024);
-  LapTimer timer(policy.clock);  // wall clock; drops intervals with a context switch (cpu)
+  LapTimer timer(policy.clock);  // wall clock (cpu: CPU time for a switched-out interval)
 
   std::vector<double> t_add, t_norm, t_silu, t_rope;
   const auto lap = [&](std::vector<double>& into) {
-    const double dt = timer.lap();
-    if (dt >= 0) into.push_back(dt);
+    into.push_back(timer.lap());
   };
   for (int r = 0; r <= rounds; ++r) {  // round 0 warms up (page tables, code) and is not kept
     for (int i = 0; i < copies; ++i) {

@@ -49,7 +49,7 @@ long context_switches() {
 }
 }  // namespace
 
-LapTimer::LapTimer(Clock clock) : count_switches_(clock == Clock::thread_cpu) {
+LapTimer::LapTimer(Clock clock) : cpu_fallback_(clock == Clock::thread_cpu) {
   std::vector<double> empty(201);
   for (auto& e : empty) {
     const double t0 = now_s();
@@ -60,16 +60,20 @@ LapTimer::LapTimer(Clock clock) : count_switches_(clock == Clock::thread_cpu) {
 }
 
 void LapTimer::restart() {
-  if (count_switches_) switches0_ = context_switches();
-  t0_ = now_s();
+  if (cpu_fallback_) {
+    cpu0_ = clock_s(Clock::thread_cpu);
+    switches0_ = context_switches();
+  }
+  t0_ = now_s();  // last: the system calls above are not in the interval
 }
 
 double LapTimer::lap() {
   const double t1 = now_s();
-  const bool switched = count_switches_ && context_switches() != switches0_;
-  const double dt = std::max(0.0, t1 - t0_ - overhead_s_);
-  restart();  // after the getrusage call, so the next interval does not time it
-  return switched ? -1.0 : dt;
+  double dt = std::max(0.0, t1 - t0_ - overhead_s_);
+  if (cpu_fallback_ && context_switches() != switches0_)
+    dt = std::max(0.0, clock_s(Clock::thread_cpu) - cpu0_);  // switched out: CPU time instead
+  restart();
+  return dt;
 }
 
 std::string TimingPolicy::describe() const {

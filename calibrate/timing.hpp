@@ -25,26 +25,27 @@ std::string_view to_string(Clock c);
 std::optional<Clock> clock_from_string(std::string_view s);
 double clock_s(Clock c);
 
-// Times back-to-back short intervals, one op each (validate's per-op times, calibrate's small-op
-// probe). Always by the wall clock (vDSO: ~25 ns, no kernel entry), minus the clock's own median
-// overhead. With Clock::thread_cpu it also counts this thread's context switches (getrusage,
-// outside the timed interval) and drops an interval that had one, which keeps what the CPU-time
-// clock is for (time descheduled does not count) without its flaw at this scale: reading thread CPU
-// time is a system call, and after an op that streamed the caches full of weights its kernel path
-// is cold -- measured on the development host, it added ~3 us to the microsecond op after each GEMV
-// (attn_add 6.4 us by thread CPU time, 3.3 us by the wall clock, 1 thread).
+// Times back-to-back intervals, one op each (validate's per-op times, calibrate's small-op probe).
+// By the wall clock (vDSO: ~25 ns, no kernel entry), minus the clock's own median overhead. With
+// Clock::thread_cpu it also counts this thread's context switches and reads its CPU time, both
+// OUTSIDE the wall-timed interval, and an interval during which the thread was switched out takes
+// its thread CPU time instead: descheduled time still does not count, as the CPU-time clock
+// intends, without that clock's flaw at the microsecond scale. Reading thread CPU time is a system
+// call whose kernel path is cold after an op that streamed the caches full of weights; inside the
+// interval it added ~3 us to the op after each GEMV on the development host (attn_add 6.4 us by
+// thread CPU time, 3.3 us by the wall clock, 1 thread). (Dropping switched intervals instead lost
+// every sample of 220 ms prefill GEMMs, which nearly always see one.)
 class LapTimer {
  public:
   explicit LapTimer(Clock clock);
   void restart();  // begin an interval now (discarding any open one)
-  // Ends the open interval and begins the next: its time in seconds, or a negative value when the
-  // thread was switched out during it (thread_cpu only).
+  // Ends the open interval and begins the next; the interval's time in seconds.
   double lap();
 
  private:
-  bool count_switches_;
+  bool cpu_fallback_;
   double overhead_s_ = 0;
-  double t0_ = 0;
+  double t0_ = 0, cpu0_ = 0;
   long switches0_ = 0;
 };
 
