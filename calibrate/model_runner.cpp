@@ -72,13 +72,13 @@ struct DecoderStack::Impl {
   PackedWeights lm_head;
   std::vector<float> final_gamma, last_rows, logits;
   std::vector<int32_t> ids;
-  // Per-op intervals (timing.hpp: wall clock; with --clock cpu, an interval with a context switch
-  // takes the thread's CPU time). Its own overhead is subtracted from every op.
+  // Per-op intervals (timing.hpp: wall clock; with --clock cpu, a switched-out interval takes the
+  // thread's CPU time when long, and is dropped when short). Its overhead is subtracted.
   std::unique_ptr<LapTimer> timer;
-  // Records the interval since the last record under `name`.
+  // Records the interval since the last record under `name` (a dropped interval adds nothing).
   void record(OpTimes* t, const char* name) {
     const double dt = timer->lap();
-    if (t) t->add(name, dt);
+    if (t && dt >= 0) t->add(name, dt);
   }
 
   void store_kv_row(Block& b, const float* x, bool is_k, int64_t bb, int64_t pos);

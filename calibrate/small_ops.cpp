@@ -70,11 +70,12 @@ std::vector<SmallOpTime> measure_small_ops(kernels::ThreadPool& pool, const Cach
   std::vector<float> x(static_cast<size_t>(kHidden)), y(x.size());
   kernels::fill_uniform(x, 14);
   const kernels::RopeTable table = kernels::make_rope_table(kHeadDim, 1024);
-  LapTimer timer(policy.clock);  // wall clock (cpu: CPU time for a switched-out interval)
+  LapTimer timer(policy.clock);  // wall clock (cpu: switched-out intervals are dropped)
 
   std::vector<double> t_add, t_norm, t_silu, t_rope;
   const auto lap = [&](std::vector<double>& into) {
-    into.push_back(timer.lap());
+    const double dt = timer.lap();
+    if (dt >= 0) into.push_back(dt);
   };
   for (int r = 0; r <= rounds; ++r) {  // round 0 warms up (page tables, code) and is not kept
     for (int i = 0; i < copies; ++i) {

@@ -70,8 +70,11 @@ void LapTimer::restart() {
 double LapTimer::lap() {
   const double t1 = now_s();
   double dt = std::max(0.0, t1 - t0_ - overhead_s_);
-  if (cpu_fallback_ && context_switches() != switches0_)
-    dt = std::max(0.0, clock_s(Clock::thread_cpu) - cpu0_);  // switched out: CPU time instead
+  if (cpu_fallback_ && context_switches() != switches0_) {
+    // Switched out: a long interval takes its CPU time (the clock reads' own ~µs vanish in it);
+    // a short one is dropped, since its CPU time would be mostly those cold system calls.
+    dt = dt > kCpuTimeMinInterval_s ? std::max(0.0, clock_s(Clock::thread_cpu) - cpu0_) : -1.0;
+  }
   restart();
   return dt;
 }

