@@ -4,42 +4,17 @@
 #include <math.h>
 
 #include "kernels/cpu/rowwise_avx2.hpp"
+#include "kernels/cpu/simd_avx2.hpp"
 
 namespace llmroof::kernels {
 
 namespace {
 
-inline float hsum8(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-  return _mm_cvtss_f32(s);
-}
+using avx2::hmax8;
+using avx2::hsum8;
 
-inline float hmax8(__m256 v) {
-  __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_max_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_max_ss(s, _mm_shuffle_ps(s, s, 1));
-  return _mm_cvtss_f32(s);
-}
-
-// e^x as in simd_avx512.hpp's exp2_ps, with 2^n built in the exponent bits (n in [-126, 127]).
-inline __m256 exp8(__m256 x) {
-  x = _mm256_mul_ps(x, _mm256_set1_ps(1.4426950408889634f));
-  const __m256 live = _mm256_cmp_ps(x, _mm256_set1_ps(-126.f), _CMP_GE_OQ);
-  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-126.f)), _mm256_set1_ps(127.f));
-  const __m256 n = _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  const __m256 f = _mm256_sub_ps(x, n);
-  __m256 p = _mm256_set1_ps(1.535336188319500e-4f);
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.339887440266574e-3f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(9.618437357674640e-3f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(5.550332471162809e-2f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(2.402264791363012e-1f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(6.931472028550421e-1f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f));
-  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  return _mm256_and_ps(live, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
-}
+// e^x = 2^(x log2 e), with simd_avx2.hpp's 2^x (exactly 0 below 2^-126).
+inline __m256 exp8(__m256 x) { return avx2::exp2_8(_mm256_mul_ps(x, _mm256_set1_ps(1.4426950408889634f))); }
 
 inline float silu_mul1(float g, float u) { return g * u / (1.f + expf(-g)); }
 

@@ -1,5 +1,5 @@
 #pragma once
-// AVX2 + FMA helpers for the attention *_avx2.cpp files (built with -mavx2 -mfma only; see
+// AVX2 + FMA helpers for the *_avx2.cpp kernels (attention, row-wise) (built with -mavx2 -mfma only; see
 // kernels/CMakeLists.txt). Like simd_avx512.hpp: internal linkage only, and the files that include
 // this use no standard-library templates, so no AVX2 copy of an inline function can leak into
 // baseline code through the linker.
