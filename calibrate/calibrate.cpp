@@ -219,13 +219,12 @@ HardwareSpec to_hardware_spec(const Calibration& c, const std::string& name) {
   // when their weights are in that format (memory, the median, to everything else).
   for (const auto& k : c.kernels) {
     if (!k.memory_bound || k.efficiency() <= 0 || k.kernel.rfind("gemm_", 0) != 0) continue;
-    const std::string f = k.kernel.substr(5);
-    const std::optional<DType> t = f == "fp32"   ? std::optional(DType::fp32)
-                                   : f == "bf16" ? std::optional(DType::bf16)
-                                   : f == "int8" ? std::optional(DType::int8)
-                                   : f == "int4" ? std::optional(DType::int4)
-                                   : f == "fp8"  ? std::optional(DType::fp8)
-                                                 : std::nullopt;
+    // The GEMV kernels are named gemm_<format>, and the weight formats measured are spelled as
+    // the analyzer's dtypes (gemm_w8a8 matches none and is skipped).
+    std::optional<DType> t;
+    for (int i = 0; i < kNumDTypes; ++i)
+      if (k.kernel == "gemm_" + std::string(to_string(static_cast<DType>(i))))
+        t = static_cast<DType>(i);
     if (!t) continue;
     hw.efficiency.memory_by_dtype[static_cast<int>(*t)] = std::min(1.0, k.efficiency());
     hw.sources["efficiency.memory_" + std::string(to_string(*t))] =

@@ -91,11 +91,7 @@ struct DecoderStack::Impl {
 double DecoderStack::block_bytes(const ModelSpec& m, const StackConfig& cfg) {
   const int64_t h = m.hidden_size, qd = m.q_dim(), kvd = m.kv_dim(), in = m.intermediate_size;
   const auto wb = [&](int64_t k, int64_t n) {
-    return weight_bytes(k, n, cfg.weights == WeightFormat::fp32   ? DType::fp32
-                              : cfg.weights == WeightFormat::bf16 ? DType::bf16
-                              : cfg.weights == WeightFormat::int4 ? DType::int4
-                              : cfg.weights == WeightFormat::fp8  ? DType::fp8
-                                                                  : DType::int8,
+    return weight_bytes(k, n, kernels::weight_dtype(cfg.weights),
                         cfg.weights == WeightFormat::int4 ? cfg.group_size : 0);
   };
   const double w = wb(h, qd) + 2 * wb(h, kvd) + wb(qd, h) + 2 * wb(h, in) + wb(in, h);

@@ -252,16 +252,13 @@ void show_hardware_table(const HardwareSpec& h) {
   if (h.efficiency.attention_compute)
     row("efficiency: attention compute", reports::percent(*h.efficiency.attention_compute),
         "efficiency.attention_compute");
-  for (int i = 0; i < kNumDTypes; ++i)
-    if (const auto& e = h.efficiency.compute_by_dtype[i]) {
-      const std::string d(to_string(static_cast<DType>(i)));
+  for (int i = 0; i < kNumDTypes; ++i) {
+    const std::string d(to_string(static_cast<DType>(i)));
+    if (const auto& e = h.efficiency.compute_by_dtype[i])
       row("efficiency: compute " + d, reports::percent(*e), "efficiency.compute_" + d);
-    }
-  for (int i = 0; i < kNumDTypes; ++i)
-    if (const auto& e = h.efficiency.memory_by_dtype[i]) {
-      const std::string d(to_string(static_cast<DType>(i)));
+    if (const auto& e = h.efficiency.memory_by_dtype[i])
       row("efficiency: memory, " + d + " weights", reports::percent(*e), "efficiency.memory_" + d);
-    }
+  }
   print_table(std::cout, rows);
   std::cout << "ridge point (dense peak / memory bandwidth)\n";
   for (int i = 0; i < kNumDTypes; ++i)
@@ -302,12 +299,11 @@ void show_hardware_json(const HardwareSpec& h) {
     j["efficiency"]["attention_memory"] = *h.efficiency.attention_memory;
   if (h.efficiency.attention_compute)
     j["efficiency"]["attention_compute"] = *h.efficiency.attention_compute;
-  for (int i = 0; i < kNumDTypes; ++i)
-    if (const auto& e = h.efficiency.compute_by_dtype[i])
-      j["efficiency"]["compute_" + std::string(to_string(static_cast<DType>(i)))] = *e;
-  for (int i = 0; i < kNumDTypes; ++i)
-    if (const auto& e = h.efficiency.memory_by_dtype[i])
-      j["efficiency"]["memory_" + std::string(to_string(static_cast<DType>(i)))] = *e;
+  for (int i = 0; i < kNumDTypes; ++i) {
+    const std::string d(to_string(static_cast<DType>(i)));
+    if (const auto& e = h.efficiency.compute_by_dtype[i]) j["efficiency"]["compute_" + d] = *e;
+    if (const auto& e = h.efficiency.memory_by_dtype[i]) j["efficiency"]["memory_" + d] = *e;
+  }
   std::cout << j.dump(2) << "\n";
 }
 

@@ -23,16 +23,22 @@ const std::vector<std::string> kTopKeys = {
 const std::vector<std::string> kQuantityKeys = {"value", "source"};
 const std::vector<std::string> kInterconnectKeys = {"name", "bandwidth_gb_per_s_per_direction",
                                                     "latency_us", "devices_per_node"};
-const std::vector<std::string> kEfficiencyKeys = {
-    "memory",          "compute",        "communication", "attention_memory", "attention_compute",
-    "compute_fp32",    "compute_tf32",   "compute_fp16",  "compute_bf16",     "compute_fp8",
-    "compute_int8",    "compute_int4",   "memory_fp32",   "memory_tf32",      "memory_fp16",
-    "memory_bf16",     "memory_fp8",     "memory_int8",   "memory_int4"};
 const std::vector<std::string> kKinds = {"gpu", "npu", "xpu", "cpu"};
 
 std::vector<std::string> dtype_names() {
   std::vector<std::string> v;
   for (int i = 0; i < kNumDTypes; ++i) v.emplace_back(to_string(static_cast<DType>(i)));
+  return v;
+}
+
+// The per-dtype factors (docs/hardware-schema.md): compute_<dtype> and memory_<dtype>.
+constexpr const char* kPerDtypeEfficiency[] = {"compute_", "memory_"};
+
+std::vector<std::string> efficiency_keys() {
+  std::vector<std::string> v = {"memory", "compute", "communication", "attention_memory",
+                                "attention_compute"};
+  for (const char* prefix : kPerDtypeEfficiency)
+    for (const auto& d : dtype_names()) v.push_back(prefix + d);
   return v;
 }
 
@@ -135,7 +141,7 @@ HardwareSpec parse_hardware_yaml(std::string_view text, std::string_view filenam
     hw.devices_per_node = *qi.integer("devices_per_node", "devices_per_node");
   }
   if (r.has("efficiency")) {
-    const yamlio::MapReader ef = r.map("efficiency", kEfficiencyKeys);
+    const yamlio::MapReader ef = r.map("efficiency", efficiency_keys());
     const QuantityReader qe(ef, hw);
     hw.efficiency.memory = qe.fraction("memory", "efficiency.memory").value_or(1.0);
     hw.efficiency.compute = qe.fraction("compute", "efficiency.compute").value_or(1.0);
@@ -146,12 +152,12 @@ HardwareSpec parse_hardware_yaml(std::string_view text, std::string_view filenam
         qe.fraction("attention_memory", "efficiency.attention_memory");
     hw.efficiency.attention_compute =
         qe.fraction("attention_compute", "efficiency.attention_compute");
-    // Optional per dtype: that dtype's GEMMs against its own peak; absent means `compute`.
+    // Optional per dtype: that dtype's GEMMs against its own peak, and the linear layers'
+    // bandwidth with weights in it; absent means `compute` / `memory`.
     for (int i = 0; i < kNumDTypes; ++i) {
-      const std::string key = "compute_" + std::string(to_string(static_cast<DType>(i)));
-      hw.efficiency.compute_by_dtype[i] = qe.fraction(key, "efficiency." + key);
-      const std::string mkey = "memory_" + std::string(to_string(static_cast<DType>(i)));
-      hw.efficiency.memory_by_dtype[i] = qe.fraction(mkey, "efficiency." + mkey);
+      const std::string d(to_string(static_cast<DType>(i)));
+      hw.efficiency.compute_by_dtype[i] = qe.fraction("compute_" + d, "efficiency.compute_" + d);
+      hw.efficiency.memory_by_dtype[i] = qe.fraction("memory_" + d, "efficiency.memory_" + d);
     }
   }
   return hw;
@@ -243,16 +249,15 @@ std::string hardware_to_yaml(const HardwareSpec& hw) {
       quantity(o, 2, "attention_memory", *e.attention_memory, hw, "efficiency.attention_memory");
     if (e.attention_compute)
       quantity(o, 2, "attention_compute", *e.attention_compute, hw, "efficiency.attention_compute");
-    for (int i = 0; i < kNumDTypes; ++i)
-      if (e.compute_by_dtype[i]) {
-        const std::string key = "compute_" + std::string(to_string(static_cast<DType>(i)));
-        quantity(o, 2, key, *e.compute_by_dtype[i], hw, "efficiency." + key);
-      }
-    for (int i = 0; i < kNumDTypes; ++i)
-      if (e.memory_by_dtype[i]) {
-        const std::string key = "memory_" + std::string(to_string(static_cast<DType>(i)));
-        quantity(o, 2, key, *e.memory_by_dtype[i], hw, "efficiency." + key);
-      }
+    const auto per_dtype = [&](const char* prefix, const auto& factors) {
+      for (int i = 0; i < kNumDTypes; ++i)
+        if (factors[i]) {
+          const std::string key = prefix + std::string(to_string(static_cast<DType>(i)));
+          quantity(o, 2, key, *factors[i], hw, "efficiency." + key);
+        }
+    };
+    per_dtype("compute_", e.compute_by_dtype);
+    per_dtype("memory_", e.memory_by_dtype);
   }
   return o.str();
 }

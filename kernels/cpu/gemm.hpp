@@ -32,6 +32,9 @@ enum class WeightFormat {
 };
 std::string_view to_string(WeightFormat f);
 
+// The analyzer's dtype of the stored weight elements (w8a8 stores int8).
+DType weight_dtype(WeightFormat f);
+
 enum class WeightLayout { kn, nk };
 
 // Panel width: every format packs 32 output columns together (two 16-lane fp32 vectors).

@@ -129,34 +129,26 @@ double PackedWeights::bytes() const {
                              col_sum.size() * 4);
 }
 
+DType weight_dtype(WeightFormat f) {
+  switch (f) {
+    case WeightFormat::fp32: return DType::fp32;
+    case WeightFormat::bf16: return DType::bf16;
+    case WeightFormat::int4: return DType::int4;
+    case WeightFormat::fp8: return DType::fp8;
+    case WeightFormat::int8:
+    case WeightFormat::w8a8: return DType::int8;
+  }
+  return DType::fp32;
+}
+
 GemmShape PackedWeights::shape(int64_t m) const {
   GemmShape s;
   s.m = m;
   s.n = n;
   s.k = k;
-  s.activations = DType::fp32;
-  switch (format) {
-    case WeightFormat::fp32:
-      s.weights = DType::fp32;
-      break;
-    case WeightFormat::bf16:
-      s.weights = DType::bf16;
-      break;
-    case WeightFormat::int8:
-      s.weights = DType::int8;
-      break;
-    case WeightFormat::int4:
-      s.weights = DType::int4;
-      s.group_size = group_size;
-      break;
-    case WeightFormat::fp8:
-      s.weights = DType::fp8;
-      break;
-    case WeightFormat::w8a8:
-      s.weights = DType::int8;
-      s.activations = DType::int8;
-      break;
-  }
+  s.weights = weight_dtype(format);
+  s.activations = format == WeightFormat::w8a8 ? DType::int8 : DType::fp32;
+  if (format == WeightFormat::int4) s.group_size = group_size;
   return s;
 }
 
