@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
+#include <tuple>
 
+#include "calibrate/moe_block.hpp"
 #include "calibrate/timing.hpp"
 #include "io/errors.hpp"
 #include "kernels/check.hpp"
@@ -11,6 +14,7 @@
 #include "kernels/cpu/add.hpp"
 #include "kernels/cpu/rmsnorm.hpp"
 #include "kernels/cpu/rope.hpp"
+#include "kernels/cpu/topk.hpp"
 #include "kernels/cpu_features.hpp"
 #include "kernels/huge_buffer.hpp"
 
@@ -32,12 +36,15 @@ void OpTimes::clear() {
 }
 
 std::string unsupported_reason(const ModelSpec& m) {
-  if (m.is_moe()) return "MoE blocks (router, experts) have no CPU kernels yet";
   if (m.norm != NormType::rmsnorm) return "layernorm has no CPU kernel (rmsnorm only)";
   if (!m.gated_mlp || m.activation != Activation::silu)
     return "only SiLU-gated MLPs have a CPU kernel";
+  if (m.positional_encoding == PositionalEncoding::alibi)
+    return "positional_encoding: alibi (the model file's field) has no CPU attention kernel (the "
+           "kernels take no per-head linear bias); only rope or none run";
   if (m.positional_encoding != PositionalEncoding::rope && m.positional_encoding != PositionalEncoding::none)
-    return "only RoPE (or no) positional encoding is implemented";
+    return "positional_encoding: " + std::string(to_string(m.positional_encoding)) +
+           " is not implemented by the kernels (rope or none only)";
   if (m.head_dim % 16 != 0) return "head_dim must be a multiple of 16 for the attention kernels";
   if (m.sliding_window > 0) return "sliding-window attention is not implemented by the kernels";
   return "";
@@ -50,8 +57,10 @@ double kv_elem_bytes(KvFormat f) {
 }
 
 struct Block {
-  PackedWeights wq, wk, wv, wo, wg, wu, wd;
+  PackedWeights wq, wk, wv, wo, wg, wu, wd;  // wg, wu, wd: dense blocks only
+  std::vector<float> bq, bk, bv;              // q/k/v bias (qkv_bias models), else empty
   std::vector<float> attn_gamma, mlp_gamma;
+  std::optional<MoeWeights> moe;              // sparse blocks
   kernels::HugeVector<uint8_t> k_cache, v_cache;  // [batch, capacity, kv_dim] in the KV format
   kernels::HugeVector<uint16_t> k_scale, v_scale;  // int8: fp16 per (batch, token, kv head)
 };
@@ -66,6 +75,10 @@ struct DecoderStack::Impl {
   kernels::RopeTable rope;
   // Activations, sized for batch * max_tokens rows.
   std::vector<float> hs, xn, q, k, v, o, tmp, g, u, a;
+  MoeShape moe_shape;
+  std::unique_ptr<MoeBuffers> moe_buf;
+  double distinct_sum = 0;  // distinct experts over the sparse blocks of the current pass
+  int64_t sparse_runs = 0;
   // Model level.
   std::vector<float> embed_f32;
   std::vector<uint16_t> embed_bf16;
@@ -84,6 +97,8 @@ struct DecoderStack::Impl {
   void store_kv_row(Block& b, const float* x, bool is_k, int64_t bb, int64_t pos);
   void store_kv(Block& b, const float* src, bool is_k, int64_t q_len, int64_t pos0);
   void run_block(Block& b, int64_t q_len, int64_t pos0, OpTimes* t);
+  template <class Lap>
+  void dense_mlp(Block& b, int64_t rows, const Lap& lap);
   void embed(int64_t q_len, OpTimes* t);
   void head(int64_t q_len, OpTimes* t);
 };
@@ -94,7 +109,15 @@ double DecoderStack::block_bytes(const ModelSpec& m, const StackConfig& cfg) {
     return weight_bytes(k, n, kernels::weight_dtype(cfg.weights),
                         cfg.weights == WeightFormat::int4 ? cfg.group_size : 0);
   };
-  const double w = wb(h, qd) + 2 * wb(h, kvd) + wb(qd, h) + 2 * wb(h, in) + wb(in, h);
+  const double bias = m.qkv_bias ? 4.0 * static_cast<double>(qd + 2 * kvd) : 0.0;
+  const double dense = 2 * wb(h, in) + wb(in, h);
+  const double mlp =
+      !m.is_moe() ? dense
+                  : std::max(m.num_sparse_layers() < m.num_layers ? dense : 0.0,
+                             moe_weight_bytes(moe_shape(m), cfg.weights,
+                                              cfg.head_weights == WeightFormat::bf16,
+                                              cfg.group_size));
+  const double w = wb(h, qd) + 2 * wb(h, kvd) + wb(qd, h) + bias + mlp;
   const double kv = 2.0 * static_cast<double>(cfg.batch * cfg.max_context * kvd) *
                     kv_elem_bytes(cfg.kv);
   return w + kv;
@@ -122,9 +145,13 @@ DecoderStack::DecoderStack(const ModelSpec& m, const StackConfig& cfg, kernels::
   proto.wk = kvd == qd ? proto.wq : pack(h, kvd, 2);
   proto.wv = proto.wk;
   proto.wo = pack(qd, h, 3);
-  proto.wg = pack(h, in, 4);
-  proto.wu = proto.wg;
-  proto.wd = pack(in, h, 5);
+  if (m.qkv_bias) {
+    for (auto [bias, n, seed] :
+         {std::tuple{&proto.bq, qd, 21}, {&proto.bk, kvd, 22}, {&proto.bv, kvd, 23}}) {
+      bias->resize(static_cast<size_t>(n));
+      kernels::fill_uniform(*bias, cfg.seed * 131 + static_cast<uint64_t>(seed), -0.1f, 0.1f);
+    }
+  }
   proto.attn_gamma.assign(static_cast<size_t>(h), 1.0f);
   proto.mlp_gamma.assign(static_cast<size_t>(h), 1.0f);
   const size_t kv_elems = static_cast<size_t>(cfg.batch * cfg.max_context * kvd);
@@ -135,7 +162,37 @@ DecoderStack::DecoderStack(const ModelSpec& m, const StackConfig& cfg, kernels::
                          0);
     proto.v_scale = proto.k_scale;
   }
-  s.blocks.assign(static_cast<size_t>(cfg.layers), proto);
+  // Dense and sparse MLPs, built once and copied; the last block takes the prototypes by move
+  // (Mixtral's experts are 5.6 GB a block in fp32: no second copy at the peak).
+  int64_t dense_n = 0, sparse_n = 0;
+  for (int64_t i = 0; i < cfg.layers; ++i) (m.layer_is_sparse(i) ? sparse_n : dense_n) += 1;
+  Block dense_mlp;
+  if (dense_n > 0) {
+    dense_mlp.wg = pack(h, in, 4);
+    dense_mlp.wu = dense_mlp.wg;
+    dense_mlp.wd = pack(in, h, 5);
+  }
+  std::optional<MoeWeights> moe;
+  if (sparse_n > 0) {
+    s.moe_shape = moe_shape(m);
+    s.moe_shape.uniform_routing = cfg.uniform_routing;
+    moe = make_moe_weights(s.moe_shape, cfg.weights, cfg.head_weights == WeightFormat::bf16,
+                           cfg.group_size, cfg.seed);
+    s.moe_buf = std::make_unique<MoeBuffers>(s.moe_shape, cfg.batch * cfg.max_tokens);
+    s.moe_buf->routing_seed = cfg.seed * 7919 + 1;
+  }
+  s.blocks.reserve(static_cast<size_t>(cfg.layers));
+  for (int64_t i = 0; i < cfg.layers; ++i) {
+    Block& b = s.blocks.emplace_back(i + 1 == cfg.layers ? std::move(proto) : proto);
+    if (m.layer_is_sparse(i)) {
+      b.moe = --sparse_n == 0 ? std::move(*moe) : *moe;
+    } else {
+      const bool last = --dense_n == 0;
+      b.wg = last ? std::move(dense_mlp.wg) : dense_mlp.wg;
+      b.wu = last ? std::move(dense_mlp.wu) : dense_mlp.wu;
+      b.wd = last ? std::move(dense_mlp.wd) : dense_mlp.wd;
+    }
+  }
   s.rope = kernels::make_rope_table(m.head_dim, cfg.max_context);
   s.timer = std::make_unique<LapTimer>(cfg.clock);
 
@@ -208,19 +265,20 @@ void DecoderStack::Impl::store_kv(Block& b, const float* src, bool is_k, int64_t
 
 void DecoderStack::Impl::run_block(Block& b, int64_t q_len, int64_t pos0, OpTimes* t) {
   kernels::ThreadPool& p = *pool;
-  const int64_t rows = cfg.batch * q_len, h = m.hidden_size, in = m.intermediate_size;
+  const int64_t rows = cfg.batch * q_len, h = m.hidden_size;
   const float eps = 1e-5f;
   timer->restart();
   const auto lap = [&](const char* name) { record(t, name); };
   kernels::rmsnorm(hs.data(), b.attn_gamma.data(), xn.data(), rows, h, eps, p);
   lap("attn_norm");
-  kernels::gemm(xn.data(), rows, b.wq, q.data(), p);
+  const auto bias = [](const std::vector<float>& v) { return v.empty() ? nullptr : v.data(); };
+  linear(xn.data(), rows, b.wq, bias(b.bq), q.data(), p);
   lap("q_proj");
-  kernels::gemm(xn.data(), rows, b.wk, k.data(), p);
+  linear(xn.data(), rows, b.wk, bias(b.bk), k.data(), p);
   const bool rope_k = m.positional_encoding == PositionalEncoding::rope;
   if (!rope_k) store_kv(b, k.data(), true, q_len, pos0);  // no RoPE: k_proj's row writes the cache
   lap("k_proj");
-  kernels::gemm(xn.data(), rows, b.wv, v.data(), p);
+  linear(xn.data(), rows, b.wv, bias(b.bv), v.data(), p);
   store_kv(b, v.data(), false, q_len, pos0);
   lap("v_proj");
   if (rope_k) {
@@ -265,6 +323,21 @@ void DecoderStack::Impl::run_block(Block& b, int64_t q_len, int64_t pos0, OpTime
   lap("attn_add");
   kernels::rmsnorm(hs.data(), b.mlp_gamma.data(), xn.data(), rows, h, eps, p);
   lap("mlp_norm");
+  if (b.moe) {
+    moe_forward(moe_shape, *b.moe, xn.data(), rows, tmp.data(), *moe_buf, p, lap);
+    distinct_sum += static_cast<double>(moe_buf->distinct_experts);
+    ++sparse_runs;
+  } else {
+    dense_mlp(b, rows, lap);
+  }
+  kernels::add_inplace(hs.data(), tmp.data(), rows * h, p);
+  lap("mlp_add");
+}
+
+template <class Lap>
+void DecoderStack::Impl::dense_mlp(Block& b, int64_t rows, const Lap& lap) {
+  kernels::ThreadPool& p = *pool;
+  const int64_t in = m.intermediate_size;
   kernels::gemm(xn.data(), rows, b.wg, g.data(), p);
   lap("gate_proj");
   kernels::gemm(xn.data(), rows, b.wu, u.data(), p);
@@ -273,8 +346,6 @@ void DecoderStack::Impl::run_block(Block& b, int64_t q_len, int64_t pos0, OpTime
   lap("mlp_act");
   kernels::gemm(a.data(), rows, b.wd, tmp.data(), p);
   lap("down_proj");
-  kernels::add_inplace(hs.data(), tmp.data(), rows * h, p);
-  lap("mlp_add");
 }
 
 void DecoderStack::Impl::embed(int64_t q_len, OpTimes* t) {
@@ -317,6 +388,8 @@ void DecoderStack::forward(int64_t q_len, int64_t pos0, OpTimes* times) {
   if (q_len < 1 || q_len > s.cfg.max_tokens || pos0 + q_len > s.cfg.max_context)
     throw std::invalid_argument("DecoderStack::forward: q_len/pos0 outside the built capacity");
   if (s.cfg.model_level) s.embed(q_len, times);
+  s.distinct_sum = 0;
+  s.sparse_runs = 0;
   for (auto& b : s.blocks) s.run_block(b, q_len, pos0, times);
   if (s.cfg.model_level) s.head(q_len, times);
 }
@@ -337,6 +410,20 @@ void DecoderStack::set_tokens(const std::vector<int32_t>& ids) {
   Impl& s = *impl_;
   if (!s.cfg.model_level) return;
   std::copy_n(ids.begin(), std::min(ids.size(), s.ids.size()), s.ids.begin());
+}
+
+double DecoderStack::distinct_experts_last_pass() const {
+  const Impl& s = *impl_;
+  return s.sparse_runs > 0 ? s.distinct_sum / static_cast<double>(s.sparse_runs) : 0.0;
+}
+
+void linear(const float* x, int64_t rows, const kernels::PackedWeights& w, const float* bias,
+            float* y, kernels::ThreadPool& pool) {
+  kernels::gemm(x, rows, w, y, pool);
+  if (!bias) return;
+  pool.parallel_for(rows, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) kernels::axpy(1.0f, bias, y + r * w.n, w.n);
+  });
 }
 
 bool DecoderStack::output_ok() const {

@@ -2,8 +2,10 @@
 // Real decoder blocks with random weights, run through the CPU kernels op by op, each op timed and
 // recorded under the analyzer's LayerRow name (attn_norm, q_proj, k_proj, v_proj, rope,
 // fused_attention, o_proj, attn_add, mlp_norm, gate_proj, up_proj, mlp_act, down_proj, mlp_add; and
-// embedding, final_norm, lm_head for the model-level ops). Fusion follows the analyzer (rows.cpp):
-// V is stored into the KV cache by v_proj, the rotated K by rope; attention is one fused kernel.
+// embedding, final_norm, lm_head for the model-level ops; router, experts, shared_expert in sparse
+// blocks, calibrate/moe_block.hpp). Fusion follows the analyzer (rows.cpp): V is stored into the KV
+// cache by v_proj, the rotated K by rope; attention is one fused kernel; a q/k/v bias (qwen2) is
+// added by its projection, right after the GEMM while the rows are in cache.
 //
 // Every block owns its own copy of the weights, and a forward pass walks the blocks in order as a real
 // model does, so when the blocks' weights together exceed the last-level cache an op on block i finds
@@ -34,6 +36,9 @@ struct StackConfig {
   bool model_level = false; // also embedding, final_norm, lm_head
   Clock clock = Clock::wall;  // how each op is timed
   uint64_t seed = 1;
+  // MoE: top-k over seeded uniform logits after the real router GEMV (the analyzer's routing
+  // assumption), instead of over the real logits (moe_block.hpp).
+  bool uniform_routing = true;
 };
 
 // Samples per op name, in the order ops first ran.
@@ -52,13 +57,15 @@ class OpTimes {
 
 class DecoderStack {
  public:
-  // Throws InputError when the model needs an op the kernels lack (layernorm, non-gated MLP, MoE).
+  // Throws InputError when the model needs an op the kernels lack (layernorm, non-gated MLP, ALiBi).
   DecoderStack(const ModelSpec& m, const StackConfig& cfg, kernels::ThreadPool& pool);
   ~DecoderStack();
   DecoderStack(const DecoderStack&) = delete;
   DecoderStack& operator=(const DecoderStack&) = delete;
 
-  // Bytes of one block's weights (packed, incl. scales) and KV cache, for choosing a layer count.
+  // Bytes of one block's weights (packed, incl. scales; a sparse block counts every expert, the
+  // router and the shared expert) and KV cache, for choosing a layer count. With both dense and
+  // sparse layers, the larger of the two.
   static double block_bytes(const ModelSpec& m, const StackConfig& cfg);
 
   // One forward pass of q_len new tokens per sequence at positions [pos0, pos0 + q_len): the KV
@@ -73,10 +80,20 @@ class DecoderStack {
   // The last hidden state (and logits) are finite and not mostly zero.
   bool output_ok() const;
 
+  // Distinct routed experts per sparse block in the last forward pass (mean over its sparse
+  // blocks); 0 when it ran none. Compare with the analyzer's expected_distinct_experts.
+  double distinct_experts_last_pass() const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// y[rows, n] = x[rows, k] . W (+ bias[n] on every row when bias is non-null): the GEMM, then the
+// bias added row by row while y is still in cache (the kernels' GEMM has no epilogue hook). Reads
+// the bias's n floats once per call and does rows x n adds: the analyzer's bias cost (cost.cpp).
+void linear(const float* x, int64_t rows, const kernels::PackedWeights& w, const float* bias,
+            float* y, kernels::ThreadPool& pool);
 
 // Model checks shared with the CLI: "" when the kernels can run the model, else the reason.
 std::string unsupported_reason(const ModelSpec& m);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "analyzer/analyzer.hpp"
 #include "calibrate/calibrate.hpp"
@@ -215,10 +216,15 @@ EndToEnd generate(DecoderStack& stack, const Settings& s, const ValidateOptions&
   return e;
 }
 
+struct MoeRoutingSeen {
+  double prefill = 0, decode = 0;  // distinct experts per sparse block, last pass of each
+};
+
 // Layers mode: repeated prefill passes and decode passes at the analyzer's decode context, after a
 // warm-up of each; the repetition counts follow the time of the warm-up pass.
-void measure_layers(DecoderStack& stack, const Settings& s, int64_t decode_context,
-                    const ValidateOptions& opt, OpTimes& pre, OpTimes& dec) {
+void measure_layers(DecoderStack& stack, const Settings& s,
+                    int64_t decode_context, const ValidateOptions& opt, OpTimes& pre, OpTimes& dec,
+                    MoeRoutingSeen& seen) {
   const int64_t P = s.prompt_len;
   say(opt, "prefill of " + std::to_string(P) + " tokens (warm-up)");
   double t0 = now_s();
@@ -229,6 +235,7 @@ void measure_layers(DecoderStack& stack, const Settings& s, int64_t decode_conte
     say(opt, "prefill pass " + std::to_string(r + 1) + "/" + std::to_string(pre_reps));
     stack.forward(P, 0, &pre);
   }
+  seen.prefill = stack.distinct_experts_last_pass();
   const int64_t pos = decode_context - 1;  // the new token sees decode_context keys
   t0 = now_s();
   stack.forward(1, pos, nullptr);
@@ -236,6 +243,27 @@ void measure_layers(DecoderStack& stack, const Settings& s, int64_t decode_conte
   say(opt, "decode at context " + std::to_string(decode_context) + ", " +
                std::to_string(dec_reps) + " passes");
   for (int r = 0; r < dec_reps; ++r) stack.forward(1, pos, &dec);
+  seen.decode = stack.distinct_experts_last_pass();
+}
+
+// What the routing touched beside the analyzer's assumption (analyzer/moe.cpp).
+void note_moe_routing(const ModelSpec& m, const Settings& s, const MoeRoutingSeen& seen,
+                      std::vector<std::string>& notes) {
+  if (!m.is_moe()) return;
+  const auto fmt = [](double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.1f", v);
+    return std::string(b);
+  };
+  const int64_t e = m.moe->num_experts, k = m.moe->experts_per_token;
+  const auto expect = [&](int64_t tokens) {
+    return expected_distinct_experts(e, k, static_cast<double>(tokens));
+  };
+  notes.push_back("MoE routing (router GEMV on the real hidden state, top-k over seeded uniform "
+                  "logits): distinct experts per sparse block, measured / analyzer's expectation: "
+                  "prefill " + fmt(seen.prefill) +
+                  " / " + fmt(expect(s.batch * s.prompt_len)) + ", decode " + fmt(seen.decode) +
+                  " / " + fmt(expect(s.batch)) + " of " + std::to_string(e));
 }
 
 // calibrate's DRAM read loop over 512 MiB in all: far beyond any last-level cache here.
@@ -250,9 +278,17 @@ double device_read_bandwidth(kernels::ThreadPool& pool, const TimingPolicy& poli
 void check_fits_memory(const ModelSpec& m, const Settings& s, int64_t layers) {
   const double tokens =
       static_cast<double>(s.batch) * static_cast<double>(s.prompt_len + s.gen_len);
-  const double act = 4.0 * tokens *
-                     static_cast<double>(3 * m.hidden_size + 2 * m.intermediate_size + m.q_dim() +
-                                         2 * m.kv_dim());
+  double act = 4.0 * tokens *
+               static_cast<double>(3 * m.hidden_size + 2 * m.intermediate_size + m.q_dim() +
+                                   2 * m.kv_dim());
+  if (m.is_moe()) {
+    // moe_block.hpp's buffers: per (token, expert) pair x, gate, up, act, out; the shared expert's.
+    const MoeSpec& e = *m.moe;
+    const int64_t per_token =
+        e.experts_per_token * (2 * m.hidden_size + 3 * e.expert_intermediate_size) +
+        3 * e.shared_expert_intermediate_size + m.hidden_size + e.num_experts;
+    act += 4.0 * tokens * static_cast<double>(per_token);
+  }
   const double head = 8.0 * static_cast<double>(m.vocab_size * m.hidden_size);
   const double need =
       static_cast<double>(layers) * DecoderStack::block_bytes(m, stack_config(s, 1)) + head + act;
@@ -304,6 +340,7 @@ ValidationRun run_validation(const ModelSpec& m, const HardwareSpec& hw, const S
   DecoderStack stack(m, cfg, pool);
 
   OpTimes pre, dec;
+  MoeRoutingSeen seen;
   run.device.spec_bandwidth_bytes_per_s = hw.memory_bandwidth_bytes_per_s;
   if (opt.check_device) {
     say(opt, "DRAM read bandwidth before the timed passes");
@@ -312,7 +349,7 @@ ValidationRun run_validation(const ModelSpec& m, const HardwareSpec& hw, const S
   if (opt.full)
     run.measured = generate(stack, s, opt, pre, dec);
   else
-    measure_layers(stack, s, a.decode.context_len, opt, pre, dec);
+    measure_layers(stack, s, a.decode.context_len, opt, pre, dec, seen);
   if (opt.check_device) {
     say(opt, "DRAM read bandwidth after the timed passes");
     run.device.read_after_bytes_per_s = device_read_bandwidth(pool, opt.policy);
@@ -324,6 +361,7 @@ ValidationRun run_validation(const ModelSpec& m, const HardwareSpec& hw, const S
           " the hardware file's: memory-bound ratios carry that drift (a busy machine, or a "
           "calibration taken in other conditions)");
   }
+  if (!opt.full) note_moe_routing(m, s, seen, run.notes);
   if (!stack.output_ok())
     run.notes.push_back("output of the last pass was not finite or mostly zero: times mistrusted");
 

@@ -91,8 +91,8 @@ expect 2 "${v[@]}" --wbits 4 --abits 8
 has "--abits 8 needs --wbits 8" err
 expect 2 "${v[@]}" --wbits 4 --group-size 12
 has "--group-size 12: the int4 CPU kernels need a positive multiple of 8" err
-expect 2 "$bin" validate mixtral-8x7b --hardware a6000 --layers 1 --prompt-len 16 --gen-len 4
-has "MoE blocks" err
+expect 2 "$bin" validate baichuan2-13b --hardware a6000 --layers 1 --prompt-len 16 --gen-len 4
+has "positional_encoding: alibi" err
 expect 2 "$bin" validate tiny-test --hardware a6000 --layers 1 --prompt-len 16000000 --gen-len 4
 has "lower --layers, --batch or --prompt-len" err
 expect 2 "${v[@]}" --baseline "$tmp/none.json"
