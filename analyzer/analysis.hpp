@@ -12,8 +12,24 @@ namespace llmroof {
 
 enum class Phase { prefill, decode };
 enum class Bound { compute, memory, communication };
+// Which rates cost a row (docs/cost-model.md), set where the row is built: the general memory and
+// compute rates; the linear layers' weight-format bandwidth (efficiency.memory_<weights>); the
+// fused attention kernel's own factors (efficiency.attention_*); or the device-to-device link.
+enum class RateClass { general, weights, attention, communication };
+// An activation tensor of a decoder block, as the cache-residency model tracks it: the residual
+// stream, the normed input of the linear layers, Q/K/V, attention output, a linear layer's output,
+// the MLP's gate, up and activated tensors.
+enum class Tensor { hidden, normed, q, k, v, attn_out, proj_out, gate, up, act };
+// How a row touches it: read; read and written back in place; written out of place.
+enum class Access { read, update, write };
+struct TensorUse {
+  Tensor tensor = Tensor::hidden;
+  double bytes = 0;  // bytes read (read, update) or written (write); an update writes them too
+  Access access = Access::read;
+};
 std::string_view to_string(Phase p);
 std::string_view to_string(Bound b);
+std::string_view to_string(RateClass c);
 
 struct LayerRow {
   std::string name;       // q_proj, k_proj, ..., fused_attention, router, experts, all_reduce, lm_head
@@ -29,6 +45,21 @@ struct LayerRow {
   double time_s = 0;  // per occurrence, including launch overhead in realistic mode
   std::vector<std::string> warnings;
   int64_t kernels = 1;  // kernel launches per occurrence (realistic mode adds one overhead each)
+  RateClass rates = RateClass::general;
+  // Attention rows (qk_matmul, softmax, sv_matmul, fused_attention): cost affine in the keys one
+  // query sees, so the decode average sums them in closed form over the growing KV cache.
+  bool grows_with_context = false;
+  // The block activations it reads and writes (a subset of cost.bytes); the rest of its bytes --
+  // weights, KV cache, tables, scores -- stream. Used by the cache-residency model only.
+  std::vector<TensorUse> activations;
+  // Where its bytes move when the hardware describes a last-level cache or write-allocate
+  // (docs/cost-model.md, "Cache residency"); traffic_split is false otherwise and then every
+  // byte of cost moves at bandwidth_bytes_per_s. dram_bytes includes write-allocate reads, so
+  // dram_bytes + cache_bytes >= cost.bytes.total().
+  bool traffic_split = false;
+  double dram_bytes = 0;
+  double cache_bytes = 0;       // read from the last-level cache
+  double dram_write_bytes = 0;  // the part of dram_bytes written back (costed x write_back_cost)
 };
 
 struct PhaseResult {

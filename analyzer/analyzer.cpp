@@ -28,20 +28,12 @@ double row_time_s(const Plan& p, const OpCost& c, DType compute, int64_t kernels
   return std::max(t_compute, t_memory) + static_cast<double>(kernels) * p.launch_overhead_s;
 }
 
-bool uses_attention_rates(const std::string& row_name) { return row_name == "fused_attention"; }
-
-// Rows whose weights are the linear layers' (in --wbits' format): efficiency.memory_<weights>.
-bool uses_weight_rates(const std::string& n) {
-  return n == "q_proj" || n == "k_proj" || n == "v_proj" || n == "o_proj" || n == "gate_proj" ||
-         n == "up_proj" || n == "down_proj" || n == "experts" || n == "shared_expert";
-}
-
 void time_row(const Plan& p, LayerRow& r) {
-  const bool attn = uses_attention_rates(r.name);
+  const bool attn = r.rates == RateClass::attention;
   r.arithmetic_intensity = r.cost.arithmetic_intensity();
   r.peak_ops_per_s = (attn ? p.attn_peak_ops_per_s : p.peak_ops_per_s)[static_cast<int>(r.compute_dtype)];
   const double launch = static_cast<double>(r.kernels) * p.launch_overhead_s;
-  if (r.name == "all_reduce") {
+  if (r.rates == RateClass::communication) {
     r.bandwidth_bytes_per_s = p.link_bytes_per_s;
     r.bound = Bound::communication;
     r.time_s = ring_all_reduce_time_s(r.cost.bytes.act_read, p.tp, p.link_bytes_per_s,
@@ -49,12 +41,18 @@ void time_row(const Plan& p, LayerRow& r) {
     r.attainable_ops_per_s = r.time_s > 0 ? r.cost.ops / r.time_s : 0;
     return;
   }
-  r.bandwidth_bytes_per_s = attn                         ? p.attn_bandwidth_bytes_per_s
-                            : uses_weight_rates(r.name) ? p.weight_bandwidth_bytes_per_s
-                                                        : p.bandwidth_bytes_per_s;
+  r.bandwidth_bytes_per_s = attn                            ? p.attn_bandwidth_bytes_per_s
+                            : r.rates == RateClass::weights ? p.weight_bandwidth_bytes_per_s
+                                                            : p.bandwidth_bytes_per_s;
   r.attainable_ops_per_s = std::min(r.peak_ops_per_s, r.arithmetic_intensity * r.bandwidth_bytes_per_s);
   const double t_compute = r.cost.ops / r.peak_ops_per_s;
-  const double t_memory = r.cost.bytes.total() / r.bandwidth_bytes_per_s;
+  // With the cache-residency split (residency.cpp), DRAM bytes at the row's bandwidth -- written-
+  // back bytes at write_back_cost of a read -- plus the resident reads at the cache's read-back
+  // bandwidth: one core streams one after the other, so the terms add.
+  const double t_cache = r.cache_bytes > 0 ? r.cache_bytes / p.llc_read_bytes_per_s : 0.0;
+  const double dram_cost_bytes = r.dram_bytes - (1 - p.write_back_cost) * r.dram_write_bytes;
+  const double t_memory = r.traffic_split ? dram_cost_bytes / r.bandwidth_bytes_per_s + t_cache
+                                          : r.cost.bytes.total() / r.bandwidth_bytes_per_s;
   r.bound = t_compute >= t_memory ? Bound::compute : Bound::memory;
   r.time_s = std::max(t_compute, t_memory) + launch;
 }
@@ -102,14 +100,11 @@ void build_phase(const Plan& p, const PhaseShape& ph, PhaseResult& out) {
   append_embedding_row(p, ph, out.rows);
   append_block_rows(p, ph, out.rows);
   append_head_rows(p, ph, out.rows);
+  if (p.split_traffic) split_traffic(p, out.rows);
   const PhaseSum s = finish_rows(p, out.rows);
   out.ops = s.ops;
   out.bytes = s.bytes;
   out.time_s = s.time_s;
-}
-
-bool is_attention_row(const std::string& n) {
-  return n == "qk_matmul" || n == "softmax" || n == "sv_matmul" || n == "fused_attention";
 }
 
 // Exact total time of the decode steps with KV lengths kv_first..kv_last. Attention costs are
@@ -120,7 +115,7 @@ double decode_total_time(const Plan& p, const Settings& s, const std::vector<Lay
   const double steps = static_cast<double>(kv_last - kv_first + 1);
   double total = 0;
   for (const LayerRow& r : rows)
-    if (!is_attention_row(r.name)) total += static_cast<double>(r.count) * r.time_s * steps;
+    if (!r.grows_with_context) total += static_cast<double>(r.count) * r.time_s * steps;
   const int64_t w = p.model->sliding_window;
   const int64_t e_first = w > 0 ? std::min(kv_first, w) : kv_first;
   OpCost at0[3], at1[3];
@@ -129,7 +124,7 @@ double decode_total_time(const Plan& p, const Settings& s, const std::vector<Lay
   // Rows in attention_costs order: fused_attention, or qk_matmul, softmax, sv_matmul.
   const DType dt[3] = {p.float_compute, n == 1 ? p.float_compute : p.vector_compute,
                        p.float_compute};
-  const bool fused = n == 1;  // only the fused row has its own rates (uses_attention_rates)
+  const bool fused = n == 1;  // only the fused row has its own rates (RateClass::attention)
   const int64_t linear_last = w > 0 ? std::min(kv_last, w) : kv_last;
   for (int i = 0; i < n; ++i) {
     const double peak = (fused ? p.attn_peak_ops_per_s : p.peak_ops_per_s)[static_cast<int>(dt[i])];

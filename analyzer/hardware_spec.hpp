@@ -42,6 +42,22 @@ struct HardwareSpec {
 
   double kernel_launch_overhead_s = 0;
 
+  // The last-level cache as the activation-traffic model sees it (docs/cost-model.md, "Cache
+  // residency"): its capacity, and the bandwidth at which a tensor written by a recent op is read
+  // back from it once. Absent = every byte moves at memory bandwidth (the GPU files).
+  struct LastLevelCache {
+    double capacity_bytes = 0;
+    double read_bytes_per_s = 0;
+  };
+  std::optional<LastLevelCache> last_level_cache;
+  // Stores to a line that is not in cache first read it (read-for-ownership), as on x86: an
+  // out-of-place write to a cold destination moves its bytes twice. Absent (false) = it does not.
+  bool write_allocate = false;
+  // DRAM time of a byte written back, as a fraction of a byte read, in (0, 1]. One core whose reads
+  // are bound by its outstanding misses (not by the memory bus) writes back nearly for free; a bus
+  // saturated by many cores pays in full. Used with the cache-residency model only; absent = 1.
+  double write_back_cost = 1.0;
+
   // Achieved fraction of peak, used by --mode realistic. 1.0 = roofline.
   struct Efficiency {
     double memory = 1.0;   // achieved / peak bandwidth for large streaming kernels
@@ -52,6 +68,14 @@ struct HardwareSpec {
     // `llmroof calibrate`; applied to the fused_attention row only (docs/cost-model.md).
     std::optional<double> attention_memory;
     std::optional<double> attention_compute;
+    // The decode kernel's fraction of bandwidth with the KV cache in that dtype, where measured
+    // (calibrate: bf16 and int8 caches). Absent = attention_memory, then memory. YAML:
+    // efficiency.attention_memory_<dtype>. Chosen by --kvbits.
+    std::array<std::optional<double>, kNumDTypes> attention_memory_by_dtype{};
+    double attention_memory_for(DType kv) const {
+      return attention_memory_by_dtype[static_cast<int>(kv)].value_or(
+          attention_memory.value_or(memory));
+    }
     // A dtype's GEMMs' own achieved fraction of that dtype's peak, where measured (calibrate: the
     // W8A8 GEMM against the int8 peak). Absent = `compute`. YAML: efficiency.compute_<dtype>.
     std::array<std::optional<double>, kNumDTypes> compute_by_dtype{};

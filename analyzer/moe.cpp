@@ -74,6 +74,7 @@ void append_moe_rows(const Plan& p, const PhaseShape& ph, std::vector<LayerRow>&
   experts.bytes.act_read += static_cast<double>(routed) * hd * p.act_bytes;
   experts.bytes.act_written += td * hd * p.act_bytes;
   r.name = "experts";
+  r.rates = RateClass::weights;  // the experts' weights are in the linear layers' format
   r.cost = experts;
   r.compute_dtype = p.gemm_compute;
   r.kernels = (p.model->gated_mlp ? 4 : 3) + 1;

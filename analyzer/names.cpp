@@ -44,5 +44,14 @@ std::string_view to_string(Bound b) {
   }
   return "?";
 }
+std::string_view to_string(RateClass c) {
+  switch (c) {
+    case RateClass::general: return "general";
+    case RateClass::weights: return "weights";
+    case RateClass::attention: return "attention";
+    case RateClass::communication: return "communication";
+  }
+  return "?";
+}
 
 }  // namespace llmroof

@@ -136,12 +136,19 @@ void set_rates(Plan& p, const HardwareSpec& hw, const Settings& s) {
   for (int i = 0; i < kNumDTypes; ++i)
     p.attn_peak_ops_per_s[i] = hw.dense_ops_per_s[i].value_or(0) * attn_compute;
   p.attn_bandwidth_bytes_per_s =
-      hw.memory_bandwidth_bytes_per_s * (real ? e.attention_memory.value_or(e.memory) : 1.0);
+      hw.memory_bandwidth_bytes_per_s * (real ? e.attention_memory_for(s.quant.kv_cache) : 1.0);
   p.link_bytes_per_s = hw.interconnect_bandwidth_bytes_per_s * (real ? e.communication : 1.0);
   p.link_latency_s = hw.interconnect_latency_s;
   p.launch_overhead_s = real ? hw.kernel_launch_overhead_s : 0.0;
   p.onchip_bytes = hw.onchip_bytes_per_core;
   p.flash_attention = s.flash_attention;
+  p.split_traffic = real && (hw.last_level_cache || hw.write_allocate);
+  if (hw.last_level_cache) {
+    p.llc_bytes = hw.last_level_cache->capacity_bytes;
+    p.llc_read_bytes_per_s = hw.last_level_cache->read_bytes_per_s;
+  }
+  p.write_allocate = hw.write_allocate;
+  p.write_back_cost = hw.write_back_cost;
 }
 
 }  // namespace

@@ -44,6 +44,13 @@ struct Plan {
   double launch_overhead_s = 0;
   double onchip_bytes = 0;
   bool flash_attention = false;
+  // The cache-residency model (residency.cpp), in realistic mode where the hardware describes a
+  // last-level cache or write-allocate: capacity 0 = nothing stays resident.
+  bool split_traffic = false;
+  double llc_bytes = 0;
+  double llc_read_bytes_per_s = 0;
+  bool write_allocate = false;
+  double write_back_cost = 1.0;
 };
 
 Plan make_plan(const ModelSpec& m, const HardwareSpec& hw, const Settings& s,
@@ -68,8 +75,8 @@ GemmShape linear_shape(const Plan& p, int64_t m, int64_t k, int64_t n, bool bias
 OpCost mlp_activation_cost(const Plan& p, int64_t rows, int64_t inter);
 // MoE rows of one sparse block (router, experts, shared_expert).
 void append_moe_rows(const Plan& p, const PhaseShape& ph, std::vector<LayerRow>& rows);
-// True for the rows costed at the attention rates (fused_attention; docs/cost-model.md).
-bool uses_attention_rates(const std::string& row_name);
+// Each row's DRAM and last-level-cache bytes from the block's data flow (docs/cost-model.md).
+void split_traffic(const Plan& p, std::vector<LayerRow>& rows);
 // Fill peak, bandwidth, attainable, bound and time of a costed row.
 void time_row(const Plan& p, LayerRow& r);
 // Row time of a compute/memory row from its cost (no row object).

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 
@@ -97,6 +98,8 @@ Calibration run_calibration(kernels::ThreadPool& pool, const CalibrateOptions& o
         measure_bandwidth(pool, s.level, static_cast<size_t>(s.bytes),
                                         s.level[0] == 'D' ? 2 * t_min : t_min, opt.policy));
   }
+  say(opt, "caches: read-back of a just-written tensor; ordinary vs non-temporal stores");
+  c.cache_probe = measure_cache_probe(pool, l2 * c.threads, l3, opt.quick, opt.policy);
   say(opt, "peak throughput of the SIMD paths");
   c.peaks = measure_peaks(pool, t_min, opt.policy);
   say(opt, "thread-pool dispatch overhead");
@@ -159,6 +162,39 @@ std::string calibration_notes(const Calibration& c) {
   return s;
 }
 
+// The cache-residency model's inputs (docs/calibrate.md, "Caches"): only what was measured.
+void set_cache_fields(const Calibration& c, const std::string& src, HardwareSpec& hw) {
+  const CacheProbe& p = c.cache_probe;
+  char ratio[32];
+  // The capacity the model may count on is the cores' own L2s, not the shared L3: on the
+  // development host a tensor updated in place by an add was read by the next op (rmsnorm) no
+  // faster than a cold one inside a model's op sequence, though an isolated probe reads a
+  // just-written 8 MiB back from the L3 faster (docs/calibrate.md, "Caches").
+  const double capacity = c.caches.l2_bytes_per_core * c.threads;
+  if (capacity > 0 && p.reread_bytes_per_s > 0) {
+    hw.last_level_cache = HardwareSpec::LastLevelCache{capacity, p.reread_bytes_per_s};
+    hw.sources["last_level_cache.capacity_bytes"] =
+        "L2 per core reported by the OS (sysfs) x " + std::to_string(c.threads) +
+        " threads; the shared L3 is not counted on (docs/calibrate.md, Caches), " + c.date;
+    hw.sources["last_level_cache.read_bytes_per_s"] =
+        src + ": " + reports::bytes_binary(p.reread_bytes) + " written after a flush, then read once, " +
+        std::to_string(c.threads) + " threads";
+  }
+  if (p.nt_copy_measured) {
+    hw.write_allocate = p.copy_over_nt_copy > kWriteAllocateCopyRatio;
+    std::snprintf(ratio, sizeof ratio, "%.2f", p.copy_over_nt_copy);
+    hw.sources["write_allocate"] = src + ": a DRAM-sized copy with ordinary stores took " + ratio +
+                                   " x the same copy with non-temporal stores (write-allocate above " +
+                                   "1.15)";
+    // An update reads every line and writes it back: what it takes beyond the read pass is the
+    // write-backs' cost, per byte, as a fraction of a read byte.
+    hw.write_back_cost = std::clamp(p.update_over_read - 1, 0.01, 1.0);
+    std::snprintf(ratio, sizeof ratio, "%.3f", p.update_over_read);
+    hw.sources["write_back_cost"] = src + ": an in-place update pass over a DRAM-sized buffer took " +
+                                    ratio + " x a read pass over it; cost = ratio - 1 in [0.01, 1]";
+  }
+}
+
 }  // namespace
 
 HardwareSpec to_hardware_spec(const Calibration& c, const std::string& name) {
@@ -186,6 +222,7 @@ HardwareSpec to_hardware_spec(const Calibration& c, const std::string& name) {
   hw.onchip_bytes_total = c.caches.l2_bytes_per_core * c.threads;
   hw.sources["onchip_bytes_per_core"] = "L2 per core as reported by the OS (sysfs), " + c.date;
   hw.sources["onchip_bytes_total"] = "L2 per core x cores used, " + c.date;
+  set_cache_fields(c, src, hw);
   hw.num_cores = c.threads;
   hw.sources["num_cores"] = src + ": threads used by the kernels";
   // The schema holds fractions in (0, 1]: a kernel that out-reads the read benchmark is capped.
@@ -206,8 +243,17 @@ HardwareSpec to_hardware_spec(const Calibration& c, const std::string& name) {
     if (k.kernel == "attention_decode") {
       hw.efficiency.attention_memory = std::min(1.0, k.efficiency());
       hw.sources["efficiency.attention_memory"] =
-          src + ": attention_decode " + k.shape + ", fp32 KV rotated through >= 1 GiB, " +
+          src + ": attention_decode " + k.shape + " rotated through >= 1 GiB, " +
           "fused_attention_cost bytes / time / this bandwidth";
+    } else if (k.kernel.rfind("attention_decode_", 0) == 0) {  // attention_decode_<KV dtype>
+      const std::string d = k.kernel.substr(std::strlen("attention_decode_"));
+      for (int i = 0; i < kNumDTypes; ++i)
+        if (d == to_string(static_cast<DType>(i))) {
+          hw.efficiency.attention_memory_by_dtype[i] = std::min(1.0, k.efficiency());
+          hw.sources["efficiency.attention_memory_" + d] =
+              src + ": attention_decode " + k.shape + " rotated through >= 1 GiB, " +
+              "fused_attention_cost bytes / time / this bandwidth";
+        }
     } else if (k.kernel == "attention_prefill") {
       hw.efficiency.attention_compute = std::min(1.0, k.efficiency());
       hw.sources["efficiency.attention_compute"] =
@@ -263,6 +309,23 @@ std::string format_calibration(const Calibration& c) {
                   b.level.c_str(), bytes_binary(b.bytes_per_thread).c_str(),
                   bytes_per_s(b.read_bytes_per_s).c_str(), bytes_per_s(b.copy_bytes_per_s).c_str(),
                   percent(b.read_spread).c_str());
+    out += buf;
+  }
+  if (c.cache_probe.reread_bytes_per_s > 0) {
+    std::snprintf(buf, sizeof buf, "  read back once just after writing %s: %s (spread %s)\n",
+                  bytes_binary(c.cache_probe.reread_bytes).c_str(),
+                  bytes_per_s(c.cache_probe.reread_bytes_per_s).c_str(),
+                  percent(c.cache_probe.reread_spread).c_str());
+    out += buf;
+  }
+  if (c.cache_probe.nt_copy_measured) {
+    std::snprintf(buf, sizeof buf,
+                  "  copy with ordinary stores / non-temporal stores: %.2f x (write-allocate: %s)\n",
+                  c.cache_probe.copy_over_nt_copy,
+                  c.cache_probe.copy_over_nt_copy > kWriteAllocateCopyRatio ? "yes" : "no");
+    out += buf;
+    std::snprintf(buf, sizeof buf, "  in-place update / read, DRAM-sized: %.3f x\n",
+                  c.cache_probe.update_over_read);
     out += buf;
   }
   std::snprintf(buf, sizeof buf, "DRAM bandwidth used for the spec: %s\n",

@@ -8,12 +8,20 @@
 //                           achieved bytes/s / memory_bandwidth
 //   efficiency.compute    = prefill GEMM fp32 (m=512) achieved ops/s / fp32 peak
 //   efficiency.attention_memory  = attention_decode (kv 2048, rotated) bytes/s / memory_bandwidth
+//   efficiency.attention_memory_<bf16|int8> = the same with the KV cache in that format
 //   efficiency.attention_compute = attention_prefill (512 causal tokens) ops/s / fp32 peak
 //   kernel_launch_overhead= fixed cost of a small decode kernel started cold: median over rmsnorm,
 //                           add, silu_mul and rope (run between DRAM-streaming GEMVs) of
 //                           time - bytes / (memory_bandwidth x efficiency.memory); at least the
 //                           thread-pool fork/join of an empty job
 //   onchip_bytes_per_core = L2 per core (what a tiled kernel keeps on chip per core)
+//   last_level_cache      = L2 per core x threads (sysfs; the shared L3 is not counted on) and the
+//                           bandwidth of reading back, once, a quarter of it just written after a
+//                           flush (a tensor the previous op produced)
+//   write_allocate        = a DRAM-sized copy with ordinary stores takes > 1.15 x the same copy
+//                           with non-temporal stores (the ordinary stores read their lines first)
+//   write_back_cost       = time of an in-place update pass over a DRAM-sized buffer / a read
+//                           pass - 1, clamped to [0.01, 1] (0.01: the probe's resolution)
 // The efficiencies come only from these measurements, never from a validation run.
 #include <functional>
 #include <string>
@@ -65,6 +73,7 @@ struct Calibration {
   CacheSizes caches;
   double memory_bytes = 0;
   std::vector<BandwidthPoint> bandwidth;
+  CacheProbe cache_probe;
   std::vector<PeakPoint> peaks;
   double dispatch_overhead_s = 0;
   std::vector<KernelEfficiency> kernels;
@@ -93,6 +102,11 @@ std::vector<SmallOpTime> measure_small_ops(kernels::ThreadPool& pool, const Cach
 // The fixed cost per kernel the spec carries (kernel_launch_overhead): median over the small ops of
 // time - bytes / effective_bytes_per_s, and never below the dispatch overhead.
 double small_op_fixed_cost_s(const Calibration& c, double effective_bytes_per_s);
+
+// Ordinary stores count as write-allocating when a copy with them takes more than this many times
+// the non-temporal copy: without write-allocate both move the same bytes (ratio ~1); with it the
+// ordinary copy also reads the destination (3 transfers for 2, up to 1.5).
+inline constexpr double kWriteAllocateCopyRatio = 1.15;
 
 // The spec written to YAML: kind cpu, every number with its source.
 HardwareSpec to_hardware_spec(const Calibration& c, const std::string& name);

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <tuple>
+#include <utility>
 
 #include "calibrate/timing.hpp"
 #include "kernels/cpu_features.hpp"
@@ -92,6 +94,29 @@ void copy_floats(float* dst, const float* src, size_t n) {
   } else {
     std::memcpy(dst, src, n * sizeof(float));
   }
+}
+
+// Non-temporal twin of copy_avx512: the stores bypass the caches and never read the destination.
+__attribute__((target("avx512f"))) void copy_nt_avx512(float* dst, const float* src, size_t n) {
+  for (size_t i = 0; i < n; i += 64) {
+    const __m512 x0 = _mm512_load_ps(src + i), x1 = _mm512_load_ps(src + i + 16);
+    const __m512 x2 = _mm512_load_ps(src + i + 32), x3 = _mm512_load_ps(src + i + 48);
+    _mm512_stream_ps(dst + i, x0);
+    _mm512_stream_ps(dst + i + 16, x1);
+    _mm512_stream_ps(dst + i + 32, x2);
+    _mm512_stream_ps(dst + i + 48, x3);
+  }
+  _mm_sfence();
+}
+
+// x *= s in place: every line read, then written back dirty (no read-for-ownership).
+__attribute__((target("avx512f"))) void scale_avx512(float* p, size_t n, float s) {
+  const __m512 f = _mm512_set1_ps(s);
+  for (size_t i = 0; i < n; i += 16) _mm512_store_ps(p + i, _mm512_mul_ps(_mm512_load_ps(p + i), f));
+}
+
+void fill_floats(float* p, size_t n, float v) {
+  for (size_t i = 0; i < n; ++i) p[i] = v;
 }
 
 std::atomic<float> g_sink{0};  // keeps the reads from being optimised away
@@ -183,6 +208,77 @@ double measure_read_bandwidth(kernels::ThreadPool& pool, size_t bytes_per_thread
   const ThreadArrays a(pool, bytes_per_thread, false);
   const auto read = time_reads(pool, a, bandwidth_plan(min_time_s, policy));
   return a.bytes_per_sample(pool.size()) / read.value(policy.stat);
+}
+
+namespace {
+
+// One thread times itself by the policy's clock (thread CPU time ignores other processes);
+// several threads by the wall clock.
+double probe_clock(const kernels::ThreadPool& pool, const TimingPolicy& policy) {
+  return clock_s(pool.size() == 1 ? policy.clock : Clock::wall);
+}
+
+double reread_bandwidth(kernels::ThreadPool& pool, double tensor_bytes, double llc_bytes,
+                        int samples, const TimingPolicy& policy, double& spread) {
+  const int threads = pool.size();
+  const ThreadArrays tensor(pool, static_cast<size_t>(tensor_bytes / threads), false);
+  const ThreadArrays junk(pool, static_cast<size_t>(2 * llc_bytes / threads), false);
+  std::vector<double> times;
+  for (int s = 0; s < samples; ++s) {
+    pool.run([&](int t, int) {
+      g_sink.store(read_floats(junk.src[t].get(), junk.n), std::memory_order_relaxed);
+      fill_floats(tensor.src[t].get(), tensor.n, 1.0f + static_cast<float>(s & 3));
+    });
+    const double t0 = probe_clock(pool, policy);
+    pool.run([&](int t, int) {
+      g_sink.store(read_floats(tensor.src[t].get(), tensor.n), std::memory_order_relaxed);
+    });
+    times.push_back(probe_clock(pool, policy) - t0);
+  }
+  const TimingStats st = stats_of(std::move(times));
+  spread = st.spread();
+  return static_cast<double>(tensor.n) * sizeof(float) * threads / st.value(policy.stat);
+}
+
+// Over DRAM-sized buffers, alternated so that all see the same machine: a copy with ordinary
+// stores, the same copy with non-temporal stores, a read pass and an in-place update pass.
+// Returns {ordinary / non-temporal copy, update / read} (medians).
+std::pair<double, double> store_ratios(kernels::ThreadPool& pool, double llc_bytes, int samples,
+                                       const TimingPolicy& policy) {
+  const double total = std::max(4 * llc_bytes, double(256u << 20));
+  const ThreadArrays a(pool, static_cast<size_t>(total / pool.size()), true);
+  std::vector<double> times[4];  // ordinary copy, non-temporal copy, read, update
+  for (int s = 0; s < samples; ++s)
+    for (int kind = 0; kind < 4; ++kind) {
+      const double t0 = probe_clock(pool, policy);
+      pool.run([&](int t, int) {
+        float* src = a.src[t].get();
+        if (kind == 0) copy_avx512(a.dst[t].get(), src, a.n);
+        if (kind == 1) copy_nt_avx512(a.dst[t].get(), src, a.n);
+        if (kind == 2) g_sink.store(read_floats(src, a.n), std::memory_order_relaxed);
+        if (kind == 3) scale_avx512(src, a.n, s % 2 ? 0.5f : 2.0f);  // values stay normal
+      });
+      times[kind].push_back(probe_clock(pool, policy) - t0);
+    }
+  const auto t = [&](int k) { return stats_of(std::move(times[k])).value(policy.stat); };
+  const double copy = t(0) / t(1);
+  return {copy, t(3) / t(2)};
+}
+
+}  // namespace
+
+CacheProbe measure_cache_probe(kernels::ThreadPool& pool, double capacity_bytes, double llc_bytes,
+                               bool quick, const TimingPolicy& policy) {
+  CacheProbe c;
+  c.reread_bytes = capacity_bytes / 4;
+  c.reread_bytes_per_s =
+      reread_bandwidth(pool, c.reread_bytes, llc_bytes, quick ? 7 : 25, policy, c.reread_spread);
+  if (kernels::cpu_features().avx512f) {
+    c.nt_copy_measured = true;
+    std::tie(c.copy_over_nt_copy, c.update_over_read) =
+        store_ratios(pool, llc_bytes, quick ? 3 : 9, policy);
+  }
+  return c;
 }
 
 namespace {

@@ -31,6 +31,25 @@ BandwidthPoint measure_bandwidth(kernels::ThreadPool& pool, std::string level,
 double measure_read_bandwidth(kernels::ThreadPool& pool, size_t bytes_per_thread,
                               double min_time_s, const TimingPolicy& policy = {});
 
+// What the analyzer's cache-residency model needs (docs/calibrate.md, "Caches"): how fast an op
+// reads back a tensor the op before it wrote, and whether ordinary stores read their lines first.
+struct CacheProbe {
+  double reread_bytes = 0;            // the tensor: a quarter of the modelled capacity, all threads
+  double reread_bytes_per_s = 0;      // written once after a flush, then read once: bytes / time
+  double reread_spread = 0;           // relative inter-quartile spread of those samples
+  bool nt_copy_measured = false;      // false where the CPU has no non-temporal stores we use
+  double copy_over_nt_copy = 0;       // time of a DRAM-sized copy with ordinary stores / the same
+                                      // copy with non-temporal stores (medians of alternated runs)
+  double update_over_read = 0;        // time of an in-place update pass over a DRAM-sized buffer /
+                                      // a read pass over it: 1 + what a written-back byte costs
+};
+
+// Writes and then reads back capacity_bytes / 4 after streaming 2 x llc_bytes to flush the caches,
+// and times copies over DRAM-sized buffers (>= 4 x llc_bytes, >= 256 MiB) with both kinds of store,
+// and an in-place update (x *= s, ordinary stores) against a read of the same buffer.
+CacheProbe measure_cache_probe(kernels::ThreadPool& pool, double capacity_bytes, double llc_bytes,
+                               bool quick, const TimingPolicy& policy = {});
+
 struct PeakPoint {
   DType dtype;              // which dense_ops_per_s entry it measures
   std::string instruction;  // "vfmadd231ps zmm", "vdpbf16ps zmm", "vpdpbusd zmm"

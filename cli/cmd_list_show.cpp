@@ -258,6 +258,9 @@ void show_hardware_table(const HardwareSpec& h) {
       row("efficiency: compute " + d, reports::percent(*e), "efficiency.compute_" + d);
     if (const auto& e = h.efficiency.memory_by_dtype[i])
       row("efficiency: memory, " + d + " weights", reports::percent(*e), "efficiency.memory_" + d);
+    if (const auto& e = h.efficiency.attention_memory_by_dtype[i])
+      row("efficiency: attention memory, " + d + " KV", reports::percent(*e),
+          "efficiency.attention_memory_" + d);
   }
   print_table(std::cout, rows);
   std::cout << "ridge point (dense peak / memory bandwidth)\n";
@@ -303,6 +306,8 @@ void show_hardware_json(const HardwareSpec& h) {
     const std::string d(to_string(static_cast<DType>(i)));
     if (const auto& e = h.efficiency.compute_by_dtype[i]) j["efficiency"]["compute_" + d] = *e;
     if (const auto& e = h.efficiency.memory_by_dtype[i]) j["efficiency"]["memory_" + d] = *e;
+    if (const auto& e = h.efficiency.attention_memory_by_dtype[i])
+      j["efficiency"]["attention_memory_" + d] = *e;
   }
   std::cout << j.dump(2) << "\n";
 }

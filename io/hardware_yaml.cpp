@@ -19,11 +19,13 @@ constexpr double kMicro = 1e-6;
 const std::vector<std::string> kTopKeys = {
     "name", "vendor", "kind", "description", "low_confidence", "notes", "memory_capacity_gb",
     "memory_bandwidth_gb_per_s", "dense_tops", "sparse_tops", "num_cores", "onchip_kib_per_core",
-    "onchip_mib_total", "kernel_launch_overhead_us", "interconnect", "efficiency"};
+    "onchip_mib_total", "kernel_launch_overhead_us", "interconnect", "efficiency",
+    "last_level_cache", "write_allocate", "write_back_cost"};
 const std::vector<std::string> kQuantityKeys = {"value", "source"};
 const std::vector<std::string> kInterconnectKeys = {"name", "bandwidth_gb_per_s_per_direction",
                                                     "latency_us", "devices_per_node"};
 const std::vector<std::string> kKinds = {"gpu", "npu", "xpu", "cpu"};
+const std::vector<std::string> kCacheKeys = {"capacity_mib", "read_gb_per_s"};
 
 std::vector<std::string> dtype_names() {
   std::vector<std::string> v;
@@ -31,8 +33,9 @@ std::vector<std::string> dtype_names() {
   return v;
 }
 
-// The per-dtype factors (docs/hardware-schema.md): compute_<dtype> and memory_<dtype>.
-constexpr const char* kPerDtypeEfficiency[] = {"compute_", "memory_"};
+// The per-dtype factors (docs/hardware-schema.md): compute_<dtype>, memory_<dtype> and
+// attention_memory_<dtype> (the KV cache's dtype).
+constexpr const char* kPerDtypeEfficiency[] = {"compute_", "memory_", "attention_memory_"};
 
 std::vector<std::string> efficiency_keys() {
   std::vector<std::string> v = {"memory", "compute", "communication", "attention_memory",
@@ -140,6 +143,23 @@ HardwareSpec parse_hardware_yaml(std::string_view text, std::string_view filenam
     if (!ic.has("devices_per_node")) ic.fail_missing("devices_per_node");
     hw.devices_per_node = *qi.integer("devices_per_node", "devices_per_node");
   }
+  if (r.has("last_level_cache")) {
+    // Both numbers or neither: the residency model needs the capacity and the re-read bandwidth.
+    const yamlio::MapReader c = r.map("last_level_cache", kCacheKeys);
+    const QuantityReader qc(c, hw);
+    if (!c.has("capacity_mib")) c.fail_missing("capacity_mib");
+    if (!c.has("read_gb_per_s")) c.fail_missing("read_gb_per_s");
+    HardwareSpec::LastLevelCache llc;
+    llc.capacity_bytes = *qc.number("capacity_mib", kMiB, "last_level_cache.capacity_bytes");
+    llc.read_bytes_per_s = *qc.number("read_gb_per_s", kGB, "last_level_cache.read_bytes_per_s");
+    hw.last_level_cache = llc;
+  }
+  if (r.has("write_allocate")) {
+    const yamlio::MapReader w = r.map("write_allocate", kQuantityKeys);
+    hw.write_allocate = w.boolean("value");
+    hw.sources["write_allocate"] = w.string("source");
+  }
+  hw.write_back_cost = q.fraction("write_back_cost", "write_back_cost").value_or(1.0);
   if (r.has("efficiency")) {
     const yamlio::MapReader ef = r.map("efficiency", efficiency_keys());
     const QuantityReader qe(ef, hw);
@@ -158,6 +178,8 @@ HardwareSpec parse_hardware_yaml(std::string_view text, std::string_view filenam
       const std::string d(to_string(static_cast<DType>(i)));
       hw.efficiency.compute_by_dtype[i] = qe.fraction("compute_" + d, "efficiency.compute_" + d);
       hw.efficiency.memory_by_dtype[i] = qe.fraction("memory_" + d, "efficiency.memory_" + d);
+      hw.efficiency.attention_memory_by_dtype[i] =
+          qe.fraction("attention_memory_" + d, "efficiency.attention_memory_" + d);
     }
   }
   return hw;
@@ -232,12 +254,26 @@ std::string hardware_to_yaml(const HardwareSpec& hw) {
       quantity(o, 2, "latency_us", hw.interconnect_latency_s / kMicro, hw, "interconnect_latency_s");
     quantity(o, 2, "devices_per_node", hw.devices_per_node, hw, "devices_per_node");
   }
+  if (hw.last_level_cache) {
+    o << "last_level_cache:\n";
+    quantity(o, 2, "capacity_mib", hw.last_level_cache->capacity_bytes / kMiB, hw,
+             "last_level_cache.capacity_bytes");
+    quantity(o, 2, "read_gb_per_s", hw.last_level_cache->read_bytes_per_s / kGB, hw,
+             "last_level_cache.read_bytes_per_s");
+  }
+  // Written when true or when measured false (absent reads as false).
+  if (hw.write_allocate || hw.sources.count("write_allocate"))
+    o << "write_allocate: {value: " << (hw.write_allocate ? "true" : "false")
+      << ", source: " << yamlio::quote(source_of(hw, "write_allocate")) << "}\n";
+  if (hw.write_back_cost != 1.0)
+    quantity(o, 0, "write_back_cost", hw.write_back_cost, hw, "write_back_cost");
   const auto& e = hw.efficiency;
   // 1.0 is the schema's default (no derating): only the factors that derate are written.
   const auto any = [](const auto& a) {
     return std::any_of(a.begin(), a.end(), [](const auto& v) { return v.has_value(); });
   };
-  const bool by_dtype = any(e.compute_by_dtype) || any(e.memory_by_dtype);
+  const bool by_dtype =
+      any(e.compute_by_dtype) || any(e.memory_by_dtype) || any(e.attention_memory_by_dtype);
   if (e.memory != 1.0 || e.compute != 1.0 || e.communication != 1.0 || e.attention_memory ||
       e.attention_compute || by_dtype) {
     o << "efficiency:\n";
@@ -258,6 +294,7 @@ std::string hardware_to_yaml(const HardwareSpec& hw) {
     };
     per_dtype("compute_", e.compute_by_dtype);
     per_dtype("memory_", e.memory_by_dtype);
+    per_dtype("attention_memory_", e.attention_memory_by_dtype);
   }
   return o.str();
 }

@@ -130,7 +130,19 @@ json bytes_json(const Bytes& b) {
           {"kv_written_bytes", b.kv_written},   {"total_bytes", b.total()}};
 }
 
+json row_json_common(const LayerRow& r);
+
 json row_json(const LayerRow& r) {
+  json j = row_json_common(r);
+  // Only with the cache-residency split (docs/cost-model.md), so other files print as before.
+  if (r.traffic_split) {
+    j["dram_bytes"] = r.dram_bytes;
+    j["cache_bytes"] = r.cache_bytes;
+  }
+  return j;
+}
+
+json row_json_common(const LayerRow& r) {
   return {{"name", r.name},
           {"per_block", r.per_block},
           {"count", r.count},

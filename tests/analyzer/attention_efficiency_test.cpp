@@ -59,6 +59,22 @@ TEST_CASE("attention_memory at half of memory doubles the decode fused_attention
   CHECK(a1.totals.tpot_s - a0.totals.tpot_s == doctest::Approx(32 * f0.time_s).epsilon(1e-9));
 }
 
+TEST_CASE("attention_memory_<kv dtype> applies when --kvbits picks that format") {
+  HardwareSpec hw = derated();
+  hw.efficiency.attention_memory = 0.6;
+  hw.efficiency.attention_memory_by_dtype[static_cast<int>(DType::int8)] = 0.3;
+  Settings s = realistic_flash();
+  const Analysis a16 = analyze(test::llama2_7b(), hw, s);  // fp16 KV: the general attention factor
+  CHECK(row(a16.decode, "fused_attention").bandwidth_bytes_per_s == doctest::Approx(0.6 * 768e9));
+  s.quant.kv_cache = DType::int8;
+  const Analysis a8 = analyze(test::llama2_7b(), hw, s);
+  const LayerRow& f = row(a8.decode, "fused_attention");
+  CHECK(f.bandwidth_bytes_per_s == doctest::Approx(0.3 * 768e9));
+  REQUIRE(f.bound == Bound::memory);
+  CHECK(f.time_s == doctest::Approx(f.cost.bytes.total() / (0.3 * 768e9)));
+  CHECK(row(a8.decode, "q_proj").bandwidth_bytes_per_s == doctest::Approx(0.8 * 768e9));
+}
+
 TEST_CASE("attention_compute derates the fused prefill peak only") {
   HardwareSpec hw = derated();
   hw.efficiency.attention_compute = 0.35;

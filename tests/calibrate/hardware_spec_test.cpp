@@ -49,6 +49,16 @@ TEST_CASE("calibrate writes the attention factors it measured, and none after --
   CHECK(hw8.efficiency.memory_for(DType::fp32) == doctest::Approx(0.75));
   CHECK(hw8.efficiency.memory_for(DType::bf16) == doctest::Approx(0.85));
   CHECK(hw8.efficiency.memory_for(DType::int4) == doctest::Approx(0.8));  // not measured: median
+  // The bf16 / int8 KV decode runs become attention_memory_<dtype>: 18/40 and 26/40.
+  Calibration kv = synthetic(true);
+  kv.kernels.push_back({"attention_decode_bf16", "kv=2048 bf16 KV", true, 18e9, 40e9});
+  kv.kernels.push_back({"attention_decode_int8", "kv=2048 int8 KV", true, 26e9, 40e9});
+  const HardwareSpec hwkv = to_hardware_spec(kv, "host");
+  CHECK(hwkv.efficiency.attention_memory_for(DType::bf16) == doctest::Approx(0.45));
+  CHECK(hwkv.efficiency.attention_memory_for(DType::int8) == doctest::Approx(0.65));
+  CHECK(hwkv.efficiency.attention_memory_for(DType::fp32) == doctest::Approx(0.55));
+  CHECK(hwkv.efficiency.memory == doctest::Approx(0.8));  // attention runs are not GEMVs
+  CHECK(hwkv.sources.at("efficiency.attention_memory_int8").find("int8 KV") != std::string::npos);
   const HardwareSpec quick = to_hardware_spec(synthetic(false), "host");
   CHECK_FALSE(quick.efficiency.attention_memory);
   CHECK_FALSE(quick.efficiency.attention_compute);

@@ -100,3 +100,23 @@ TEST_CASE("per-weight-format memory efficiencies round-trip; absent means memory
   CHECK(error_of(kHw + "efficiency:\n  memory_int4: {value: 0, source: \"s\"}\n").find("value") !=
         std::string::npos);
 }
+
+TEST_CASE("per-KV-dtype attention efficiencies round-trip; absent means attention_memory, then memory") {
+  const std::string yaml = kHw +
+                           "efficiency:\n"
+                           "  memory: {value: 0.9, source: \"gemv\"}\n"
+                           "  attention_memory: {value: 0.6, source: \"fp32 kv\"}\n"
+                           "  attention_memory_int8: {value: 0.55, source: \"int8 kv\"}\n";
+  const HardwareSpec h = parse_hardware_yaml(yaml, "h.yaml");
+  CHECK(h.efficiency.attention_memory_for(DType::int8) == 0.55);
+  CHECK(h.efficiency.attention_memory_for(DType::bf16) == 0.6);  // not given: attention_memory
+  CHECK(h.sources.at("efficiency.attention_memory_int8") == "int8 kv");
+  const HardwareSpec back = parse_hardware_yaml(hardware_to_yaml(h), "back.yaml");
+  CHECK(back.efficiency.attention_memory_for(DType::int8) == 0.55);
+  CHECK(back.sources.at("efficiency.attention_memory_int8") == "int8 kv");
+  const HardwareSpec plain = parse_hardware_yaml(kHw + "efficiency:\n  memory: {value: 0.9, source: \"m\"}\n",
+                                                 "h.yaml");
+  CHECK(plain.efficiency.attention_memory_for(DType::int8) == 0.9);  // neither: memory
+  CHECK(error_of(kHw + "efficiency:\n  attention_memory_int9: {value: 0.5, source: \"s\"}\n")
+            .find("unknown key 'attention_memory_int9'") != std::string::npos);
+}

@@ -1,0 +1,149 @@
+// The cache-residency model (analyzer/residency.cpp, docs/cost-model.md "Cache residency") against
+// hand-derived DRAM / cache bytes and times on a small fp32 model whose activations are 1 MiB.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "analyzer/analyzer.hpp"
+
+using namespace llmroof;
+
+namespace {
+
+constexpr double kMiB = 1024.0 * 1024.0;
+
+// 256 tokens x 1024 hidden x 4 B = 1 MiB per hidden-sized tensor; q/k/v/o weights 4 MiB each,
+// gate/up/down 8 MiB each (fp32); the MLP's intermediate tensors 2 MiB.
+ModelSpec small_model() {
+  ModelSpec m;
+  m.name = "small";
+  m.hidden_size = 1024;
+  m.num_layers = 2;
+  m.num_attention_heads = 8;
+  m.num_key_value_heads = 8;
+  m.head_dim = 128;
+  m.intermediate_size = 2048;
+  m.vocab_size = 1000;
+  return m;
+}
+
+// 10 GB/s DRAM, a 4 MiB last-level cache read back at 40 GB/s, write-allocate; compute never binds
+// (1 POP/s) and no launch cost, so every time is the memory term alone.
+HardwareSpec cpu_with_cache() {
+  HardwareSpec hw;
+  hw.name = "cpu";
+  hw.kind = DeviceKind::cpu;
+  hw.memory_bytes = 1e12;
+  hw.memory_bandwidth_bytes_per_s = 10e9;
+  hw.dense_ops_per_s[static_cast<int>(DType::fp32)] = 1e15;
+  hw.last_level_cache = HardwareSpec::LastLevelCache{4 * kMiB, 40e9};
+  hw.write_allocate = true;
+  return hw;
+}
+
+Settings fp32_prefill(Mode mode = Mode::realistic) {
+  Settings s;
+  s.mode = mode;
+  s.prompt_len = 256;
+  s.gen_len = 2;
+  s.flash_attention = true;
+  s.quant.weights = DType::fp32;
+  s.quant.activations = DType::fp32;
+  s.quant.kv_cache = DType::fp32;
+  return s;
+}
+
+const LayerRow& row(const PhaseResult& p, const std::string& name) {
+  for (const LayerRow& r : p.rows)
+    if (r.name == name) return r;
+  FAIL("no row " << name);
+  return p.rows.front();
+}
+
+}  // namespace
+
+TEST_CASE("mlp_norm: input just written by attn_add is cached, the cold output pays for ownership") {
+  const Analysis a = analyze(small_model(), cpu_with_cache(), fp32_prefill());
+  const LayerRow& r = row(a.prefill, "mlp_norm");
+  // Touches gamma (4 KiB), hidden (1 MiB read), normed (1 MiB written): the bytes column is as
+  // before. attn_add touched 3 MiB just before (D = 0, S = 3 MiB <= 4 MiB): hidden is resident.
+  // normed was last touched by v_proj, with rope, attention, o_proj, attn_add since: far more than
+  // 4 MiB, so its lines are read for ownership (1 MiB) before being written back (1 MiB).
+  CHECK(r.cost.bytes.total() == 2 * kMiB + 4096);
+  REQUIRE(r.traffic_split);
+  CHECK(r.cache_bytes == doctest::Approx(kMiB));
+  CHECK(r.dram_bytes == doctest::Approx(2 * kMiB + 4096));  // gamma + RFO + write-back
+  CHECK(r.time_s == doctest::Approx((2 * kMiB + 4096) / 10e9 + kMiB / 40e9));
+  // attn_norm reads the hidden state mlp_add (S = 3 MiB) updated just before: the same split.
+  CHECK(row(a.prefill, "attn_norm").time_s == doctest::Approx(r.time_s));
+}
+
+TEST_CASE("attn_add: two thirds of o_proj's output are still cached, the residual is not") {
+  const Analysis a = analyze(small_model(), cpu_with_cache(), fp32_prefill());
+  const LayerRow& r = row(a.prefill, "attn_add");
+  // o_proj touched S = 4 MiB weights + 1 MiB in + 1 MiB out = 6 MiB just before (D = 0): the
+  // resident fraction of its output is (C - D) / S = 4 / 6. hidden was last read by attn_norm,
+  // many MiB ago: from DRAM. The in-place update never reads for ownership; its 1 MiB is written
+  // back. DRAM = 3 MiB - 2/3 MiB; cache = 2/3 MiB.
+  REQUIRE(r.traffic_split);
+  CHECK(r.cache_bytes == doctest::Approx(2.0 / 3 * kMiB));
+  CHECK(r.dram_bytes == doctest::Approx(7.0 / 3 * kMiB));
+  CHECK(r.time_s == doctest::Approx(7.0 / 3 * kMiB / 10e9 + 2.0 / 3 * kMiB / 40e9));
+}
+
+TEST_CASE("write-allocate alone (no cache): every out-of-place write moves twice") {
+  HardwareSpec hw = cpu_with_cache();
+  hw.last_level_cache.reset();
+  const Analysis a = analyze(small_model(), hw, fp32_prefill());
+  const LayerRow& norm = row(a.prefill, "mlp_norm");
+  CHECK(norm.cache_bytes == 0);
+  CHECK(norm.dram_bytes == doctest::Approx(3 * kMiB + 4096));
+  const LayerRow& add = row(a.prefill, "attn_add");  // in place: no read-for-ownership
+  CHECK(add.dram_bytes == doctest::Approx(3 * kMiB));
+  // mlp_act reads gate and up (2 MiB each) and writes act (2 MiB) out of place: 8 MiB.
+  CHECK(row(a.prefill, "mlp_act").dram_bytes == doctest::Approx(8 * kMiB));
+}
+
+TEST_CASE("the attention rows and the roofline mode are never split") {
+  const Analysis a = analyze(small_model(), cpu_with_cache(), fp32_prefill());
+  CHECK_FALSE(row(a.prefill, "fused_attention").traffic_split);
+  CHECK_FALSE(row(a.decode, "fused_attention").traffic_split);
+  const Analysis roof = analyze(small_model(), cpu_with_cache(), fp32_prefill(Mode::roofline));
+  for (const LayerRow& r : roof.prefill.rows) CHECK_FALSE(r.traffic_split);
+  const LayerRow& n = row(roof.prefill, "mlp_norm");
+  CHECK(n.time_s == doctest::Approx(n.cost.bytes.total() / 10e9));
+}
+
+TEST_CASE("without cache fields the times are the plain bytes / bandwidth") {
+  HardwareSpec hw = cpu_with_cache();
+  hw.last_level_cache.reset();
+  hw.write_allocate = false;
+  const Analysis a = analyze(small_model(), hw, fp32_prefill());
+  for (const LayerRow& r : a.prefill.rows) CHECK_FALSE(r.traffic_split);
+  const LayerRow& n = row(a.prefill, "mlp_norm");
+  CHECK(n.time_s == doctest::Approx(n.cost.bytes.total() / 10e9));
+}
+
+TEST_CASE("write_back_cost scales the written-back bytes only") {
+  HardwareSpec hw = cpu_with_cache();
+  hw.write_back_cost = 0.25;
+  const Analysis a = analyze(small_model(), hw, fp32_prefill());
+  const LayerRow& r = row(a.prefill, "mlp_norm");
+  // Same split as above; of its DRAM bytes (gamma, RFO, write-back) the 1 MiB written back costs
+  // a quarter of a read byte: (2 MiB + 4 KiB - 0.75 MiB) / 10 GB/s + 1 MiB / 40 GB/s.
+  CHECK(r.dram_bytes == doctest::Approx(2 * kMiB + 4096));
+  CHECK(r.dram_write_bytes == doctest::Approx(kMiB));
+  CHECK(r.time_s == doctest::Approx((1.25 * kMiB + 4096) / 10e9 + kMiB / 40e9));
+}
+
+TEST_CASE("rows whose activations fit on chip (decode vectors) are not split") {
+  HardwareSpec hw = cpu_with_cache();
+  hw.onchip_bytes_per_core = 1 * kMiB;
+  const Analysis a = analyze(small_model(), hw, fp32_prefill());
+  // Decode: hidden-sized vectors of 4 KiB. Prefill: mlp_norm touches 2 MiB of activations.
+  for (const LayerRow& r : a.decode.rows) CHECK_FALSE(r.traffic_split);
+  const LayerRow& d = row(a.decode, "mlp_norm");
+  CHECK(d.time_s == doctest::Approx(d.cost.bytes.total() / 10e9));
+  CHECK(row(a.prefill, "mlp_norm").traffic_split);
+  CHECK_FALSE(row(a.prefill, "lm_head").traffic_split);  // reads one 4 KiB row per sequence
+}
