@@ -74,7 +74,8 @@ struct DecoderStack::Impl {
   std::vector<Block> blocks;
   kernels::RopeTable rope;
   // Activations, sized for batch * max_tokens rows.
-  std::vector<float> hs, xn, q, k, v, o, tmp, g, u, a;
+  // Cache-line aligned (large ones in 2 MiB pages): a 64-byte load never splits a line.
+  kernels::HugeVector<float> hs, xn, q, k, v, o, tmp, g, u, a;
   MoeShape moe_shape;
   std::unique_ptr<MoeBuffers> moe_buf;
   double distinct_sum = 0;  // distinct experts over the sparse blocks of the current pass
@@ -83,7 +84,8 @@ struct DecoderStack::Impl {
   std::vector<float> embed_f32;
   std::vector<uint16_t> embed_bf16;
   PackedWeights lm_head;
-  std::vector<float> final_gamma, last_rows, logits;
+  std::vector<float> final_gamma;
+  kernels::HugeVector<float> last_rows, logits;
   std::vector<int32_t> ids;
   // Per-op intervals (timing.hpp: wall clock; with --clock cpu, a switched-out interval takes the
   // thread's CPU time when long, and is dropped when short). Its overhead is subtracted.
@@ -428,7 +430,7 @@ void linear(const float* x, int64_t rows, const kernels::PackedWeights& w, const
 
 bool DecoderStack::output_ok() const {
   const Impl& s = *impl_;
-  const auto ok = [](const std::vector<float>& x) {
+  const auto ok = [](const auto& x) {
     size_t zeros = 0;
     for (float f : x) {
       if (!std::isfinite(f)) return false;

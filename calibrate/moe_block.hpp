@@ -28,6 +28,7 @@
 #include "analyzer/model_spec.hpp"
 #include "kernels/cpu/gemm.hpp"
 #include "kernels/cpu/topk.hpp"
+#include "kernels/huge_buffer.hpp"
 #include "kernels/thread_pool.hpp"
 
 namespace llmroof::calibrate {
@@ -73,8 +74,8 @@ struct MoeBuffers {
   std::vector<int64_t> offset;         // [experts + 1] first pair slot of each expert
   std::vector<int64_t> slot_of;        // [rows, top_k] pair slot of (token, j)
   std::vector<int64_t> token_of;       // [rows * top_k] token of each pair slot
-  std::vector<float> xg, g, u, a, yg;  // pairs grouped by expert: x rows, gate, up, act, out
-  std::vector<float> sg, su, sa, sy, gate_logit;  // shared expert
+  kernels::HugeVector<float> xg, g, u, a, yg;  // pairs grouped by expert: x rows, gate, up, act, out
+  kernels::HugeVector<float> sg, su, sa, sy, gate_logit;  // shared expert
   int64_t distinct_experts = 0;                   // experts the last call touched
   uint64_t routing_seed = 1;                      // uniform routing: advances every call
 };

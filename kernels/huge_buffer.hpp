@@ -7,8 +7,8 @@
 // gives THP to a `madvise` host's memory only when asked, so we ask, as PyTorch's CPU allocator
 // does for large tensors: allocations >= 2 MiB are mmap'ed 2 MiB-aligned, rounded up to whole
 // 2 MiB pages, and madvise(MADV_HUGEPAGE)'d BEFORE first touch (the kernel picks the page size at
-// the first page fault). Smaller allocations use std::allocator. The kernel may still refuse
-// (THP `never`, fragmentation): the memory then works with 4 KiB pages, nothing fails.
+// the first page fault). Smaller allocations are 64-byte aligned operator new. The kernel may still
+// refuse (THP `never`, fragmentation): the memory then works with 4 KiB pages, nothing fails.
 //
 //   HugeVector<float> w(n);      // std::vector<float, HugePageAllocator<float>>
 //
@@ -61,18 +61,24 @@ class HugePageAllocator {
   template <class U>
   HugePageAllocator(const HugePageAllocator<U>&) noexcept {}  // NOLINT: rebind copies are implicit
 
+  // Small buffers are cache-line aligned, so a 64-byte vector load never splits a line (malloc's
+  // 16-byte alignment would put every AVX-512 load of a streaming kernel across two lines).
   T* allocate(std::size_t n) {
     if (n > std::numeric_limits<std::size_t>::max() / sizeof(T)) throw std::bad_array_new_length();
-    if (n * sizeof(T) < kHugePageBytes) return std::allocator<T>().allocate(n);
+    if (n * sizeof(T) < kHugePageBytes)
+      return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{kLineBytes}));
     return static_cast<T*>(huge_allocate(n * sizeof(T)));
   }
   // The size decides the path, and the standard guarantees deallocate gets allocate's n.
   void deallocate(T* p, std::size_t n) noexcept {
     if (n * sizeof(T) < kHugePageBytes)
-      std::allocator<T>().deallocate(p, n);
+      ::operator delete(p, std::align_val_t{kLineBytes});
     else
       huge_deallocate(p, n * sizeof(T));
   }
+
+ private:
+  static constexpr std::size_t kLineBytes = 64;
 };
 
 // Stateless: any two instances free each other's memory (C++20 derives !=).
