@@ -99,7 +99,7 @@ Calibration run_calibration(kernels::ThreadPool& pool, const CalibrateOptions& o
                                         s.level[0] == 'D' ? 2 * t_min : t_min, opt.policy));
   }
   say(opt, "caches: read-back of a just-written tensor; ordinary vs non-temporal stores");
-  c.cache_probe = measure_cache_probe(pool, l2 * c.threads, l3, opt.quick, opt.policy);
+  c.cache_probe = measure_cache_probe(pool, l3, l3, opt.quick, opt.policy);
   say(opt, "peak throughput of the SIMD paths");
   c.peaks = measure_peaks(pool, t_min, opt.policy);
   say(opt, "thread-pool dispatch overhead");
@@ -166,16 +166,12 @@ std::string calibration_notes(const Calibration& c) {
 void set_cache_fields(const Calibration& c, const std::string& src, HardwareSpec& hw) {
   const CacheProbe& p = c.cache_probe;
   char ratio[32];
-  // The capacity the model may count on is the cores' own L2s, not the shared L3: on the
-  // development host a tensor updated in place by an add was read by the next op (rmsnorm) no
-  // faster than a cold one inside a model's op sequence, though an isolated probe reads a
-  // just-written 8 MiB back from the L3 faster (docs/calibrate.md, "Caches").
-  const double capacity = c.caches.l2_bytes_per_core * c.threads;
+  // The capacity is the last-level cache (the L3, shared by the cores), and the read-back
+  // bandwidth that of a quarter of it written just before (docs/calibrate.md, "Caches").
+  const double capacity = c.caches.l3_bytes_total;
   if (capacity > 0 && p.reread_bytes_per_s > 0) {
     hw.last_level_cache = HardwareSpec::LastLevelCache{capacity, p.reread_bytes_per_s};
-    hw.sources["last_level_cache.capacity_bytes"] =
-        "L2 per core reported by the OS (sysfs) x " + std::to_string(c.threads) +
-        " threads; the shared L3 is not counted on (docs/calibrate.md, Caches), " + c.date;
+    hw.sources["last_level_cache.capacity_bytes"] = "L3 reported by the OS (sysfs), " + c.date;
     hw.sources["last_level_cache.read_bytes_per_s"] =
         src + ": " + reports::bytes_binary(p.reread_bytes) + " written after a flush, then read once, " +
         std::to_string(c.threads) + " threads";
