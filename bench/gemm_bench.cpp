@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "bench/gemm_bench_eigen.hpp"
+#include "bench/gemm_bench_mrows.hpp"
 #ifdef LLMROOF_HAVE_DNNL
 #include "bench/gemm_bench_dnnl.hpp"
 #endif
@@ -420,6 +421,7 @@ void register_all() {
     register_dnnl_gemm(shape, 512, 4096, n);
   }
   register_ours_vs_dnnl();
+  register_gemv_mrows(&pool, &g_read_bytes_per_s[int(Pages::huge2m)]);
 }
 
 }  // namespace

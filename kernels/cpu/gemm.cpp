@@ -16,6 +16,16 @@ namespace llmroof::kernels {
 
 namespace detail {
 
+int64_t& gemv_rows_crossover() {
+  static int64_t crossover = kGemvRowsCrossover;
+  return crossover;
+}
+
+int64_t& gemv_rows_crossover_avx2() {
+  static int64_t crossover = kGemvRowsCrossoverAvx2;
+  return crossover;
+}
+
 QuantizedRows quantize_rows_portable(const float* x, int64_t m, int64_t k, int64_t k_padded) {
   QuantizedRows r;
   r.u8.assign(m * k_padded, 128);
@@ -186,6 +196,9 @@ void run_avx512(const float* x, int64_t m, const PackedWeights& w, float* y, Thr
   } else if (m == 1) {
     split(pool, small, w.panels,
           [&](int64_t p0, int64_t p1) { detail::gemv_avx512(x, w, y, p0, p1); });
+  } else if (m <= detail::gemv_rows_crossover()) {
+    split(pool, small, w.panels,
+          [&](int64_t p0, int64_t p1) { detail::gemv_rows_avx512(x, m, w, y, p0, p1); });
   } else {
     ap.resize(std::max<size_t>(ap.size(), blocks * w.k * detail::kGemmMR));
     float* a = ap.data();
@@ -216,6 +229,9 @@ void run_avx2(const float* x, int64_t m, const PackedWeights& w, float* y, Threa
   } else if (m == 1) {
     split(pool, small, w.panels,
           [&](int64_t p0, int64_t p1) { detail::gemv_avx2(x, w, y, p0, p1); });
+  } else if (m <= detail::gemv_rows_crossover_avx2() && detail::gemv_rows_avx2_handles(w.format)) {
+    split(pool, small, w.panels,
+          [&](int64_t p0, int64_t p1) { detail::gemv_rows_avx2(x, m, w, y, p0, p1); });
   } else {
     constexpr int64_t mr = detail::kGemmMRAvx2;
     const int64_t blocks = (m + mr - 1) / mr;

@@ -69,7 +69,8 @@ PackedWeights pack_weights(const float* W, int64_t k, int64_t n, WeightFormat fm
 // The weight value the kernels multiply by (dequantized), element (kk, j) of the logical [k,n].
 float dequantized_weight(const PackedWeights& w, int64_t kk, int64_t j);
 
-// Optimized kernel; threads over `pool`. m == 1 takes the streaming GEMV path.
+// Optimized kernel; threads over `pool`. m == 1 takes the streaming GEMV path; on the AVX-512
+// path 2 <= m <= 64 a multi-row streaming GEMV (weights read once), larger m the blocked GEMM.
 void gemm(const float* x, int64_t m, const PackedWeights& w, float* y, ThreadPool& pool);
 // Portable path (no intrinsics): what gemm() runs on CPUs without AVX-512 or AVX2.
 void gemm_portable(const float* x, int64_t m, const PackedWeights& w, float* y, ThreadPool& pool);

@@ -1,7 +1,8 @@
 // AVX2 + FMA + F16C GEMV and blocked GEMM on the same 32-column packed panels as the AVX-512 path
 // (docs/gemm.md, "AVX2 path"): the middle tier for CPUs without AVX-512. 16 ymm registers shape
 // every kernel here:
-//   GEMV (m = 1): one panel row = 4 ymm; two rows in flight = 8 accumulators + 4 decoded + x.
+//   GEMV (m = 1): one panel row = 4 ymm; two rows in flight = 8 accumulators + 4 decoded + x;
+//     2 <= m <= 16: two rows of x per pass, k chunks (int4: the panel) reused from L1/L2.
 //   GEMM (m > 1): a 6 x 16 register tile (12 accumulators, 2 B vectors, 1 broadcast), walked over
 //     both 16-column halves of a panel; quantized weights are dequantized one kc x 32 block at a
 //     time into L1-sized fp32 buffers, exactly like gemm_avx512.cpp.
@@ -107,7 +108,8 @@ struct Int4Rows {
 inline void int4_zeros(const uint8_t* z16, __m256* z) {
   const __m256i f = _mm256_set1_epi32(15);
   for (int h = 0; h < 2; ++h) {
-    const __m256i b = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(z16 + 8 * h)));
+    const __m256i b =
+        _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(z16 + 8 * h)));
     z[h] = _mm256_cvtepi32_ps(_mm256_and_si256(b, f));
     z[h + 2] = _mm256_cvtepi32_ps(_mm256_srli_epi32(b, 4));
   }
@@ -241,6 +243,146 @@ void gemv_int4(const float* x, const PackedWeights& w, float* y, int64_t p0, int
                                 ya[i]);
     }
     store_cols(y + p * 32, w.n - p * 32, ya);
+  }
+}
+
+// ---- multi-row GEMV (2 <= m <= gemv_rows_crossover_avx2(); docs/gemm.md, "Small m") -----------
+// 16 ymm allow 2 rows of x per pass over a panel row (8 accumulators + 4 decoded + a broadcast);
+// more rows walk the panel in ~32 KiB k chunks that the 2-row blocks reuse from L1/L2.
+
+constexpr int64_t kChunkBytes = 32 * 1024;
+
+// y[0..cols) (+)= s * v, for `cols` <= 32 (the tail panel) or all 32.
+inline void scale_store_cols(float* y, int64_t cols, const __m256* v, const __m256* s,
+                             bool accumulate) {
+  alignas(32) float t[32];
+  for (int i = 0; i < 4; ++i) _mm256_store_ps(t + 8 * i, _mm256_mul_ps(v[i], s[i]));
+  const int64_t c = std::min<int64_t>(cols, 32);
+  for (int64_t j = 0; j < c; ++j) y[j] = accumulate ? y[j] + t[j] : t[j];
+}
+
+// Two rows of x (x0, x1) times rows [0, len) of `rows`: sums into y0[4], y1[4].
+template <class Rows>
+inline void dot_rows2(const float* x0, const float* x1, int64_t len, const Rows& rows, __m256* y0,
+                      __m256* y1) {
+  __m256 a0[4], a1[4];
+  for (int i = 0; i < 4; ++i) a0[i] = a1[i] = _mm256_setzero_ps();
+  const char* pf = reinterpret_cast<const char*>(rows.p) + kPrefetchBytes;
+  for (int64_t kk = 0; kk < len; ++kk) {
+    if (kk % 2 == 0)
+      for (int off = 0; off < 2 * Rows::kRowBytes; off += 64)
+        _mm_prefetch(pf + kk * Rows::kRowBytes + off, _MM_HINT_T0);
+    __m256 v[4];
+    rows.get(kk, v);
+    const __m256 b0 = _mm256_set1_ps(x0[kk]), b1 = _mm256_set1_ps(x1[kk]);
+    for (int i = 0; i < 4; ++i) {
+      a0[i] = _mm256_fmadd_ps(b0, v[i], a0[i]);
+      a1[i] = _mm256_fmadd_ps(b1, v[i], a1[i]);
+    }
+  }
+  for (int i = 0; i < 4; ++i) {
+    y0[i] = a0[i];
+    y1[i] = a1[i];
+  }
+}
+
+template <class Rows, class Elem>
+void gemv_rows_per_column(const float* x, int64_t m, const PackedWeights& w, float* y, int64_t p0,
+                          int64_t p1, float extra, bool scaled) {
+  const int64_t elems_per_row = Rows::kRowBytes / static_cast<int64_t>(sizeof(Elem));
+  const int64_t kc = m <= 2 ? w.k : kChunkBytes / Rows::kRowBytes;
+  for (int64_t p = p0; p < p1; ++p) {
+    __m256 s[4];
+    if (scaled)
+      column_scales(w, p, extra, s);
+    else
+      for (auto& v : s) v = _mm256_set1_ps(1.f);
+    const Elem* panel = reinterpret_cast<const Elem*>(w.data.data()) + p * w.k * elems_per_row;
+    for (int64_t k0 = 0; k0 < w.k; k0 += kc) {
+      const int64_t len = std::min(kc, w.k - k0);
+      const Rows rows{panel + k0 * elems_per_row};
+      for (int64_t i = 0; i < m; i += 2) {
+        float* yi = y + i * w.n + p * 32;
+        __m256 v0[4], v1[4];
+        if (i + 1 < m) {
+          dot_rows2(x + i * w.k + k0, x + (i + 1) * w.k + k0, len, rows, v0, v1);
+          scale_store_cols(yi + w.n, w.n - p * 32, v1, s, k0 > 0);
+        } else {
+          dot_rows(x + i * w.k + k0, len, rows, v0);
+        }
+        scale_store_cols(yi, w.n - p * 32, v0, s, k0 > 0);
+      }
+    }
+  }
+}
+
+// int4, two rows of x (a, b pre-scaled as in gemv_int4): row J of a block into both rows' sums.
+// The block's 4 ymm are re-read from L1 per J (the loads fold into vpand), which keeps 8
+// accumulators + 2 broadcasts + 1 decoded vector in registers.
+template <int J>
+inline void int4_row2(const uint8_t* blk, const float* a, const float* b, __m256 (*acc)[4]) {
+  const __m256 va = _mm256_set1_ps(a[J]), vb = _mm256_set1_ps(b[J]);
+  const __m256i mask = _mm256_set1_epi32(15 << (4 * J));
+  for (int i = 0; i < 4; ++i) {
+    const __m256i d = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 32 * i));
+    const __m256 q =
+        _mm256_cvtepi32_ps(J == 7 ? _mm256_srli_epi32(d, 28) : _mm256_and_si256(d, mask));
+    acc[0][i] = _mm256_fmadd_ps(va, q, acc[0][i]);
+    acc[1][i] = _mm256_fmadd_ps(vb, q, acc[1][i]);
+  }
+}
+template <int... J>
+inline void int4_block2(const uint8_t* blk, const float* a, const float* b, __m256 (*acc)[4],
+                        std::integer_sequence<int, J...>) {
+  (int4_row2<J>(blk, a, b, acc), ...);
+}
+
+// int4 for m >= 2: per panel, pairs of rows (the panel's k/2 x 32 bytes stay in L2 for the next
+// pair; an odd last row is paired with itself and stored once). Same math as gemv_int4.
+void gemv_rows_int4(const float* x, int64_t m, const PackedWeights& w, float* y, int64_t p0,
+                    int64_t p1) {
+  const int64_t groups = w.groups(), gs = w.group_size, kp = w.k_padded;
+  thread_local std::vector<float> xp, xs;
+  xp.assign(m * kp, 0.f);
+  xs.assign(m * groups, 0.f);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t kk = 0; kk < w.k; ++kk) {
+      const float v = x[i * w.k + kk];
+      xp[i * kp + kk] = kk % 8 == 7 ? v : v * (1.f / static_cast<float>(1 << (4 * (kk % 8))));
+      xs[i * groups + kk / gs] += v;
+    }
+  for (int64_t p = p0; p < p1; ++p) {
+    const uint8_t* base = w.data.data() + p * kp * 16;
+    for (int64_t i = 0; i < m; i += 2) {
+      const int64_t j = std::min(i + 1, m - 1);  // the second row (= i when m is odd at the end)
+      const float *a = &xp[i * kp], *b = &xp[j * kp];
+      __m256 ya[2][4];
+      for (auto& r : ya)
+        for (auto& v : r) v = _mm256_setzero_ps();
+      for (int64_t g = 0; g < groups; ++g) {
+        __m256 acc[2][4];
+        for (auto& r : acc)
+          for (auto& v : r) v = _mm256_setzero_ps();
+        const int64_t b1 = std::min(kp, (g + 1) * gs) / 8;
+        for (int64_t blk = g * gs / 8; blk < b1; ++blk) {
+          const uint8_t* q = base + blk * 128;
+          _mm_prefetch(reinterpret_cast<const char*>(q) + kPrefetchBytes, _MM_HINT_T0);
+          _mm_prefetch(reinterpret_cast<const char*>(q) + kPrefetchBytes + 64, _MM_HINT_T0);
+          int4_block2(q, a + blk * 8, b + blk * 8, acc, std::make_integer_sequence<int, 8>{});
+        }
+        __m256 z[4], s[4];
+        int4_zeros(w.zeros.data() + (p * groups + g) * 16, z);
+        int4_scales(w.scale16.data() + (p * groups + g) * 32, s);
+        const __m256 xa = _mm256_set1_ps(xs[i * groups + g]),
+                     xb = _mm256_set1_ps(xs[j * groups + g]);
+        for (int c = 0; c < 4; ++c) {
+          ya[0][c] = _mm256_fmadd_ps(s[c], _mm256_fnmadd_ps(z[c], xa, acc[0][c]), ya[0][c]);
+          ya[1][c] = _mm256_fmadd_ps(s[c], _mm256_fnmadd_ps(z[c], xb, acc[1][c]), ya[1][c]);
+        }
+      }
+      store_cols(y + i * w.n + p * 32, w.n - p * 32, ya[0]);
+      if (j > i) store_cols(y + j * w.n + p * 32, w.n - p * 32, ya[1]);
+    }
   }
 }
 
@@ -422,6 +564,29 @@ void gemv_avx2(const float* x, const PackedWeights& w, float* y, int64_t p0, int
       break;
     case WeightFormat::w8a8:
       break;  // gemm_w8a8_avx2
+  }
+}
+
+void gemv_rows_avx2(const float* x, int64_t m, const PackedWeights& w, float* y, int64_t p0,
+                    int64_t p1) {
+  switch (w.format) {
+    case WeightFormat::fp32:
+      gemv_rows_per_column<Fp32Rows, float>(x, m, w, y, p0, p1, 1.f, false);
+      break;
+    case WeightFormat::bf16:
+      gemv_rows_per_column<Bf16Rows, uint16_t>(x, m, w, y, p0, p1, 1.f, false);
+      break;
+    case WeightFormat::int8:
+      gemv_rows_per_column<Int8Rows, int8_t>(x, m, w, y, p0, p1, 1.f, true);
+      break;
+    case WeightFormat::fp8:
+      gemv_rows_per_column<Fp8Rows, uint8_t>(x, m, w, y, p0, p1, 256.f, true);
+      break;
+    case WeightFormat::int4:
+      gemv_rows_int4(x, m, w, y, p0, p1);
+      break;
+    case WeightFormat::w8a8:
+      break;  // gemm_w8a8_avx2 (gemv_rows_avx2_handles)
   }
 }
 

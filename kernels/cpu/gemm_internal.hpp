@@ -24,6 +24,15 @@ inline void cpu_pause() {
 bool avx512_usable(WeightFormat f);  // CPU features the format's AVX-512 path needs
 // y for output panels [p0, p1) (columns 32*p0 .. min(n, 32*p1)), m rows.
 void gemv_avx512(const float* x, const PackedWeights& w, float* y, int64_t p0, int64_t p1);
+// Multi-row GEMV (kernels/cpu/gemm_avx512_mrows.cpp): m >= 2 rows, weights streamed once, y for
+// output panels [p0, p1). gemm() takes it for 2 <= m <= gemv_rows_crossover() (not W8A8).
+void gemv_rows_avx512(const float* x, int64_t m, const PackedWeights& w, float* y, int64_t p0,
+                      int64_t p1);
+// Largest m the streaming multi-row GEMV takes; above it the blocked GEMM (docs/gemm.md, "Small
+// m", measured crossover). A knob for benchmarks and tests only (set it to 1 to get the old
+// blocked path for m >= 2); not synchronized: change it only while no gemm() call runs.
+inline constexpr int64_t kGemvRowsCrossover = 64;
+int64_t& gemv_rows_crossover();
 // Blocked GEMM reads x packed by pack_a: row blocks of kGemmMR rows, [block][k][kGemmMR], zero rows
 // past m. pack_a fills blocks [b0, b1).
 inline constexpr int kGemmMR = 14;
@@ -40,6 +49,16 @@ void gemm_w8a8_avx512(const int32_t* a, const float* scale, int64_t m, const Pac
 // AVX2 + FMA + F16C path (kernels/cpu/gemm_avx2.cpp), same packed weights, same split by panels.
 bool avx2_usable();  // avx2 && fma && f16c
 void gemv_avx2(const float* x, const PackedWeights& w, float* y, int64_t p0, int64_t p1);
+// Multi-row GEMV on the AVX2 path: 2 rows of x per pass (16 ymm), every format but W8A8.
+// gemm() takes it for 2 <= m <= gemv_rows_crossover_avx2() (a knob like
+// gemv_rows_crossover(); docs/gemm.md, "Small m").
+void gemv_rows_avx2(const float* x, int64_t m, const PackedWeights& w, float* y, int64_t p0,
+                    int64_t p1);
+inline constexpr int64_t kGemvRowsCrossoverAvx2 = 16;
+int64_t& gemv_rows_crossover_avx2();
+inline bool gemv_rows_avx2_handles(WeightFormat f) {
+  return f != WeightFormat::w8a8;
+}
 // Blocked GEMM: x packed by pack_a_avx2 as row blocks of kGemmMRAvx2 rows, [block][k][6].
 inline constexpr int kGemmMRAvx2 = 6;
 void pack_a_avx2(const float* x, int64_t m, int64_t k, float* ap, int64_t b0, int64_t b1);

@@ -1,7 +1,8 @@
 // Every GEMM format against its scalar reference on the same quantized weights: odd shapes (m = 1,
-// 3, 17, 64; n not a multiple of 32; k not a multiple of 16 or of the int4 group), the AVX-512 path
-// and the portable path, 1 and 2 threads. Exact-friendly data (integer x, weights the quantizer
-// represents exactly) makes the result exact for every format but fp8.
+// 2..16 (the multi-row GEMV), 17, 64; n not a multiple of 32; k not a multiple of 16 or of the
+// int4 group), the AVX-512 path and the portable path, 1 and 2 threads. Exact-friendly data
+// (integer x, weights the quantizer represents exactly) makes the result exact for every format
+// but fp8.
 #include "kernels/cpu/gemm.hpp"
 
 #include <doctest/doctest.h>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "kernels/check.hpp"
+#include "kernels/cpu/gemm_internal.hpp"
 #include "kernels/cpu/gemm_registry.hpp"
 
 using namespace llmroof::kernels;
@@ -28,7 +30,15 @@ struct Shape {
 constexpr Shape kShapes[] = {{1, 64, 128, 128},    {1, 95, 300, 128},   {3, 33, 257, 128},
                              {17, 100, 384, 64},   {64, 70, 130, 32},   {15, 32, 1000, 128},
                              {5, 40, 2100, 128},   {1, 5, 3, 128},      {1, 600, 1200, 128},
-                             {33, 300, 1100, 128}, {75, 200, 1023, 128}};
+                             {33, 300, 1100, 128}, {75, 200, 1023, 128},
+                             // small m (batched decode, MoE experts): the multi-row GEMV for
+                             // 2 <= m <= 16 (gemm_avx512_mrows.cpp). m = 9 and 16 take two row
+                             // blocks over k chunks (2300 and 2111 rows > every format's chunk,
+                             // the int4 chunk ending mid-k at a group boundary); 4 x 600 x 1200 is
+                             // split over the pool.
+                             {2, 33, 129, 32},     {3, 47, 515, 64},    {4, 95, 300, 128},
+                             {5, 40, 131, 8},      {8, 70, 1001, 128},  {9, 45, 2300, 32},
+                             {16, 77, 2111, 128},  {4, 600, 1200, 128}};
 
 ErrorStats run_case(WeightFormat f, const Shape& s, ThreadPool& pool, bool portable) {
   std::vector<float> x(s.m * s.k);
@@ -69,6 +79,28 @@ TEST_CASE("gemm matches its reference on odd shapes, exactly where the data allo
             CHECK(e.max_abs <= 1e-6 * e.max_ref);  // exact up to the fp32 rounding of y
           CHECK(e.ref_zeros < e.n / 4);
         }
+}
+
+TEST_CASE("small m: the multi-row GEMV and the blocked GEMM it replaces both match the reference") {
+  // gemv_rows_crossover() = 1 sends every m >= 2 to the blocked GEMM (the path above the
+  // crossover); the default sends m <= 16 to the multi-row GEMV. Both must stay exact.
+  ThreadPool two(2);
+  int64_t& crossover = detail::gemv_rows_crossover();
+  const int64_t saved = crossover;
+  for (int64_t c : {int64_t{1}, saved, int64_t{32}})
+    for (WeightFormat f : kFormats)
+      for (const Shape& s : {Shape{2, 45, 301, 32}, Shape{9, 45, 2300, 32},
+                             Shape{16, 77, 2111, 128}, Shape{31, 40, 600, 64}}) {
+        crossover = c;
+        CAPTURE(c);
+        CAPTURE(to_string(f));
+        CAPTURE(s.m);
+        const ErrorStats e = run_case(f, s, two, false);
+        CHECK(e.nan + e.inf == 0);
+        CHECK(e.value(Metric::max_norm) <= 1e-6);
+        CHECK(e.ref_zeros < e.n / 4);
+      }
+  crossover = saved;
 }
 
 TEST_CASE("reference on hand-computed values") {
