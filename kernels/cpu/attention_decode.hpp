@@ -37,10 +37,18 @@ struct DecodeSplit {
   // int8 caches on VNNI CPUs (head_dim a multiple of 32): P·V on integer dot products too, with the
   // block's probabilities (times the V scales) quantized to int16 per q head (see pv_i8_vnni).
   bool pv_i16 = false;
+  // int8 caches on VNNI CPUs, head_dim % 64 == 0 (with q16): q·k with the block's 16 tokens in the
+  // vector lanes (qk_lanes_i16 in attention_decode_avx512.cpp): K is transposed once per (block,
+  // kv head) and shared by the group, so there is no per-(token, head) horizontal sum. q16 then
+  // holds each quad of q as (q0, q2, q1, q3) (see interleave_quads).
+  bool k_lanes = false;
 };
 // Per q head: 16 × 16 partial dot products, 16 probabilities, 16 lanes of the running sum, and the
 // 16 int16 probabilities plus their scale of the int8 P·V (pv_i16).
-inline int64_t decode_scratch_floats(int64_t q_heads) { return q_heads * (kDecodeBlock * 16 + kDecodeBlock + 32); }
+// k_lanes adds the transposed K of one (block, kv head): head_dim / 2 vectors of 16 int16 pairs.
+inline int64_t decode_scratch_floats(int64_t q_heads, int64_t head_dim = 0) {
+  return q_heads * (kDecodeBlock * 16 + kDecodeBlock + 32) + head_dim * 8;
+}
 void decode_split_avx512(const DecodeSplit& s);
 // The same split on AVX2 + FMA (attention_decode_avx2.cpp): 8-token blocks, fp32/bf16/int8 caches;
 // ignores q16 (null on this path); bf16 caches always come with qp split in chunks of 16 (see
@@ -57,5 +65,8 @@ void split_pairs(const float* x, float* y, int64_t rows, int64_t head_dim);
 void split_pairs(const float* x, float* y, int64_t rows, int64_t head_dim, int64_t chunk);
 
 void quantize_q16(const float* q, int16_t* q16, float* scale, int64_t rows, int64_t head_dim);
+// In place, each quad (x0, x1, x2, x3) of n (a multiple of 4) becomes (x0, x2, x1, x3): the pairs
+// that qk_lanes_i16 multiplies with the even bytes (0, 2) and the odd bytes (1, 3) of a K dword.
+void interleave_quads(int16_t* x, int64_t n);
 
 }  // namespace llmroof::kernels

@@ -210,6 +210,28 @@ TEST_CASE("int8 decode: integer dot-product paths match the reference, peaked so
   }
 }
 
+// int8 on VNNI CPUs from GQA 8 with head_dim % 64 == 0: q·k with the block's tokens in the vector
+// lanes (K transposed per block and kv head, DecodeSplit::k_lanes). Every block fill from 1 to 17
+// tokens (the slots past the end repeat the last token and must be masked), two blocks and a bit,
+// head_dim 64 and 128, GQA 8 and 16, batch > 1 with spare capacity, and a peaked softmax.
+TEST_CASE("int8 decode: tokens-in-lanes q·k at GQA >= 8 matches the reference for every block fill") {
+  ThreadPool pool(2);
+  for (int64_t n : {1, 2, 3, 7, 15, 16, 17, 33}) {
+    CAPTURE(n);
+    check_decode(dims(1, 8, 1, 128, 1, n), KvFormat::int8, pool);
+    check_decode(dims(2, 16, 1, 64, 1, n, true, n + 5), KvFormat::int8, pool, false);
+  }
+  check_decode(dims(3, 32, 4, 128, 1, 530, true, 600), KvFormat::int8, pool, true, 12.f);
+  check_decode(dims(1, 64, 4, 64, 1, 4096), KvFormat::int8, pool, true, 12.f);
+}
+
+TEST_CASE("interleave_quads: (x0, x1, x2, x3) becomes (x0, x2, x1, x3) in every quad") {
+  int16_t x[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+  interleave_quads(x, 8);
+  const int16_t want[8] = {0, 2, 1, 3, 4, 6, 5, 7};
+  for (int i = 0; i < 8; ++i) CHECK(x[i] == want[i]);
+}
+
 TEST_CASE("bf16 decode: pair-split path (head_dim % 32 == 0) matches the reference at GQA 1..4") {
   // The even/odd conversion path reorders q and the output rows; every q head and output element
   // must land back in place, including 1-token and partial (nt < 16) blocks. (GQA 8 and up take the
