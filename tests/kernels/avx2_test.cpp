@@ -16,8 +16,12 @@
 #include "kernels/cpu/dispatch.hpp"
 #include "kernels/cpu/gemm.hpp"
 #include "kernels/cpu/gemm_registry.hpp"
+#include "tests/kernels/attention_check.hpp"
 
 using namespace llmroof::kernels;
+using llmroof::kernels::test::dims;
+using llmroof::kernels::test::kAttnTol;
+using llmroof::kernels::test::uniform;
 
 namespace {
 
@@ -120,77 +124,14 @@ TEST_CASE("explicit ISA requests: names, lowering, and scalar = portable") {
 
 namespace {
 
-const Tolerance kAttnTol{Metric::max_norm, 1e-4};
-
 bool have_avx2() { return usable_isa(Isa::avx2) == Isa::avx2; }
 
-std::vector<float> uniform(int64_t n, uint64_t seed) {
-  std::vector<float> v(static_cast<size_t>(n));
-  fill_uniform(v, seed);
-  return v;
-}
-
-AttentionDims dims(int64_t batch, int64_t qh, int64_t kvh, int64_t hd, int64_t q_len,
-                   int64_t kv_len, bool causal = true, int64_t capacity = 0) {
-  AttentionDims d;
-  d.batch = batch;
-  d.q_heads = qh;
-  d.kv_heads = kvh;
-  d.head_dim = hd;
-  d.q_len = q_len;
-  d.kv_len = kv_len;
-  d.causal = causal;
-  d.kv_capacity = capacity;
-  return d;
-}
-
+// The shared checks (tests/kernels/attention_check.hpp) on the AVX2 path.
 void check_prefill(const AttentionDims& d, ThreadPool& pool) {
-  const int64_t kvn = d.batch * d.capacity() * d.kv_heads * d.head_dim;
-  const auto q = uniform(d.batch * d.q_len * d.q_heads * d.head_dim, 1);
-  const auto k = uniform(kvn, 2), v = uniform(kvn, 3);
-  std::vector<float> o(q.size()), ref(q.size());
-  attention_prefill(q.data(), k.data(), v.data(), o.data(), d, pool, Isa::avx2);
-  KvCacheView kv;
-  kv.k = k.data();
-  kv.v = v.data();
-  attention_ref(q.data(), kv, ref.data(), d);
-  const CheckResult c = check_close(o, ref, kAttnTol);
-  INFO(c.detail, " error ", c.error);
-  CHECK(c.disposition == Disposition::passed);
+  test::check_prefill(d, pool, Isa::avx2);
 }
-
-// A KV cache in `f` (int8: per (token, kv head) scales, fp16 or fp32) and the check against the
-// reference on the same cache.
 void check_decode(const AttentionDims& d, KvFormat f, ThreadPool& pool, bool fp16_scales = true) {
-  const int64_t rows = d.batch * d.capacity() * d.kv_heads;
-  std::vector<float> f32[2], s32[2];
-  std::vector<uint16_t> b16[2], s16[2];
-  std::vector<int8_t> i8[2];
-  KvCacheView view;
-  view.format = f;
-  view.scales_fp16 = fp16_scales;
-  for (int w = 0; w < 2; ++w) {
-    f32[w] = uniform(rows * d.head_dim, 10 + w);
-    for (float e : f32[w]) b16[w].push_back(float_to_bf16(e));
-    i8[w].resize(f32[w].size());
-    s32[w].resize(rows);
-    quantize_int8_rows(f32[w].data(), i8[w].data(), s32[w].data(), rows, d.head_dim);
-    for (float s : s32[w]) s16[w].push_back(float_to_half(s));
-    const void* p = f == KvFormat::fp32   ? static_cast<const void*>(f32[w].data())
-                    : f == KvFormat::bf16 ? static_cast<const void*>(b16[w].data())
-                                          : static_cast<const void*>(i8[w].data());
-    const void* sc = fp16_scales ? static_cast<const void*>(s16[w].data())
-                                 : static_cast<const void*>(s32[w].data());
-    (w ? view.v : view.k) = p;
-    if (f == KvFormat::int8) (w ? view.v_scale : view.k_scale) = sc;
-  }
-  const auto q = uniform(d.batch * d.q_heads * d.head_dim, 4);
-  std::vector<float> o(q.size()), ref(q.size());
-  attention_decode(q.data(), view, o.data(), d, pool, Isa::avx2);
-  attention_ref(q.data(), view, ref.data(), d);
-  const CheckResult r = check_close(o, ref, kAttnTol);
-  INFO(r.detail, " error ", r.error);
-  CHECK(r.disposition == Disposition::passed);
+  test::check_decode(d, f, pool, fp16_scales, 1.f, Isa::avx2);
 }
 
 }  // namespace
