@@ -242,6 +242,18 @@ void show_hardware_table(const HardwareSpec& h) {
       row("interconnect latency", reports::seconds(h.interconnect_latency_s), "interconnect_latency_s");
     row("devices per node", std::to_string(h.devices_per_node), "devices_per_node");
   }
+  // The CPU cache-traffic keys (docs/cost-model.md, "Cache residency"), where the file gives them.
+  if (const auto& c = h.last_level_cache) {
+    row("last-level cache", reports::bytes_binary(c->capacity_bytes),
+        "last_level_cache.capacity_bytes");
+    row("last-level cache read-back", reports::bytes_per_s(c->read_bytes_per_s),
+        "last_level_cache.read_bytes_per_s");
+  }
+  if (h.sources.count("write_allocate"))
+    row("write-allocate", h.write_allocate ? "yes" : "no", "write_allocate");
+  if (h.sources.count("write_back_cost"))
+    row("write-back cost", reports::fixed(h.write_back_cost, 2) + " of a read byte",
+        "write_back_cost");
   row("efficiency: memory", reports::percent(h.efficiency.memory), "efficiency.memory");
   row("efficiency: compute", reports::percent(h.efficiency.compute), "efficiency.compute");
   row("efficiency: communication", reports::percent(h.efficiency.communication),
@@ -298,6 +310,11 @@ void show_hardware_json(const HardwareSpec& h) {
                       {"communication", h.efficiency.communication}}},
       {"sources", h.sources}};
   // Optional fields appear only when the file gives them (absent = memory/compute apply).
+  if (const auto& c = h.last_level_cache)
+    j["last_level_cache"] = {{"capacity_bytes", c->capacity_bytes},
+                             {"read_bytes_per_s", c->read_bytes_per_s}};
+  if (h.sources.count("write_allocate")) j["write_allocate"] = h.write_allocate;
+  if (h.sources.count("write_back_cost")) j["write_back_cost"] = h.write_back_cost;
   if (h.efficiency.attention_memory)
     j["efficiency"]["attention_memory"] = *h.efficiency.attention_memory;
   if (h.efficiency.attention_compute)
