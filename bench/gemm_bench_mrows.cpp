@@ -3,7 +3,8 @@
 // copies, alternated so that all three see the same load on this shared machine:
 //   t1   gemm() with m = 1 (the streaming GEMV),
 //   new  gemm() with m rows (multi-row GEMV up to detail::gemv_rows_crossover(), blocked above),
-//   old  the same with the crossover forced to 1 (the blocked GEMM for every m >= 2).
+//   old  the same with the crossover forced to 1 (the blocked GEMM for every m >= 2; for W8A8 the
+//        14-row VNNI GEMM).
 // Counters are medians of per-call times: new_us, old_us, t1_us, new_over_t1 (time(m)/time(1)),
 // old_over_t1, old_over_new (speedup), p10_*_us (10th percentiles), and new_frac_read /
 // old_frac_read (weight + scale bytes per second over the STREAM-like read measured at start-up).
@@ -110,7 +111,7 @@ void register_gemv_mrows(lk::ThreadPool& (*pool)(), const double* read_bytes_per
   using lk::WeightFormat;
   for (auto [k, n] : {std::pair<int64_t, int64_t>{4096, 4096}, {4096, 11008}})
     for (WeightFormat f : {WeightFormat::bf16, WeightFormat::int8, WeightFormat::int4,
-                           WeightFormat::fp32, WeightFormat::fp8})
+                           WeightFormat::fp32, WeightFormat::fp8, WeightFormat::w8a8})
       for (int64_t m : {2, 4, 8, 16, 32, 64}) {
         const std::string name = "gemv_mrows/" + std::string(to_string(f)) + "/k" +
                                  std::to_string(k) + "/n" + std::to_string(n) + "/m" +
@@ -121,8 +122,10 @@ void register_gemv_mrows(lk::ThreadPool& (*pool)(), const double* read_bytes_per
             ->UseRealTime()
             ->Unit(benchmark::kMicrosecond);
       }
-  // The AVX2 path's 2-row GEMV (int4 stays on the blocked GEMM there), 4096 x 4096 only.
-  for (WeightFormat f : {WeightFormat::bf16, WeightFormat::int8, WeightFormat::fp32})
+  // The AVX2 path's 2-row GEMV, 4096 x 4096 only; W8A8 there has no multi-row GEMV (new = old,
+  // the 4-row maddubs tile for every m), listed for its time(m) / time(1).
+  for (WeightFormat f :
+       {WeightFormat::bf16, WeightFormat::int8, WeightFormat::fp32, WeightFormat::w8a8})
     for (int64_t m : {2, 4, 8, 16, 32}) {
       const std::string name =
           "gemv_mrows_avx2/" + std::string(to_string(f)) + "/k4096/n4096/m" + std::to_string(m);

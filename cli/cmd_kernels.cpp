@@ -11,6 +11,7 @@
 #include "calibrate/calibrate.hpp"
 #include "cli/commands.hpp"
 #include "cli/input_checks.hpp"
+#include "io/catalog.hpp"
 #include "io/diagnostics.hpp"
 #include "io/errors.hpp"
 #include "kernels/cpu_features.hpp"
@@ -30,8 +31,11 @@ struct BenchOptions {
   int reps = 5;
   double min_seconds = 0.5;
   double rotate_mib = 0;
-  double bandwidth_gbs = 34;    // reference host, STREAM read, 2 threads
-  double peak_gflops = 2 * 241;  // reference host, fp32 FMA, 2 cores
+  // The roofline's limits: from a hardware file (a db name or `llmroof calibrate`'s output), the
+  // peak of the kernel's compute dtype; --bandwidth-gbs / --peak-gflops override (0 = from the file).
+  std::string hardware = "host-reference-cpu";
+  double bandwidth_gbs = 0;
+  double peak_gflops = 0;
   bool check = false;
 };
 
@@ -165,6 +169,37 @@ void run_check(const CheckOptions& o, Context& ctx) {
   if (bad) ctx.exit_code = 1;
 }
 
+struct RooflineLimits {
+  double bandwidth_bytes_per_s = 0, peak_ops_per_s = 0;
+  std::string source;  // the hardware file's name, or "given" where both were overridden
+};
+
+// The limits `kernels bench` divides by: the hardware's memory bandwidth and the peak of the dtype
+// the kernel computes in (e.compute), each replaced by its option where that is given.
+RooflineLimits roofline_limits(const BenchOptions& o, const KernelEntry& e, const Context& ctx) {
+  RooflineLimits l;
+  l.bandwidth_bytes_per_s = o.bandwidth_gbs * 1e9;
+  l.peak_ops_per_s = o.peak_gflops * 1e9;
+  l.source = "given";
+  if (l.bandwidth_bytes_per_s > 0 && l.peak_ops_per_s > 0) return l;
+  HardwareSpec hw;
+  try {
+    hw = Catalog(ctx.search_paths).hardware(o.hardware);
+  } catch (const InputError& err) {
+    throw InputError("--hardware " + o.hardware + ": " + err.what());
+  }
+  l.source = hw.name;
+  if (!(l.bandwidth_bytes_per_s > 0)) l.bandwidth_bytes_per_s = hw.memory_bandwidth_bytes_per_s;
+  if (!(l.peak_ops_per_s > 0)) {
+    const auto peak = hw.peak(e.compute);
+    if (!peak)
+      throw InputError("--hardware " + o.hardware + ": no dense_tops." + std::string(to_string(e.compute)) +
+                       " for " + e.name + "; give --peak-gflops");
+    l.peak_ops_per_s = *peak;
+  }
+  return l;
+}
+
 void run_bench(const BenchOptions& o, Context& ctx) {
   const KernelRegistry r = make_registry();
   const KernelEntry& e = find_kernel(r, o.name);
@@ -177,9 +212,10 @@ void run_bench(const BenchOptions& o, Context& ctx) {
     throw InputError("--min-time: must be between 0 and 3600 seconds");
   if (!(o.rotate_mib >= 0 && o.rotate_mib * 1024 * 1024 <= 0.5 * calibrate::host_memory_bytes()))
     throw InputError("--rotate-mib: must be between 0 and half of this machine's memory");
-  if (!(o.bandwidth_gbs > 0) || !(o.peak_gflops > 0) || !std::isfinite(o.bandwidth_gbs) ||
+  if (!(o.bandwidth_gbs >= 0) || !(o.peak_gflops >= 0) || !std::isfinite(o.bandwidth_gbs) ||
       !std::isfinite(o.peak_gflops))
-    throw InputError("--bandwidth-gbs and --peak-gflops must be positive");
+    throw InputError("--bandwidth-gbs and --peak-gflops must be positive (0 = from --hardware)");
+  const RooflineLimits lim_in = roofline_limits(o, e, ctx);
   ThreadPool pool(o.threads);
   if (o.check) {
     const CheckResult c = check_case(e, o.problem, pool);
@@ -197,15 +233,16 @@ void run_bench(const BenchOptions& o, Context& ctx) {
   }
   const Timing t = time_cases(cases, pool, o.reps, o.min_seconds);
   const OpCost cost = cases[0]->cost();
-  const Limit lim = roofline_limit(cost, o.peak_gflops * 1e9, o.bandwidth_gbs * 1e9);
+  const Limit lim = roofline_limit(cost, lim_in.peak_ops_per_s, lim_in.bandwidth_bytes_per_s);
   using namespace reports;
   std::cout << e.name << "(" << o.problem.to_params(e.op) << ") threads=" << pool.size() << " isa=" << e.isa
             << "\n  working set " << bytes_binary(ws) << " x " << cases.size() << " copies, " << t.reps
             << " runs, cpu share " << percent(t.cpu_share, 0) << "\n  median " << seconds(t.median_s) << " (min " << seconds(t.min_s) << ", max "
             << seconds(t.max_s) << ")\n  " << si(cost.ops) << "OP, " << bytes(cost.bytes.total())
             << " moved: " << si(cost.ops / t.median_s) << "FLOP/s, " << bytes_per_s(cost.bytes.total() / t.median_s)
-            << "\n  limit " << (lim.memory_bound ? "memory" : "compute") << " (" << fixed(o.bandwidth_gbs, 1)
-            << " GB/s, " << fixed(o.peak_gflops, 0) << " GFLOP/s): " << seconds(lim.seconds) << " -> "
+            << "\n  limit " << (lim.memory_bound ? "memory" : "compute") << " (" << lim_in.source << ": "
+            << bytes_per_s(lim_in.bandwidth_bytes_per_s) << ", " << to_string(e.compute) << " "
+            << si(lim_in.peak_ops_per_s) << "OP/s): " << seconds(lim.seconds) << " -> "
             << percent(lim.seconds / t.median_s) << " of the roofline\n";
 }
 
@@ -247,8 +284,12 @@ void add_kernels_command(CLI::App& app, Context& ctx) {
   bench->add_option("--rotate-mib", bo->rotate_mib,
                     "Rotate over copies of the problem until this many MiB (1024+ measures DRAM)")
       ->capture_default_str();
-  bench->add_option("--bandwidth-gbs", bo->bandwidth_gbs, "Memory bandwidth limit, GB/s")->capture_default_str();
-  bench->add_option("--peak-gflops", bo->peak_gflops, "Compute limit, GFLOP/s")->capture_default_str();
+  bench->add_option("--hardware", bo->hardware,
+                    "Hardware file or db name for the roofline (`llmroof calibrate -o host.yaml` measures this machine)")
+      ->capture_default_str();
+  bench->add_option("--bandwidth-gbs", bo->bandwidth_gbs, "Memory bandwidth limit, GB/s (default: --hardware's)");
+  bench->add_option("--peak-gflops", bo->peak_gflops,
+                    "Compute limit, GFLOP/s or GOP/s (default: --hardware's peak for the kernel's compute dtype)");
   bench->add_flag("--check", bo->check, "Also compare with the reference first (exit 1 on failure)");
   bench->callback([bo, &ctx] { run_bench(*bo, ctx); });
 }

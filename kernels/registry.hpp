@@ -61,6 +61,9 @@ struct KernelEntry {
   Op op;
   std::string dtypes;  // e.g. "x:fp32 w:int4(g128) y:fp32"
   std::string isa;     // features the selected path uses on this CPU, e.g. "avx512_vnni"
+  // The peak its arithmetic runs at: fp32 FMA unless the products are integer (W8A8: int8 VNNI).
+  // `kernels bench` takes that dtype's peak from the hardware file for its roofline.
+  DType compute = DType::fp32;
   std::function<bool()> supported;  // false: the CPU lacks what the kernel needs
   std::function<std::unique_ptr<KernelCase>(const Problem&)> make;
   // Shapes `llmroof kernels check` runs; empty: default_check_problems(op).

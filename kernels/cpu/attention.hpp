@@ -15,6 +15,9 @@
 //   tokens (all heads, so memory is read sequentially), keeps per-head partial (max, sum, output),
 //   and the partials are merged. The KV cache may be fp32, bf16 or int8 with one scale per
 //   (batch, token, kv head) — fp32 or fp16 — and symmetric quantization: value = int8 · scale.
+//   With an int8 cache q is rounded to int8 too (per q head, quantize_int8_rows: scale =
+//   max|q_h| / 127), as llama.cpp's q8 paths do, so q·k is an integer dot product (vpdpbusd).
+//   Every path, the reference included, uses that rounded q.
 #include <cstdint>
 
 #include "kernels/cpu/dispatch.hpp"
@@ -54,6 +57,7 @@ void attention_decode(const float* q, const KvCacheView& kv, float* o, const Att
 
 // Scalar references (double accumulation, plain softmax over materialised scores per query).
 // attention_ref handles any q_len and any KV format; prefill and decode are both checked against it.
+// With an int8 cache it rounds each q head with quantize_int8_rows first (see attention_decode).
 void attention_ref(const float* q, const KvCacheView& kv, float* o, const AttentionDims& d);
 
 // KV cache helpers, shared by tests, benchmarks and `validate`.

@@ -1,5 +1,6 @@
-// Flash-decoding driver: split each batch row's KV length into contiguous ranges (one per thread
-// when batch is small), run the AVX-512 split kernel on each, then merge the partial softmaxes:
+// Flash-decoding driver: round q as the KV format asks (round_q), split each batch row's KV length
+// into contiguous ranges (one per thread when batch is small), run the AVX-512 or AVX2 split kernel
+// on each, then merge the partial softmaxes:
 //   M = max_s m_s,  L = sum_s l_s 2^(m_s - M),  O = sum_s o_s 2^(m_s - M) / L.
 #include <algorithm>
 #include <cmath>
@@ -47,23 +48,90 @@ void merge(const AttentionDims& d, int64_t splits, const float* m, const float* 
       for (int64_t c = 0; c < hd; ++c) dst[c] /= sum;
     }
 }
-}  // namespace
+// q as the kernels read it (attention.hpp): with an int8 cache rounded to int8 per head
+// (quantize_int8_rows, with the scale and 128 · Σ q8 per head for vpdpbusd); q points at the
+// rounded values as fp32 (qr) then, else at the caller's q. The AVX-512 version is bit-identical
+// to the scalar one the reference uses (tested).
+struct RoundedQ {
+  const float* q = nullptr;
+  std::vector<float> qr, q8_scale;
+  std::vector<int8_t> q8;
+  std::vector<int32_t> q8_bias;
+};
 
-void quantize_q16(const float* q, int16_t* q16, float* scale, int64_t rows, int64_t head_dim) {
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* x = q + r * head_dim;
-    float mx = 0;
-    for (int64_t i = 0; i < head_dim; ++i) mx = std::max(mx, std::fabs(x[i]));
-    scale[r] = mx / 32767.f;
-    const float inv = mx > 0 ? 32767.f / mx : 0.f;
-    for (int64_t i = 0; i < head_dim; ++i)
-      q16[r * head_dim + i] = static_cast<int16_t>(std::lrint(std::clamp(x[i] * inv, -32767.f, 32767.f)));
+RoundedQ round_q(const float* q, KvFormat f, Isa path, int64_t rows, int64_t hd) {
+  RoundedQ r;
+  r.q = q;
+  if (f != KvFormat::int8) return r;
+  const size_t n = static_cast<size_t>(rows * hd);
+  r.qr.resize(n);
+  r.q = r.qr.data();
+  r.q8.resize(n);
+  r.q8_scale.resize(static_cast<size_t>(rows));
+  r.q8_bias.resize(static_cast<size_t>(rows));
+  if (path == Isa::avx512) {
+    quantize_q8_avx512(q, r.q8.data(), r.q8_scale.data(), r.q8_bias.data(), r.qr.data(), rows, hd);
+    return r;
   }
+  quantize_int8_rows(q, r.q8.data(), r.q8_scale.data(), rows, hd);
+  for (size_t i = 0; i < n; ++i) r.qr[i] = r.q8[i] * r.q8_scale[i / static_cast<size_t>(hd)];
+  return r;  // q8_bias: only the AVX-512 vpdpbusd paths read it
+}
+// The fields every split of one call shares, pointing at batch row 0 (at_row moves them), and the
+// choice of the integer dot-product paths:
+// int8 caches (q rounded to int8, see round_q): on VNNI CPUs with head_dim % 64 == 0 q·k is an
+// integer dot product, vpdpbusd (64 MACs per instruction, K needs no conversion): by token rows
+// below GQA 4, from GQA 4 with the block's tokens in the lanes (DecodeSplit::k_lanes; measured on
+// Zen 5, KV in L3, one thread: +10 % over rows at group 4, -4 % at group 2). P·V on vpdpwssd
+// (probabilities quantized to int16 per block) from GQA 8 up: +3 % at group 8, -6 % at 4, -15 % at
+// 1 (its per-block quantization and permutes are per q head, the savings per group).
+DecodeSplit base_split(const KvCacheView& kv, const AttentionDims& d, Isa path, const RoundedQ& rq,
+                       const float* qp) {
+  const int64_t hd = d.head_dim, group = d.q_heads / d.kv_heads;
+  const bool avx512 = path == Isa::avx512;
+  const bool vnni = kv.format == KvFormat::int8 && avx512 && cpu_features().avx512_vnni;
+  const bool q8 = vnni && hd % 64 == 0;
+  DecodeSplit s;
+  s.q = rq.q;
+  s.q8 = q8 ? rq.q8.data() : nullptr;
+  s.q8_scale = q8 ? rq.q8_scale.data() : nullptr;
+  s.q8_bias = q8 ? rq.q8_bias.data() : nullptr;
+  s.qp = qp;
+  s.format = kv.format;
+  s.k = kv.k;
+  s.v = kv.v;
+  s.k_scale = kv.k_scale;
+  s.v_scale = kv.v_scale;
+  s.scales_fp16 = kv.scales_fp16;
+  s.q_heads = d.q_heads;
+  s.kv_heads = d.kv_heads;
+  s.head_dim = hd;
+  s.scale_log2 = d.softmax_scale() * 1.4426950408889634f;
+  s.pv_i16 = vnni && hd % 32 == 0 && group >= 8;
+  s.k_lanes = q8 && group >= 4;
+  return s;
 }
 
-void interleave_quads(int16_t* x, int64_t n) {
-  for (int64_t i = 0; i + 4 <= n; i += 4) std::swap(x[i + 1], x[i + 2]);
+// `base` moved to batch row b: its q rows and its [capacity, kv_heads] rows of K, V and scales.
+DecodeSplit at_row(const DecodeSplit& base, const AttentionDims& d, KvFormat f, int64_t b) {
+  DecodeSplit s = base;
+  const int64_t qoff = b * d.q_heads * d.head_dim;
+  const size_t row_off = static_cast<size_t>(b * d.capacity() * d.kv_heads);
+  const size_t eb = element_bytes(f), sb = base.scales_fp16 ? 2 : 4;
+  s.q += qoff;
+  if (s.q8) {
+    s.q8 += qoff;
+    s.q8_scale += b * d.q_heads;
+    s.q8_bias += b * d.q_heads;
+  }
+  if (s.qp) s.qp += qoff;
+  s.k = static_cast<const char*>(base.k) + row_off * d.head_dim * eb;
+  s.v = static_cast<const char*>(base.v) + row_off * d.head_dim * eb;
+  if (s.k_scale) s.k_scale = static_cast<const char*>(base.k_scale) + row_off * sb;
+  if (s.v_scale) s.v_scale = static_cast<const char*>(base.v_scale) + row_off * sb;
+  return s;
 }
+}  // namespace
 
 void split_pairs(const float* x, float* y, int64_t rows, int64_t head_dim, int64_t chunk) {
   const int64_t half = chunk / 2;
@@ -94,68 +162,33 @@ void attention_decode(const float* q, const KvCacheView& kv, float* o, const Att
     return;
   }
   const int64_t splits = splits_per_row(d, pool.size()), items = d.batch * splits;
-  const int64_t hd = d.head_dim, cap = d.capacity();
+  const int64_t hd = d.head_dim;
   std::vector<float> m(items * d.q_heads, -INFINITY), l(items * d.q_heads, 0.f);
   std::vector<float> part(items * d.q_heads * hd, 0.f);
-  const size_t eb = element_bytes(kv.format), sb = kv.scales_fp16 ? 2 : 4;
-  // int8 caches on VNNI CPUs: q·k on integer dot products (vpdpwssd, 32 MACs per instruction
-  // instead of 16 FMAs plus the int8 -> fp32 conversion of K) on q quantized to int16 once per
-  // step, from GQA 4 up; P·V on vpdpwssd too (probabilities quantized to int16 per block) at GQA 8
-  // and up. Measured on Zen 5 (compute, KV in L3): q16 +5 % at group 4, +16 % at group 8 (with the
-  // in-place asm accumulation, see qk_heads_i16); P·V +3 % at group 8, neutral at 4, -15 % at 1
-  // (the per-block quantization and permutes are per q head, the savings per group).
-  const int64_t group = d.q_heads / d.kv_heads;
-  const bool vnni = kv.format == KvFormat::int8 && hd % 32 == 0 && cpu_features().avx512_vnni &&
-                    path == Isa::avx512;
-  const bool q16 = vnni && group >= 4;
-  const bool pv_i16 = vnni && group >= 8;
-  std::vector<int16_t> qi(q16 ? d.batch * d.q_heads * hd : 0);
-  std::vector<float> qs(q16 ? d.batch * d.q_heads : 0);
-  if (q16) quantize_q16(q, qi.data(), qs.data(), d.batch * d.q_heads, hd);
-  // Tokens in lanes for q·k (DecodeSplit::k_lanes) from GQA 8: the K transpose costs the same per
-  // kv head whatever the group, the horizontal sums it removes are per q head. Measured on Zen 5
-  // (one thread, KV in L2, CPU time): +8 % at group 8, -8 % at group 4.
-  const bool k_lanes = q16 && hd % 64 == 0 && group >= 8;
-  if (k_lanes) interleave_quads(qi.data(), static_cast<int64_t>(qi.size()));
+  const RoundedQ rq = round_q(q, kv.format, path, d.batch * d.q_heads, hd);
   // bf16 caches: K/V chunks of 32 are converted even/odd (no lane-crossing shuffles); q is
   // reordered to match once per step (see DecodeSplit::qp).
   // (The AVX2 kernel does the same with 16-element chunks, one 32-byte load; hd % 16 == 0 here.)
   // On AVX-512 only below GQA 8: at group 8 the plain conversion path measured 20 % faster with the
   // KV in L3 and 2x in DRAM on Zen 5 (equal at groups 1 and 4).
+  const int64_t group = d.q_heads / d.kv_heads;
   const bool pairs = kv.format == KvFormat::bf16 &&
                      (path == Isa::avx2 || (hd % 32 == 0 && group < 8));
   std::vector<float> qp(pairs ? d.batch * d.q_heads * hd : 0);
-  if (pairs) split_pairs(q, qp.data(), d.batch * d.q_heads, hd, path == Isa::avx512 ? 32 : 16);
+  if (pairs) split_pairs(rq.q, qp.data(), d.batch * d.q_heads, hd, path == Isa::avx512 ? 32 : 16);
+  const DecodeSplit base = base_split(kv, d, path, rq, pairs ? qp.data() : nullptr);
   pool.parallel_for(items, [&](int64_t i0, int64_t i1) {
     const size_t bytes = (static_cast<size_t>(decode_scratch_floats(d.q_heads, hd)) * 4 + 63) / 64 * 64;
     std::unique_ptr<float, decltype(&std::free)> scratch(static_cast<float*>(std::aligned_alloc(64, bytes)),
                                                          &std::free);
     for (int64_t i = i0; i < i1; ++i) {
-      const int64_t b = i / splits, sp = i % splits;
-      DecodeSplit s;
-      s.q = q + b * d.q_heads * hd;
-      s.q16 = q16 ? qi.data() + b * d.q_heads * hd : nullptr;
-      s.q16_scale = q16 ? qs.data() + b * d.q_heads : nullptr;
-      s.qp = pairs ? qp.data() + b * d.q_heads * hd : nullptr;
-      s.format = kv.format;
-      const size_t row_off = static_cast<size_t>(b * cap * d.kv_heads);
-      s.k = static_cast<const char*>(kv.k) + row_off * hd * eb;
-      s.v = static_cast<const char*>(kv.v) + row_off * hd * eb;
-      s.k_scale = kv.k_scale ? static_cast<const char*>(kv.k_scale) + row_off * sb : nullptr;
-      s.v_scale = kv.v_scale ? static_cast<const char*>(kv.v_scale) + row_off * sb : nullptr;
-      s.scales_fp16 = kv.scales_fp16;
-      s.q_heads = d.q_heads;
-      s.kv_heads = d.kv_heads;
-      s.head_dim = hd;
-      s.t0 = d.kv_len * sp / splits;
-      s.t1 = d.kv_len * (sp + 1) / splits;
-      s.scale_log2 = d.softmax_scale() * 1.4426950408889634f;
+      DecodeSplit s = at_row(base, d, kv.format, i / splits);
+      s.t0 = d.kv_len * (i % splits) / splits;
+      s.t1 = d.kv_len * (i % splits + 1) / splits;
       s.m = m.data() + i * d.q_heads;
       s.l = l.data() + i * d.q_heads;
       s.o = part.data() + i * d.q_heads * hd;
       s.scratch = scratch.get();
-      s.pv_i16 = pv_i16;
-      s.k_lanes = k_lanes;
       if (path == Isa::avx512)
         decode_split_avx512(s);
       else

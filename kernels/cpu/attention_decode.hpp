@@ -12,12 +12,14 @@ inline constexpr int64_t kDecodeBlock = 16;  // tokens scored together (one zmm 
 // Tokens [t0, t1) of one batch row, all heads. Outputs are the unnormalised partials of the
 // split: running max m (exp2 domain), sum l and output o = sum 2^(s - m) · v, per q head.
 struct DecodeSplit {
-  const float* q;          // [q_heads, head_dim] of this batch row
-  // int8 caches on VNNI CPUs (head_dim a multiple of 32), else null: q of this batch row as int16,
-  // q ≈ q16 · q16_scale[h] with q16_scale[h] = max|q_h| / 32767 (see quantize_q16), so q·k is an
-  // exact integer dot product (vpdpwssd) and only q's rounding (<= 2^-16 of max|q_h|) is added.
-  const int16_t* q16;      // [q_heads, head_dim]
-  const float* q16_scale;  // [q_heads]
+  const float* q;          // [q_heads, head_dim] of this batch row (int8 caches: rounded, q8 · scale)
+  // int8 caches on VNNI CPUs with head_dim % 64 == 0, else null: q of this batch row rounded to
+  // int8 per head (quantize_int8_rows: q ≈ q8 · q8_scale[h], the rounding every int8 path and the
+  // reference use), and q8_bias[h] = 128 · Σ_c q8[h][c], which removes the +128 that makes K
+  // unsigned for vpdpbusd (qk_heads_u8, qk_lanes_u8 in attention_decode_avx512_int8.hpp).
+  const int8_t* q8;        // [q_heads, head_dim]
+  const float* q8_scale;   // [q_heads]
+  const int32_t* q8_bias;  // [q_heads]
   // bf16 caches with head_dim % 32 == 0, else null: q of this batch row "pair-split" (see
   // split_pairs), matching the even/odd bf16 -> fp32 conversion of 32-element K/V chunks.
   const float* qp;         // [q_heads, head_dim]
@@ -37,36 +39,34 @@ struct DecodeSplit {
   // int8 caches on VNNI CPUs (head_dim a multiple of 32): P·V on integer dot products too, with the
   // block's probabilities (times the V scales) quantized to int16 per q head (see pv_i8_vnni).
   bool pv_i16 = false;
-  // int8 caches on VNNI CPUs, head_dim % 64 == 0 (with q16): q·k with the block's 16 tokens in the
-  // vector lanes (qk_lanes_i16 in attention_decode_avx512.cpp): K is transposed once per (block,
-  // kv head) and shared by the group, so there is no per-(token, head) horizontal sum. q16 then
-  // holds each quad of q as (q0, q2, q1, q3) (see interleave_quads).
+  // int8 caches on VNNI CPUs, head_dim % 64 == 0 (with q8): q·k with the block's 16 tokens in the
+  // vector lanes (qk_lanes_u8 in attention_decode_avx512_int8.hpp): K is transposed once per
+  // (block, kv head) and shared by the group, so there is no per-(token, head) horizontal sum.
   bool k_lanes = false;
 };
 // Per q head: 16 × 16 partial dot products, 16 probabilities, 16 lanes of the running sum, and the
 // 16 int16 probabilities plus their scale of the int8 P·V (pv_i16).
-// k_lanes adds the transposed K of one (block, kv head): head_dim / 2 vectors of 16 int16 pairs.
+// k_lanes adds the transposed K of one (block, kv head): head_dim / 4 vectors of 16 dwords; int8
+// caches the block's K and V scales as fp32 (2 · 16 · kv_heads <= 32 · q_heads).
 inline int64_t decode_scratch_floats(int64_t q_heads, int64_t head_dim = 0) {
-  return q_heads * (kDecodeBlock * 16 + kDecodeBlock + 32) + head_dim * 8;
+  return q_heads * (kDecodeBlock * 16 + kDecodeBlock + 32) + head_dim * 4 + q_heads * 2 * kDecodeBlock;
 }
 void decode_split_avx512(const DecodeSplit& s);
 // The same split on AVX2 + FMA (attention_decode_avx2.cpp): 8-token blocks, fp32/bf16/int8 caches;
-// ignores q16 (null on this path); bf16 caches always come with qp split in chunks of 16 (see
-// split_pairs); uses less of the same scratch.
+// ignores q8 (null on this path; s.q is the rounded q); bf16 caches always come with qp
+// split in chunks of 16 (see split_pairs); uses less of the same scratch.
 void decode_split_avx2(const DecodeSplit& s);
 
-// Symmetric int16 quantization of each of `rows` rows of q (scale = max abs / 32767; an all-zero
-// row gets scale 0). Round to nearest, so |q - q16 · scale| <= scale / 2.
+// quantize_int8_rows of `rows` rows of q on AVX-512 (head_dim a multiple of 16), bit-identical to
+// it (the same division, clamp and round-to-nearest-even), plus what the int8 paths read per row:
+// qr = q8 · scale as fp32 and bias = 128 · Σ q8 (DecodeSplit::q8_bias).
+void quantize_q8_avx512(const float* q, int8_t* q8, float* scale, int32_t* bias, float* qr, int64_t rows,
+                        int64_t head_dim);
 // Reorders each 32-element chunk of `rows` rows of x (head_dim % 32 == 0): y[c + j] = x[c + 2j],
 // y[c + 16 + j] = x[c + 2j + 1] for j < 16 (even elements, then odd ones).
 void split_pairs(const float* x, float* y, int64_t rows, int64_t head_dim);
 // The same with chunks of `chunk` elements (an even number dividing head_dim): the AVX2 split
 // kernel converts bf16 K/V 16 elements (one 32-byte load) at a time, so it takes chunk = 16.
 void split_pairs(const float* x, float* y, int64_t rows, int64_t head_dim, int64_t chunk);
-
-void quantize_q16(const float* q, int16_t* q16, float* scale, int64_t rows, int64_t head_dim);
-// In place, each quad (x0, x1, x2, x3) of n (a multiple of 4) becomes (x0, x2, x1, x3): the pairs
-// that qk_lanes_i16 multiplies with the even bytes (0, 2) and the odd bytes (1, 3) of a K dword.
-void interleave_quads(int16_t* x, int64_t n);
 
 }  // namespace llmroof::kernels

@@ -3,16 +3,20 @@
 // Tokens are taken 16 at a time (a block); within a block one kv head at a time, whose GQA group of
 // q heads (up to 8 at once) shares every K and V load. The 16 dot products of a block are reduced
 // together by a transpose-add tree (one zmm of scores, no per-token horizontal sums); the online
-// softmax then runs on that zmm; P·V keeps the output chunks in registers over the block. Int8
-// caches on VNNI CPUs do q·k with vpdpwssd on an int16 q from GQA 4 (qk_heads_i16; from GQA 8 with
-// the block's tokens in the lanes, qk_lanes_i16, so no transpose-add tree) and P·V with vpdpwssd on
-// int16 probabilities from GQA 8 (pv_i8_vnni). The next block's K and V are prefetched in address
-// order, either spread over every QK and PV step (Prefetcher) or a slice per QK step
-// (prefetch_slice); see block(). head_dim 64 and 128 get specialised copies of the whole split
-// (split_hd).
+// softmax then runs on that zmm; P·V keeps the output chunks in registers over the block. q comes
+// rounded to the cache's format (attention.hpp). Int8 caches on VNNI CPUs (head_dim a multiple of
+// 64) do q·k with vpdpbusd on the int8 q: by token rows below GQA 4 (qk_heads_u8), from GQA 4 with
+// the block's tokens in the lanes (qk_lanes_u8, so no transpose-add tree); from GQA 8 P·V with
+// vpdpwssd on int16 probabilities (pv_i8_vnni); all in attention_decode_avx512_int8.hpp. Bf16
+// caches below GQA 8 convert K/V pair-split (attention_decode_avx512_bf16.hpp). The next
+// block's K and V are prefetched in address order, either spread over every QK and PV step
+// (Prefetcher) or a slice per QK step (prefetch_slice); see block(). head_dim 64 and 128 get
+// specialised copies of the whole split (split_hd).
 #include <math.h>
 
 #include "kernels/cpu/attention_decode.hpp"
+#include "kernels/cpu/attention_decode_avx512_bf16.hpp"
+#include "kernels/cpu/attention_decode_avx512_int8.hpp"
 #include "kernels/cpu/simd_avx512.hpp"
 
 namespace llmroof::kernels {
@@ -26,10 +30,6 @@ inline __m512 load_kv(const void* base, int64_t idx) {
   if constexpr (F == KvFormat::fp32) return _mm512_loadu_ps(static_cast<const float*>(base) + idx);
   else if constexpr (F == KvFormat::bf16) return load_bf16(static_cast<const uint16_t*>(base) + idx);
   else return load_i8(static_cast<const int8_t*>(base) + idx);
-}
-
-inline float load_scale(const void* s, int64_t idx, bool fp16) {
-  return fp16 ? _cvtsh_ss(static_cast<const uint16_t*>(s)[idx]) : static_cast<const float*>(s)[idx];
 }
 
 // Lane t of the result = horizontal sum of v[t] (16 vectors, 16 floats apart each).
@@ -72,106 +72,6 @@ inline void qk_heads(const DecodeSplit& s, const int64_t* kbase, int64_t h0, flo
     for (int x = 0; x < GB; ++x) _mm512_store_ps(red + ((h0 + x) * B + u) * 16, acc[u][x]);
 }
 
-// acc += the dot products of the int16 pairs of a and b, per dword lane (vpdpwssd, AVX512_VNNI;
-// the caller checks the CPU). Inline asm, not the intrinsic: GCC 12 copies every accumulator
-// through a spare register around _mm512_dpwssd_epi32 (measured: 16 extra moves per 16 dot
-// products); the asm keeps the accumulation in place. `b32` is one dword broadcast to all lanes.
-inline void dpwssd(__m512i& acc, __m512i a, __m512i b) {
-  asm("vpdpwssd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
-}
-inline void dpwssd_bcast(__m512i& acc, __m512i a, const int32_t* b32) {
-  asm("vpdpwssd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(a), "m"(*b32));
-}
-
-// QK on int16 q (s.q16) and an int8 K row: the same U × GB blocking as qk_heads, 32 MACs per
-// vpdpwssd (K sign-extended to int16 once for all GB heads). Sums are exact in int32: |sum| <=
-// head_dim · 127 · 32767 < 2^31 for head_dim <= 512; they are left as fp32 for reduce16, scaled by
-// q16_scale in softmax_heads.
-template <int U, int GB>
-inline void qk_heads_i16(const DecodeSplit& s, const int64_t* kbase, int64_t h0, float* red) {
-  const int64_t hd = s.head_dim;
-  const int8_t* k = static_cast<const int8_t*>(s.k);
-  __m512i acc[U][GB];
-  for (int u = 0; u < U; ++u)
-    for (int x = 0; x < GB; ++x) acc[u][x] = _mm512_setzero_si512();
-  for (int64_t c = 0; c < hd; c += 32) {
-    __m512i kc[U];
-    for (int u = 0; u < U; ++u)
-      kc[u] = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(k + kbase[u] + c)));
-    for (int x = 0; x < GB; ++x) {
-      const __m512i qx = _mm512_loadu_si512(s.q16 + (h0 + x) * hd + c);
-      for (int u = 0; u < U; ++u) dpwssd(acc[u][x], qx, kc[u]);
-    }
-  }
-  for (int u = 0; u < U; ++u)
-    for (int x = 0; x < GB; ++x) _mm512_store_ps(red + ((h0 + x) * B + u) * 16, _mm512_cvtepi32_ps(acc[u][x]));
-}
-
-// 16 × 16 transpose of dwords: on return lane t of r[j] is what lane j of r[t] was. Unpacks of
-// dwords and qwords build 4 × 4 blocks inside each 128-bit lane; two rounds of 128-bit shuffles
-// then move the blocks (64 shuffles in all).
-inline void transpose16(__m512i r[16]) {
-  __m512i t[16];
-  for (int i = 0; i < 16; i += 2) {
-    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
-    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
-  }
-  __m512i u[4][4];  // u[G][e], 128-bit lane k: element 4k + e of rows 4G .. 4G + 3
-  for (int G = 0; G < 4; ++G) {
-    u[G][0] = _mm512_unpacklo_epi64(t[4 * G], t[4 * G + 2]);
-    u[G][1] = _mm512_unpackhi_epi64(t[4 * G], t[4 * G + 2]);
-    u[G][2] = _mm512_unpacklo_epi64(t[4 * G + 1], t[4 * G + 3]);
-    u[G][3] = _mm512_unpackhi_epi64(t[4 * G + 1], t[4 * G + 3]);
-  }
-  for (int e = 0; e < 4; ++e) {
-    const __m512i x0 = _mm512_shuffle_i32x4(u[0][e], u[1][e], 0x44), x1 = _mm512_shuffle_i32x4(u[0][e], u[1][e], 0xEE);
-    const __m512i y0 = _mm512_shuffle_i32x4(u[2][e], u[3][e], 0x44), y1 = _mm512_shuffle_i32x4(u[2][e], u[3][e], 0xEE);
-    r[e] = _mm512_shuffle_i32x4(x0, y0, 0x88);
-    r[4 + e] = _mm512_shuffle_i32x4(x0, y0, 0xDD);
-    r[8 + e] = _mm512_shuffle_i32x4(x1, y1, 0x88);
-    r[12 + e] = _mm512_shuffle_i32x4(x1, y1, 0xDD);
-  }
-}
-
-// K of one (block, kv head) with the tokens in the lanes (DecodeSplit::k_lanes): kt[2j] lane t
-// holds the int16 pair (k[t][4j], k[t][4j + 2]) and kt[2j + 1] the pair (k[t][4j + 1],
-// k[t][4j + 3]), sign-extended from the bytes of one dword of the transposed rows (a word's low
-// byte by shift left then arithmetic right, its high byte by the arithmetic right shift alone).
-// kb[t] is token t's row offset (slots past the block's end repeat its last token).
-inline void transpose_k_i8(const DecodeSplit& s, const int64_t* kb, __m512i* kt) {
-  const int8_t* k = static_cast<const int8_t*>(s.k);
-  for (int64_t c = 0; c < s.head_dim; c += 64) {
-    __m512i r[16];
-    for (int t = 0; t < 16; ++t) r[t] = _mm512_loadu_si512(k + kb[t] + c);
-    transpose16(r);
-    for (int j = 0; j < 16; ++j) {
-      kt[(c / 4 + j) * 2] = _mm512_srai_epi16(_mm512_slli_epi16(r[j], 8), 8);
-      kt[(c / 4 + j) * 2 + 1] = _mm512_srai_epi16(r[j], 8);
-    }
-  }
-}
-
-// q·k for GB q heads on the transposed K: one vpdpwssd per int16 pair of q (broadcast) adds that
-// pair's products for all 16 tokens, so the scores come out with the tokens in the lanes (exact in
-// int32, as in qk_heads_i16) and go to red[h][0][0..15] as fp32. Two accumulators per head keep
-// 2·GB >= 8 chains in flight for GB >= 4.
-template <int GB>
-inline void qk_lanes_i16(const DecodeSplit& s, const __m512i* kt, int64_t h0, float* red) {
-  const int64_t hd = s.head_dim;
-  const int32_t* q32 = reinterpret_cast<const int32_t*>(s.q16);
-  __m512i acc[GB][2];
-  for (int x = 0; x < GB; ++x) acc[x][0] = acc[x][1] = _mm512_setzero_si512();
-  for (int64_t i = 0; i < hd / 2; i += 2) {
-    const __m512i a = kt[i], b = kt[i + 1];
-    for (int x = 0; x < GB; ++x) {
-      dpwssd_bcast(acc[x][0], a, q32 + (h0 + x) * (hd / 2) + i);
-      dpwssd_bcast(acc[x][1], b, q32 + (h0 + x) * (hd / 2) + i + 1);
-    }
-  }
-  for (int x = 0; x < GB; ++x)
-    _mm512_store_ps(red + (h0 + x) * B * 16, _mm512_cvtepi32_ps(_mm512_add_epi32(acc[x][0], acc[x][1])));
-}
-
 // Streams the next block's K and V rows into the caches a few lines per call, in address order,
 // from every PV token step as well as every QK step, so the prefetches are spread over the whole
 // block's compute instead of coming in bursts during QK (see block()).
@@ -199,63 +99,6 @@ struct NoPrefetch {
   inline void step() {}
   inline void rest() {}
 };
-
-// int8 V on VNNI (s.pv_i16): P·V as integer dot products over token pairs. quantize_p_i16 turns a
-// head's 16 weights w_t = p_t · vscale_t (>= 0) into int16 w16_t = round(w_t / ws), ws = max_t w_t
-// / 32767 (error <= ws / 2 per weight, i.e. 2^-16 of the block's largest), stored as 8 dwords
-// (w16_2j, w16_2j+1). pv_i8_vnni interleaves the int16 V rows of tokens 2j and 2j+1 (unpack lo/hi)
-// so one vpdpwssd with that dword broadcast adds both tokens to 16 channels: 32 MACs per
-// instruction instead of 16 per FMA, and no int8 -> fp32 conversion of V. Sums are exact in int32
-// (|sum| <= 16 · 32767 · 127 < 2^31); they reach o once per block as fp32 · ws.
-inline void quantize_p_i16(const float* pbuf, int32_t* pw, float* ws, int64_t h0, int64_t h1) {
-  for (int64_t h = h0; h < h1; ++h) {
-    const __m512 w = _mm512_load_ps(pbuf + h * B);
-    const float mx = hmax(w);
-    ws[h] = mx / 32767.f;
-    const __m512 inv = _mm512_set1_ps(mx > 0 ? 32767.f / mx : 0.f);
-    const __m256i w16 = _mm512_cvtepi32_epi16(_mm512_cvtps_epi32(_mm512_mul_ps(w, inv)));
-    _mm256_store_si256(reinterpret_cast<__m256i*>(pw + h * 8), w16);
-  }
-}
-
-// Channels [c, c + 32) of GB q heads. Lane i of the lo/hi accumulators holds channel
-// 8·(i / 4) + i % 4 (lo) or that + 4 (hi), the in-lane order of vpunpck*wd; one permute per 16
-// channels puts them back in order.
-template <int GB, typename P>
-inline void pv_i8_vnni(const DecodeSplit& s, const int8_t* vrow0, int64_t row, int64_t nt, int64_t h0,
-                       const int32_t* pw, const float* ws, int64_t c, P& pf) {
-  const int64_t hd = s.head_dim;
-  __m512i lo_acc[GB], hi_acc[GB];
-  for (int x = 0; x < GB; ++x) lo_acc[x] = hi_acc[x] = _mm512_setzero_si512();
-  for (int64_t t = 0; t < nt; t += 2) {
-    const int64_t t1 = t + 1 < nt ? t + 1 : t;  // odd tail: that slot's weight is 0
-    pf.step();
-    pf.step();
-    const __m512i a = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(vrow0 + t * row + c)));
-    const __m512i b = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(vrow0 + t1 * row + c)));
-    const __m512i lo = _mm512_unpacklo_epi16(a, b), hi = _mm512_unpackhi_epi16(a, b);
-    for (int x = 0; x < GB; ++x) {
-      dpwssd_bcast(lo_acc[x], lo, pw + (h0 + x) * 8 + t / 2);
-      dpwssd_bcast(hi_acc[x], hi, pw + (h0 + x) * 8 + t / 2);
-    }
-  }
-  const __m512i first = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
-  const __m512i second = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
-  for (int x = 0; x < GB; ++x) {
-    const __m512 l = _mm512_cvtepi32_ps(lo_acc[x]), h = _mm512_cvtepi32_ps(hi_acc[x]);
-    const __m512 w = _mm512_set1_ps(ws[h0 + x]);
-    float* o = s.o + (h0 + x) * hd + c;
-    _mm512_storeu_ps(o, _mm512_fmadd_ps(_mm512_permutex2var_ps(l, first, h), w, _mm512_loadu_ps(o)));
-    _mm512_storeu_ps(o + 16, _mm512_fmadd_ps(_mm512_permutex2var_ps(l, second, h), w, _mm512_loadu_ps(o + 16)));
-  }
-}
-
-template <int GB, typename P>
-inline void pv_heads_i8_vnni(const DecodeSplit& s, const void* vrow0, int64_t row, int64_t nt, int64_t h0,
-                             const int32_t* pw, const float* ws, P& pf) {
-  for (int64_t c = 0; c < s.head_dim; c += 32)
-    pv_i8_vnni<GB>(s, static_cast<const int8_t*>(vrow0), row, nt, h0, pw, ws, c, pf);
-}
 
 // PV for the nt tokens of a block, GB q heads of kv head g, NC 16-wide chunks of the head at a time:
 // o[h] += sum_t p[h][t] v[t]. Chunk-outer, token-inner: the GB·NC output chunks stay in registers
@@ -289,81 +132,6 @@ inline void pv_heads(const DecodeSplit& s, const void* vrow0, int64_t row, int64
   int64_t c = 0;
   for (; c + 16 * NC <= s.head_dim; c += 16 * NC) pv_chunks<F, GB, NC>(s, vrow0, row, nt, h0, pbuf, c, pf);
   for (; c < s.head_dim; c += 16) pv_chunks<F, GB, 1>(s, vrow0, row, nt, h0, pbuf, c, pf);
-}
-
-// bf16 caches with head_dim % 32 == 0 ("pair-split" layout): one 64-byte load holds 32 bf16 of a
-// row; the even elements become fp32 by a 16-bit left shift of each dword and the odd ones by
-// masking off its low half, so a 32-element chunk costs 1 load + 2 in-lane integer ops instead of 2
-// loads + 2 lane-crossing zero-extends + 2 shifts. Lane j of the two halves holds elements c + 2j
-// and c + 2j + 1, so q is pre-split the same way (s.qp) and PV accumulates the output rows in that
-// layout (un-split once per split by unsplit_rows). Products and sums stay fp32: only the order of
-// the dot product's additions changes.
-inline void load_bf16_pair(const uint16_t* p, __m512& even, __m512& odd) {
-  const __m512i w = _mm512_loadu_si512(p);
-  even = _mm512_castsi512_ps(_mm512_slli_epi32(w, 16));
-  odd = _mm512_castsi512_ps(_mm512_and_si512(w, _mm512_set1_epi32(static_cast<int>(0xFFFF0000u))));
-}
-
-template <int U, int GB>
-inline void qk_heads_pairs(const DecodeSplit& s, const int64_t* kbase, int64_t h0, float* red) {
-  const int64_t hd = s.head_dim;
-  const uint16_t* k = static_cast<const uint16_t*>(s.k);
-  __m512 acc[U][GB];
-  for (int u = 0; u < U; ++u)
-    for (int x = 0; x < GB; ++x) acc[u][x] = _mm512_setzero_ps();
-  for (int64_t c = 0; c < hd; c += 32) {
-    __m512 ke[U], ko[U];
-    for (int u = 0; u < U; ++u) load_bf16_pair(k + kbase[u] + c, ke[u], ko[u]);
-    for (int x = 0; x < GB; ++x) {
-      const __m512 qe = _mm512_loadu_ps(s.qp + (h0 + x) * hd + c);
-      const __m512 qo = _mm512_loadu_ps(s.qp + (h0 + x) * hd + c + 16);
-      for (int u = 0; u < U; ++u) acc[u][x] = _mm512_fmadd_ps(qo, ko[u], _mm512_fmadd_ps(qe, ke[u], acc[u][x]));
-    }
-  }
-  for (int u = 0; u < U; ++u)
-    for (int x = 0; x < GB; ++x) _mm512_store_ps(red + ((h0 + x) * B + u) * 16, acc[u][x]);
-}
-
-// pv_chunks for the pair-split layout: NP 32-element chunks, output rows kept pair-split.
-template <int GB, int NP, typename P>
-inline void pv_pairs(const DecodeSplit& s, const void* vrow0, int64_t row, int64_t nt, int64_t h0,
-                     const float* pbuf, int64_t c, P& pf) {
-  const int64_t hd = s.head_dim;
-  const uint16_t* v = static_cast<const uint16_t*>(vrow0);
-  __m512 acc[GB][2 * NP];
-  for (int x = 0; x < GB; ++x)
-    for (int j = 0; j < 2 * NP; ++j) acc[x][j] = _mm512_loadu_ps(s.o + (h0 + x) * hd + c + 16 * j);
-  for (int64_t t = 0; t < nt; ++t) {
-    pf.step();
-    __m512 vc[2 * NP];
-    for (int j = 0; j < NP; ++j) load_bf16_pair(v + t * row + c + 32 * j, vc[2 * j], vc[2 * j + 1]);
-    for (int x = 0; x < GB; ++x) {
-      const __m512 w = _mm512_set1_ps(pbuf[(h0 + x) * B + t]);
-      for (int j = 0; j < 2 * NP; ++j) acc[x][j] = _mm512_fmadd_ps(w, vc[j], acc[x][j]);
-    }
-  }
-  for (int x = 0; x < GB; ++x)
-    for (int j = 0; j < 2 * NP; ++j) _mm512_storeu_ps(s.o + (h0 + x) * hd + c + 16 * j, acc[x][j]);
-}
-
-template <int GB, typename P>
-inline void pv_heads_pairs(const DecodeSplit& s, const void* vrow0, int64_t row, int64_t nt, int64_t h0,
-                           const float* pbuf, P& pf) {
-  constexpr int NP = GB >= 8 ? 1 : GB == 4 ? 2 : 4;
-  int64_t c = 0;
-  for (; c + 32 * NP <= s.head_dim; c += 32 * NP) pv_pairs<GB, NP>(s, vrow0, row, nt, h0, pbuf, c, pf);
-  for (; c < s.head_dim; c += 32) pv_pairs<GB, 1>(s, vrow0, row, nt, h0, pbuf, c, pf);
-}
-
-// Output rows from the pair-split layout back to element order (even/odd halves interleaved).
-inline void unsplit_rows(float* o, int64_t rows, int64_t hd) {
-  const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-  const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-  for (int64_t c = 0; c < rows * hd; c += 32) {
-    const __m512 e = _mm512_loadu_ps(o + c), d = _mm512_loadu_ps(o + c + 16);
-    _mm512_storeu_ps(o + c, _mm512_permutex2var_ps(e, lo, d));
-    _mm512_storeu_ps(o + c + 16, _mm512_permutex2var_ps(e, hi, d));
-  }
 }
 
 // Software prefetch of `bytes` from base + byte_offset to all cache levels (on Zen 5 in DRAM T0
@@ -400,13 +168,36 @@ inline void for_group(int64_t g, int64_t group, Fn&& fn) {
   for (; h < end; ++h) fn.template operator()<1>(h);
 }
 
+// Where the block's K and V scales as fp32 start in the scratch (decode_scratch_floats): after the
+// scores, probabilities, running sums, int16 probabilities and the transposed K.
+inline int64_t scales_offset(const DecodeSplit& s) { return s.q_heads * (B * 16 + B + 32) + s.head_dim * 4; }
+
+// The K and V scales of the nt tokens of the block at t, all kv heads ([token][kv head], contiguous
+// in the cache), to fp32 in the scratch: 16 per vcvtph2ps instead of one scalar conversion per
+// (token, kv head) and scale.
+inline void block_scales(const DecodeSplit& s, int64_t t, int64_t nt) {
+  float* dst = s.scratch + scales_offset(s);
+  const int64_t n = nt * s.kv_heads;
+  for (int w = 0; w < 2; ++w, dst += B * s.kv_heads) {
+    const void* src = w ? s.v_scale : s.k_scale;
+    for (int64_t i = 0; i < n; i += 16) {
+      const __mmask16 m = n - i >= 16 ? static_cast<__mmask16>(0xffff) : tail_mask(n - i);
+      const int64_t at = t * s.kv_heads + i;
+      const __m512 v = s.scales_fp16
+          ? _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, static_cast<const uint16_t*>(src) + at))
+          : _mm512_maskz_loadu_ps(m, static_cast<const float*>(src) + at);
+      _mm512_mask_storeu_ps(dst + i, m, v);
+    }
+  }
+}
+
 // Online-softmax step for q heads [h0, h1) over the block's scores: P = 2^(S - max) (times the V
 // scales for int8) into pbuf, running sum, and (only when the max grows) the rescale of the output
 // rows. The common case (no score of the block above the running max: after the first blocks
 // almost always) is one compare and a predicted branch, so the heads do not wait on each other's
 // horizontal max; the running sum stays a vector (lsum, 16 lanes) reduced once per split.
 template <KvFormat F>
-void softmax_heads(const DecodeSplit& s, int64_t t, int64_t nt, int64_t g, int64_t h0, int64_t h1) {
+void softmax_heads(const DecodeSplit& s, int64_t nt, int64_t g, int64_t h0, int64_t h1) {
   const int64_t hd = s.head_dim;
   float* red = s.scratch;
   float* pbuf = red + s.q_heads * B * 16;
@@ -414,23 +205,25 @@ void softmax_heads(const DecodeSplit& s, int64_t t, int64_t nt, int64_t g, int64
   const __mmask16 live = nt >= 16 ? static_cast<__mmask16>(0xffff) : tail_mask(nt);
   __m512 kscale = _mm512_set1_ps(s.scale_log2), vscale = _mm512_set1_ps(1.f);
   if constexpr (F == KvFormat::int8) {
-    alignas(64) float ks[B] = {}, vs[B] = {};
-    for (int64_t tt = 0; tt < nt; ++tt) {
-      ks[tt] = load_scale(s.k_scale, (t + tt) * s.kv_heads + g, s.scales_fp16);
-      vs[tt] = load_scale(s.v_scale, (t + tt) * s.kv_heads + g, s.scales_fp16);
-    }
-    kscale = _mm512_mul_ps(kscale, _mm512_load_ps(ks));
-    vscale = _mm512_load_ps(vs);
+    // The block's scales of kv head g: lanes tt < nt of a stride-kv_heads gather from the block's
+    // scales as fp32 (block_scales).
+    const float* sk = s.scratch + scales_offset(s);
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i idx = _mm512_mullo_epi32(lane, _mm512_set1_epi32(static_cast<int>(s.kv_heads)));
+    kscale = _mm512_mul_ps(kscale, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), live, idx, sk + g, 4));
+    vscale = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), live, idx, sk + B * s.kv_heads + g, 4);
   }
   for (int64_t h = h0; h < h1; ++h) {
-    const __m512 ksh = s.q16 ? _mm512_mul_ps(kscale, _mm512_set1_ps(s.q16_scale[h])) : kscale;
+    const __m512 ksh = s.q8 ? _mm512_mul_ps(kscale, _mm512_set1_ps(s.q8_scale[h])) : kscale;
     __m512 raw;
     if (s.k_lanes) {
-      raw = _mm512_load_ps(red + h * B * 16);  // qk_lanes_i16: already one score per lane
+      raw = _mm512_load_ps(red + h * B * 16);  // qk_lanes_u8: already one score per lane
     } else {
       for (int64_t tt = nt; tt < B; ++tt) _mm512_store_ps(red + (h * B + tt) * 16, _mm512_setzero_ps());
       raw = reduce16(red + h * B * 16);
     }
+    // int8 q·k: remove the +128 of K (exact, see attention_decode_avx512_int8.hpp)
+    if (s.q8) raw = _mm512_sub_ps(raw, _mm512_set1_ps(static_cast<float>(s.q8_bias[h])));
     __m512 sc = _mm512_mul_ps(raw, ksh);
     sc = _mm512_mask_mov_ps(_mm512_set1_ps(-__builtin_inff()), live, sc);
     __m512 l = _mm512_load_ps(lsum + h * 16);
@@ -473,17 +266,16 @@ void block(const DecodeSplit& s, int64_t t, int64_t nt) {
       pf.per = ((pf.end + 63) / 64 + steps - 1) / steps;
     }
   }
+  if constexpr (F == KvFormat::int8) block_scales(s, t, nt);
   for (int64_t g = 0; g < s.kv_heads; ++g) {
     if (F == KvFormat::int8 && s.k_lanes) {
-      int64_t kb[B];
-      for (int64_t tt = 0; tt < B; ++tt) kb[tt] = (t + (tt < nt ? tt : nt - 1)) * row + g * hd;
       for (int64_t i = 0; i < B / 4; ++i) {
         if constexpr (P::kSpread) pf.step();
         else prefetch_slice(s, t + B, row * eb, g * (B / 4) + i, s.kv_heads * (B / 4));
       }
       __m512i* kt = reinterpret_cast<__m512i*>(pbuf + s.q_heads * (B + 32));  // after pw, ws
-      transpose_k_i8(s, kb, kt);
-      for_group(g, group, [&]<int GB>(int64_t h0) { qk_lanes_i16<GB>(s, kt, h0, red); });
+      transpose_k_u8(s, static_cast<const int8_t*>(s.k) + t * row + g * hd, row, nt, kt);
+      for_group(g, group, [&]<int GB>(int64_t h0) { qk_lanes_u8<GB>(s, kt, h0, red); });
     } else {
       // Slots past nt get a copy of the last token's scores; softmax_heads zeroes and masks them.
       for (int64_t tt = 0; tt < nt; tt += 4) {
@@ -493,12 +285,12 @@ void block(const DecodeSplit& s, int64_t t, int64_t nt) {
         else prefetch_slice(s, t + B, row * eb, g * (B / 4) + tt / 4, s.kv_heads * (B / 4));
         for_group(g, group, [&]<int GB>(int64_t h0) {
           if constexpr (F == KvFormat::int8) {
-            if (s.q16) {
+            if (s.q8) {
               if constexpr (GB == 8) {
-                qk_heads_i16<2, 8>(s, kb, h0, red + tt * 16);
-                qk_heads_i16<2, 8>(s, kb + 2, h0, red + (tt + 2) * 16);
+                qk_heads_u8<2, 8>(s, kb, h0, red + tt * 16);
+                qk_heads_u8<2, 8>(s, kb + 2, h0, red + (tt + 2) * 16);
               } else {
-                qk_heads_i16<4, GB>(s, kb, h0, red + tt * 16);
+                qk_heads_u8<4, GB>(s, kb, h0, red + tt * 16);
               }
               return;
             }
@@ -526,7 +318,7 @@ void block(const DecodeSplit& s, int64_t t, int64_t nt) {
         });
       }
     }
-    softmax_heads<F>(s, t, nt, g, g * group, (g + 1) * group);
+    softmax_heads<F>(s, nt, g, g * group, (g + 1) * group);
     const void* vrow0 = static_cast<const char*>(s.v) + (t * row + g * hd) * eb;
     if (F == KvFormat::int8 && s.pv_i16) {
       int32_t* pw = reinterpret_cast<int32_t*>(pbuf + s.q_heads * (B + 16));  // after lsum
@@ -587,6 +379,31 @@ void split_any(const DecodeSplit& s) {
 }
 
 }  // namespace
+
+void quantize_q8_avx512(const float* q, int8_t* q8, float* scale, int32_t* bias, float* qr, int64_t rows,
+                        int64_t head_dim) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* x = q + r * head_dim;
+    __m512 mx = _mm512_setzero_ps();
+    for (int64_t c = 0; c < head_dim; c += 16) mx = _mm512_max_ps(mx, _mm512_abs_ps(_mm512_loadu_ps(x + c)));
+    const float m = hmax(mx);
+    const float sc = m > 0 ? m / 127.f : 1.f;  // as quantize_int8_rows
+    scale[r] = sc;
+    const __m512 sv = _mm512_set1_ps(sc);
+    __m512i sum = _mm512_setzero_si512();
+    for (int64_t c = 0; c < head_dim; c += 16) {
+      // x / s (correctly rounded, as the scalar division), clamped, rounded to nearest even (the
+      // MXCSR default, as lrint): bit-identical to quantize_int8_rows.
+      __m512 v = _mm512_div_ps(_mm512_loadu_ps(x + c), sv);
+      v = _mm512_min_ps(_mm512_set1_ps(127.f), _mm512_max_ps(_mm512_set1_ps(-127.f), v));
+      const __m512i i = _mm512_cvtps_epi32(v);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(q8 + r * head_dim + c), _mm512_cvtepi32_epi8(i));
+      _mm512_storeu_ps(qr + r * head_dim + c, _mm512_mul_ps(_mm512_cvtepi32_ps(i), sv));
+      sum = _mm512_add_epi32(sum, i);
+    }
+    bias[r] = 128 * _mm512_reduce_add_epi32(sum);
+  }
+}
 
 void decode_split_avx512(const DecodeSplit& s) {
   switch (s.format) {

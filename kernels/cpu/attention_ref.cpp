@@ -101,10 +101,21 @@ void attention_ref(const float* q, const KvCacheView& kv, float* o, const Attent
   const int64_t group = d.q_heads / d.kv_heads, cap = d.capacity(), hd = d.head_dim;
   const double scale = d.softmax_scale();
   std::vector<double> p(static_cast<size_t>(d.kv_len)), acc(static_cast<size_t>(hd));
+  // int8 caches: q rounded to int8 per head, like the kernels (attention.hpp); q8 · scale is exact
+  // in double.
+  std::vector<double> qr(static_cast<size_t>(hd));
+  std::vector<int8_t> q8(static_cast<size_t>(hd));
   for (int64_t b = 0; b < d.batch; ++b)
     for (int64_t i = 0; i < d.q_len; ++i)
       for (int64_t h = 0; h < d.q_heads; ++h) {
-        const float* qr = q + ((b * d.q_len + i) * d.q_heads + h) * hd;
+        const float* qf = q + ((b * d.q_len + i) * d.q_heads + h) * hd;
+        if (kv.format == KvFormat::int8) {
+          float qs;
+          quantize_int8_rows(qf, q8.data(), &qs, 1, hd);
+          for (int64_t c = 0; c < hd; ++c) qr[c] = q8[c] * static_cast<double>(qs);
+        } else {
+          for (int64_t c = 0; c < hd; ++c) qr[c] = qf[c];
+        }
         const int64_t kvh = h / group;
         const int64_t last = d.causal ? i + d.kv_len - d.q_len : d.kv_len - 1;
         double mx = -INFINITY, sum = 0;

@@ -1,6 +1,8 @@
 // KernelCase wrappers of the attention kernels. Inputs are uniform in [-1, 1] (scores stay O(1), so
 // softmax weights are spread and every value row matters). Tolerance (max |got - ref| / max |ref|)
-// 1e-4: fp32 dot products of 128 terms and fp32 running sums over up to 4K keys against double.
+// 1e-4: fp32 dot products of 128 terms and fp32 running sums over up to 4K keys against double;
+// with int8 / bf16 caches the reference rounds q like the kernels (attention.hpp), so that rounding
+// is not counted.
 #include <functional>
 #include <memory>
 #include <stdexcept>

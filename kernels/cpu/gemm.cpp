@@ -147,11 +147,11 @@ int64_t claim(std::atomic<int64_t>& next, int64_t total, int64_t min_chunk, int6
   }
 }
 
-// W8A8 GEMM (m > 1) as one pool job: the threads claim row blocks of x to quantize, wait until all
-// are packed, then claim chunks of output panels. Claiming instead of a fixed half per thread keeps
-// both cores useful when one of them is shared (another process, or an OpenMP runtime still
-// spinning after its own parallel region): with a fixed split the call lasts as long as the slower
-// half (docs/gemm.md, "Threads").
+// W8A8 GEMM (m > gemv_rows_crossover()) as one pool job: the threads claim row blocks of x to
+// quantize, wait until all are packed, then claim chunks of output panels. Claiming instead of a
+// fixed half per thread keeps both cores useful when one of them is shared (another process, or an
+// OpenMP runtime still spinning after its own parallel region): with a fixed split the call lasts
+// as long as the slower half (docs/gemm.md, "Threads").
 void run_w8a8_claimed(const float* x, int64_t m, const PackedWeights& w, float* y, int32_t* a,
                       float* s, int64_t blocks, ThreadPool* pool) {
   // Chunks of 2..8 panels: 8 = the kernel's panel group (each A block reused 8 times); a single
@@ -180,7 +180,10 @@ void run_avx512(const float* x, int64_t m, const PackedWeights& w, float* y, Thr
   thread_local std::vector<float> ap;  // packed x, reused across calls (no page faults per call)
   if (w.format == WeightFormat::w8a8) {
     thread_local std::vector<float> sx;
-    const int64_t words = blocks * (w.k_padded / 4) * detail::kGemmMR;
+    // rows as the tile's blocks of 14 or the multi-row GEMV's blocks of 8, whichever is more
+    constexpr int64_t r8 = detail::kGemvRowsW8a8;
+    const int64_t rows = std::max(blocks * detail::kGemmMR, (m + r8 - 1) / r8 * r8);
+    const int64_t words = rows * (w.k_padded / 4);
     ap.resize(std::max<size_t>(ap.size(), words));
     sx.resize(std::max<size_t>(sx.size(), blocks * detail::kGemmMR));
     // (thread_locals are not captured: the workers must see this thread's buffers)
@@ -190,6 +193,12 @@ void run_avx512(const float* x, int64_t m, const PackedWeights& w, float* y, Thr
       detail::quantize_pack_rows_avx512(x, m, w.k, w.k_padded, a, s, 0, 1);
       split(pool, small, w.panels,
             [&](int64_t p0, int64_t p1) { detail::gemm_w8a8_avx512(a, s, m, w, y, p0, p1); });
+    } else if (m <= detail::gemv_rows_crossover()) {
+      // (<= 64 rows: quantized on the calling thread, a few microseconds against the GEMV's
+      // streaming of all weights)
+      detail::quantize_rows_u8_avx512(x, m, w.k, w.k_padded, a, s);
+      split(pool, small, w.panels,
+            [&](int64_t p0, int64_t p1) { detail::gemv_rows_w8a8_avx512(a, s, m, w, y, p0, p1); });
     } else {
       run_w8a8_claimed(x, m, w, y, a, s, blocks, small ? nullptr : &pool);
     }
@@ -252,6 +261,9 @@ std::string_view gemm_isa(WeightFormat f, Isa isa) {
     case Path::portable:
       return "portable";
     case Path::avx2:
+#if defined(__x86_64__)
+      if (f == WeightFormat::w8a8 && detail::w8a8_avx2_uses_vnni()) return "avx2+avx_vnni";
+#endif
       return "avx2+fma+f16c";
     case Path::avx512:
       break;

@@ -6,7 +6,8 @@
 //   GEMM (m > 1): a 6 x 16 register tile (12 accumulators, 2 B vectors, 1 broadcast), walked over
 //     both 16-column halves of a panel; quantized weights are dequantized one kc x 32 block at a
 //     time into L1-sized fp32 buffers, exactly like gemm_avx512.cpp.
-//   W8A8: vpmaddubsw + vpmaddwd with the sign trick (see micro_w8a8), a 4 x 16 integer tile.
+// W8A8 (vpmaddubsw + vpmaddwd, a 4 x 16 integer tile) is in gemm_avx2_w8a8.cpp, the panel row
+// decoders every format shares in gemm_avx2_decode.hpp.
 // Compiled with a target pragma, never a global -march: gemm.cpp calls in only after
 // avx2_usable(). Standard headers come before the pragma; the only weak symbol this file emits is
 // std::vector<float>'s destructor, without vector instructions (checked with nm / objdump).
@@ -17,7 +18,6 @@
 #include <vector>
 
 #include "kernels/cpu/gemm_internal.hpp"
-#include "kernels/cpu/quant.hpp"
 #include "kernels/cpu_features.hpp"
 
 #if defined(__x86_64__)  // whole file: x86-64 only (gemm.cpp dispatches here only there)
@@ -25,107 +25,13 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"
 #pragma GCC target("avx2,fma,f16c")
-#include <immintrin.h>
+#include "kernels/cpu/gemm_avx2_decode.hpp"  // panel row decoders (needs the pragma)
 
 namespace llmroof::kernels::detail {
 
 namespace {
 
 constexpr int64_t kPrefetchBytes = 4096;  // software prefetch distance ahead of the weight stream
-
-// ---- panel row decoders: 32 columns -> v[0..3] = columns 0-7, 8-15, 16-23, 24-31 (raw values:
-// q for the integer formats, 2^-8 * e4m3 for fp8; scales are applied by the caller) -------------
-
-struct Fp32Rows {
-  static constexpr int kRowBytes = 128;
-  const float* p;
-  void get(int64_t kk, __m256* v) const {
-    for (int i = 0; i < 4; ++i) v[i] = _mm256_loadu_ps(p + kk * 32 + 8 * i);
-  }
-};
-
-// bf16 rows are stored permuted for AVX-512 (gemm_pack.cpp: bf16_slot): 128-bit lane L holds
-// columns 4L..4L+3, then 16+4L..16+4L+3. vpunpck{l,h}wd works per 128-bit lane, so on a 256-bit
-// load of lanes 0-1 the low words give columns 0-7 in order and the high words 16-23; lanes 2-3
-// give 8-15 and 24-31. Interleaving with zero puts each bf16 in the top half of a dword: exact.
-struct Bf16Rows {
-  static constexpr int kRowBytes = 64;
-  const uint16_t* p;
-  void get(int64_t kk, __m256* v) const {
-    const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + kk * 32));
-    const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + kk * 32 + 16));
-    const __m256i z = _mm256_setzero_si256();
-    v[0] = _mm256_castsi256_ps(_mm256_unpacklo_epi16(z, lo));
-    v[2] = _mm256_castsi256_ps(_mm256_unpackhi_epi16(z, lo));
-    v[1] = _mm256_castsi256_ps(_mm256_unpacklo_epi16(z, hi));
-    v[3] = _mm256_castsi256_ps(_mm256_unpackhi_epi16(z, hi));
-  }
-};
-
-struct Int8Rows {
-  static constexpr int kRowBytes = 32;
-  const int8_t* p;
-  // 8-byte loads fold into vpmovsxbd's memory operand
-  void get(int64_t kk, __m256* v) const {
-    for (int i = 0; i < 4; ++i)
-      v[i] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(
-          _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + kk * 32 + 8 * i))));
-  }
-};
-
-// E4M3 -> fp16 bits as in gemm_avx512_rows.hpp: sign-extend to 16 bits, shift left 7, clear bit 14
-// (a copy of the sign); vcvtph2ps is exact, also for subnormals; the result is 2^-8 * e4m3.
-struct Fp8Rows {
-  static constexpr int kRowBytes = 32;
-  const uint8_t* p;
-  void get(int64_t kk, __m256* v) const {
-    const __m256i keep = _mm256_set1_epi16(static_cast<short>(0xBFFF));
-    for (int h = 0; h < 2; ++h) {
-      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + kk * 32 + 16 * h));
-      const __m256i w = _mm256_and_si256(_mm256_slli_epi16(_mm256_cvtepi8_epi16(b), 7), keep);
-      v[2 * h] = _mm256_cvtph_ps(_mm256_castsi256_si128(w));
-      v[2 * h + 1] = _mm256_cvtph_ps(_mm256_extracti128_si256(w, 1));
-    }
-  }
-};
-
-// int4: blocks of 8 rows; dword c of a 128-byte block holds the 8 nibbles of column c, row 8b+i in
-// bits 4i..4i+3 (gemm_pack.cpp), so the block is 4 ymm in column order. Row kk: shift, mask, cvt.
-struct Int4Rows {
-  const uint8_t* p;  // panel base
-  void get(int64_t kk, __m256* v) const {
-    const uint8_t* blk = p + (kk / 8) * 128;
-    const __m128i sh = _mm_cvtsi32_si128(static_cast<int>(4 * (kk % 8)));
-    const __m256i f = _mm256_set1_epi32(15);
-    for (int i = 0; i < 4; ++i) {
-      const __m256i d = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 32 * i));
-      v[i] = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srl_epi32(d, sh), f));
-    }
-  }
-};
-
-// Zero points of one int4 group (16 bytes: byte j = column j low nibble, column j+16 high).
-inline void int4_zeros(const uint8_t* z16, __m256* z) {
-  const __m256i f = _mm256_set1_epi32(15);
-  for (int h = 0; h < 2; ++h) {
-    const __m256i b =
-        _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(z16 + 8 * h)));
-    z[h] = _mm256_cvtepi32_ps(_mm256_and_si256(b, f));
-    z[h + 2] = _mm256_cvtepi32_ps(_mm256_srli_epi32(b, 4));
-  }
-}
-
-// fp16 scales of one int4 group (32 of them).
-inline void int4_scales(const uint16_t* s32, __m256* s) {
-  for (int i = 0; i < 4; ++i)
-    s[i] = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s32 + 8 * i)));
-}
-
-// Per-column scale of a panel times `extra` (fp8 folds its 2^8 here).
-inline void column_scales(const PackedWeights& w, int64_t p, float extra, __m256* s) {
-  for (int i = 0; i < 4; ++i)
-    s[i] = _mm256_mul_ps(_mm256_loadu_ps(w.scale.data() + p * 32 + 8 * i), _mm256_set1_ps(extra));
-}
 
 // Stores the first `cols` (may be < 32) of the 32 columns in v.
 inline void store_cols(float* y, int64_t cols, const __m256* v) {
@@ -492,52 +398,6 @@ void dequant_block(const PackedWeights& w, int64_t p, int64_t k0, int64_t kc, fl
   }
 }
 
-// ---- W8A8 -------------------------------------------------------------------------------------
-
-constexpr int kMR8 = kGemmMRW8a8Avx2;  // 4 rows x 16 columns of int32 accumulators
-
-// One 16-column half of a panel, R rows, all of k: acc[r][c] = sum_k q_x[r][k] * q_w[k][c].
-// Weights are [k/4][32 columns][4 k] bytes (one dword = 4 consecutive k of a column), activations
-// a dword of 4 consecutive k of one row, broadcast. vpmaddubsw multiplies unsigned by signed bytes
-// and adds adjacent pairs into int16 WITH saturation; the sign trick keeps it exact:
-// maddubs(|w|, sign(x, w)) = pairs of |w| * (x * sign w) = x * w, with |w| <= 127 (the symmetric
-// quantizers never produce -128; even |w| = 128, read unsigned, would stay in range) and |x| <= 127
-// (quantize_row_int8 clamps), so a pair sums to at most 2 * 128 * 127 = 32512 < 32767: no
-// saturation. vpmaddwd with ones then adds the pairs into the int32 lanes, exact while
-// k * 127^2 < 2^31 (k < 133,000).
-template <int R>
-void micro_w8a8(const int32_t* a, const int8_t* b, int64_t steps, int32_t* acc_out) {
-  __m256i c0[R], c1[R];
-#pragma GCC unroll 4
-  for (int r = 0; r < R; ++r) c0[r] = c1[r] = _mm256_setzero_si256();
-  const __m256i ones = _mm256_set1_epi16(1);
-  for (int64_t s = 0; s < steps; ++s) {
-    const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + s * 128));
-    const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + s * 128 + 32));
-    const __m256i u0 = _mm256_abs_epi8(b0), u1 = _mm256_abs_epi8(b1);
-#pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) {
-      const __m256i av = _mm256_set1_epi32(a[s * kMR8 + r]);
-      c0[r] = _mm256_add_epi32(
-          c0[r], _mm256_madd_epi16(_mm256_maddubs_epi16(u0, _mm256_sign_epi8(av, b0)), ones));
-      c1[r] = _mm256_add_epi32(
-          c1[r], _mm256_madd_epi16(_mm256_maddubs_epi16(u1, _mm256_sign_epi8(av, b1)), ones));
-    }
-  }
-#pragma GCC unroll 4
-  for (int r = 0; r < R; ++r) {
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc_out + r * 16), c0[r]);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc_out + r * 16 + 8), c1[r]);
-  }
-}
-
-using MicroW8a8Fn = void (*)(const int32_t*, const int8_t*, int64_t, int32_t*);
-template <int... R>
-constexpr auto make_w8a8_table(std::integer_sequence<int, R...>) {
-  return std::array<MicroW8a8Fn, sizeof...(R)>{&micro_w8a8<R + 1>...};
-}
-constexpr auto kMicroW8a8 = make_w8a8_table(std::make_integer_sequence<int, kMR8>{});
-
 }  // namespace
 
 bool avx2_usable() {
@@ -636,51 +496,6 @@ void gemm_avx2(const float* ap, int64_t m, const PackedWeights& w, float* y, int
           }
         }
       }
-    }
-  }
-}
-
-void quantize_pack_rows_avx2(const float* x, int64_t m, int64_t k, int64_t k_padded, int32_t* a,
-                             float* scale, int64_t b0, int64_t b1) {
-  std::vector<int8_t> row(k_padded);
-  const int64_t steps = k_padded / 4;
-  for (int64_t ib = b0; ib < b1; ++ib) {
-    int32_t* dst = a + ib * steps * kMR8;
-    for (int64_t r = 0; r < kMR8; ++r) {
-      const int64_t i = ib * kMR8 + r;
-      std::fill(row.begin(), row.end(), int8_t{0});
-      // the scalar quantizer the reference uses: identical q, so the integer sums match exactly
-      scale[i] = i < m ? quantize_row_int8(x + i * k, k, row.data()) : 0.f;
-      for (int64_t s = 0; s < steps; ++s) std::memcpy(&dst[s * kMR8 + r], &row[s * 4], 4);
-    }
-  }
-}
-
-// Groups of kNC8 panels (their int8 weights, kNC8 x k x 32 bytes, stay in L2); per row block of 4
-// rows (k bytes each, in L1) the tile walks both halves of each panel over all of k, so the int32
-// sums are final: y = s_x[r] * s_w[c] * acc (no column-sum correction: activations are signed).
-void gemm_w8a8_avx2(const int32_t* a, const float* scale, int64_t m, const PackedWeights& w,
-                    float* y, int64_t p0, int64_t p1) {
-  constexpr int64_t kNC8 = 4;
-  const int64_t steps = w.k_padded / 4, blocks = (m + kMR8 - 1) / kMR8;
-  const int8_t* data = reinterpret_cast<const int8_t*>(w.data.data());
-  alignas(32) int32_t acc[kMR8 * 16];
-  for (int64_t g0 = p0; g0 < p1; g0 += kNC8) {
-    const int64_t gn = std::min(kNC8, p1 - g0);
-    for (int64_t ib = 0; ib < blocks; ++ib) {
-      const int rows = static_cast<int>(std::min<int64_t>(kMR8, m - ib * kMR8));
-      for (int64_t p = g0; p < g0 + gn; ++p)
-        for (int64_t h = 0; h < 2; ++h) {
-          const int64_t c0 = p * 32 + h * 16, cols = std::min<int64_t>(16, w.n - c0);
-          if (cols <= 0) break;
-          kMicroW8a8[rows - 1](a + ib * steps * kMR8, data + p * steps * 128 + h * 64, steps, acc);
-          for (int r = 0; r < rows; ++r) {
-            const float sx = scale[ib * kMR8 + r];
-            float* yr = y + (ib * kMR8 + r) * w.n + c0;
-            for (int64_t j = 0; j < cols; ++j)
-              yr[j] = static_cast<float>(acc[r * 16 + j]) * (sx * w.scale.data()[c0 + j]);
-          }
-        }
     }
   }
 }

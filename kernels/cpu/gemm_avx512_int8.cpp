@@ -1,5 +1,6 @@
 // W8A8 with AVX-512 VNNI: per-token int8 quantization of x (max-finding pass), then vpdpbusd
-// (u8 x s8 -> s32) on a 14 x 32 register tile over the whole k. vpdpbusd needs one unsigned
+// (u8 x s8 -> s32): m = 1 a streaming GEMV, 2 <= m <= 64 a multi-row GEMV that streams the weights
+// once, larger m a 14 x 32 register tile over the whole k. vpdpbusd needs one unsigned
 // operand: activations are stored as q + 128 (1..255) and the extra 128 * sum_k w[k][j] is
 // subtracted once per output from the column sums made at pack time (docs/gemm.md).
 #include <algorithm>
@@ -159,7 +160,142 @@ void gemv_w8a8(const int32_t* a, float sx, const PackedWeights& w, float* y, int
   }
 }
 
+// ---- 2 <= m <= gemv_rows_crossover(): multi-row GEMV (docs/gemm.md, "Small m") -----------------
+// The m = 1 scheme with every loaded weight vector (4 k x 32 columns, two zmm) fed to up to kRows
+// rows of x: R broadcasts + 2R vpdpbusd per 128 weight bytes. x is quantized per token first and
+// interleaved in blocks of kRows rows (quantize_rows_u8_avx512), so one step's R broadcasts read
+// one 32-byte run: with row-major rows (a 4 KiB stride at k = 4096) every row's bytes of a chunk
+// fell into the same L1 sets (m = 16: 1.6-1.7x the m = 1 time, interleaved 1.3). For m > kRows the
+// panel is walked in chunks of kChunkSteps that the row blocks reuse from L1, the int32 partial
+// sums parked in `part` between chunks (exact, like the blocked GEMM's).
+constexpr int kRows = kGemvRowsW8a8;     // 16 accumulators + 2 weight vectors + a broadcast
+constexpr int64_t kChunkSteps = 256;     // 256 x 128 B = 32 KiB of weights per chunk
+constexpr int64_t kRowsPrefetch = 8192;  // as gemv_w8a8
+
+// Prefetch: per 2 steps, pf_step bytes from pf on (pf_step <= 256; every 64-byte line is touched
+// when pf_step <= 128 or a multiple of 64), into L1 (to_l2 false) or L2.
+struct RowsPrefetch {
+  const char* pf;
+  int64_t pf_step;
+  bool to_l2;
+};
+
+template <int R>
+void rows_block(const int32_t* xq, const int8_t* b, int64_t steps, int32_t* part, bool first,
+                const Epilogue* last, const RowsPrefetch& pre) {
+  // R < 4 gives fewer than 8 vpdpbusd chains, too few to hide the latency: even and odd steps
+  // then go to separate sets (summed at the end; integer sums, so the order changes nothing).
+  constexpr int S = R >= 4 ? 1 : 2;
+  __m512i c0[S][R], c1[S][R];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+    c0[0][r] = first ? _mm512_setzero_si512() : _mm512_loadu_si512(part + r * 32);
+    c1[0][r] = first ? _mm512_setzero_si512() : _mm512_loadu_si512(part + r * 32 + 16);
+    if constexpr (S == 2) c0[1][r] = c1[1][r] = _mm512_setzero_si512();
+  }
+  int64_t s = 0;
+  for (; s + 2 <= steps; s += 2) {
+    const char* q = pre.pf + (s / 2) * pre.pf_step;
+    for (int64_t off = 0; off < pre.pf_step; off += 64)
+      if (pre.to_l2)
+        _mm_prefetch(q + off, _MM_HINT_T1);
+      else
+        _mm_prefetch(q + off, _MM_HINT_T0);
+#pragma GCC unroll 2
+    for (int u = 0; u < 2; ++u) {
+      const __m512i b0 = _mm512_loadu_si512(b + (s + u) * 128);
+      const __m512i b1 = _mm512_loadu_si512(b + (s + u) * 128 + 64);
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) {
+        const __m512i av = _mm512_set1_epi32(xq[(s + u) * kRows + r]);
+        c0[u % S][r] = _mm512_dpbusd_epi32(c0[u % S][r], av, b0);
+        c1[u % S][r] = _mm512_dpbusd_epi32(c1[u % S][r], av, b1);
+      }
+    }
+  }
+  if (s < steps) {
+    const __m512i b0 = _mm512_loadu_si512(b + s * 128), b1 = _mm512_loadu_si512(b + s * 128 + 64);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const __m512i av = _mm512_set1_epi32(xq[s * kRows + r]);
+      c0[0][r] = _mm512_dpbusd_epi32(c0[0][r], av, b0);
+      c1[0][r] = _mm512_dpbusd_epi32(c1[0][r], av, b1);
+    }
+  }
+  if constexpr (S == 2)
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      c0[0][r] = _mm512_add_epi32(c0[0][r], c0[1][r]);
+      c1[0][r] = _mm512_add_epi32(c1[0][r], c1[1][r]);
+    }
+  if (last) {
+    store_tile<R>(c0[0], c1[0], *last);
+    return;
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+    _mm512_storeu_si512(part + r * 32, c0[0][r]);
+    _mm512_storeu_si512(part + r * 32 + 16, c1[0][r]);
+  }
+}
+
+using RowsFn = void (*)(const int32_t*, const int8_t*, int64_t, int32_t*, bool, const Epilogue*,
+                        const RowsPrefetch&);
+template <int... R>
+constexpr auto make_rows_table(std::integer_sequence<int, R...>) {
+  return std::array<RowsFn, sizeof...(R)>{&rows_block<R + 1>...};
+}
+constexpr auto kRowsBlock = make_rows_table(std::make_integer_sequence<int, kRows>{});
+
 }  // namespace
+
+void quantize_rows_u8_avx512(const float* x, int64_t m, int64_t k, int64_t k_padded, int32_t* q,
+                             float* scale) {
+  thread_local std::vector<int32_t> row;
+  const int64_t steps = k_padded / 4;
+  row.resize(steps);
+  for (int64_t i = 0; i < m; ++i) {
+    scale[i] = quantize_row_u8(x + i * k, k, k_padded, reinterpret_cast<uint8_t*>(row.data()));
+    int32_t* dst = q + (i / kRows) * steps * kRows + i % kRows;
+    for (int64_t s = 0; s < steps; ++s) dst[s * kRows] = row[s];
+  }
+}
+
+void gemv_rows_w8a8_avx512(const int32_t* q, const float* scale, int64_t m, const PackedWeights& w,
+                           float* y, int64_t p0, int64_t p1) {
+  const int64_t steps = w.k_padded / 4, blocks = (m + kRows - 1) / kRows;
+  const int64_t chunk = m <= kRows ? steps : kChunkSteps;
+  const int8_t* data = reinterpret_cast<const int8_t*>(w.data.data());
+  thread_local std::vector<int32_t> part;
+  part.resize(blocks * kRows * 32);
+  for (int64_t p = p0; p < p1; ++p) {
+    const int8_t* panel = data + p * steps * 128;
+    for (int64_t s0 = 0; s0 < steps; s0 += chunk) {
+      const int64_t ns = std::min(chunk, steps - s0);
+      const bool first = s0 == 0, is_last = s0 + ns == steps;
+      const int8_t* b = panel + s0 * 128;
+      for (int64_t ib = 0; ib < blocks; ++ib) {
+        const int64_t rows = std::min<int64_t>(kRows, m - ib * kRows);
+        const Epilogue ep{scale + ib * kRows,
+                          &w.scale[p * 32],
+                          &w.col_sum[p * 32],
+                          y + ib * kRows * w.n + p * 32,
+                          w.n,
+                          w.n - p * 32};
+        // One block: the stream itself, 8 KiB ahead. Several: each block fetches its 1/blocks
+        // share of the next chunk into L2, so DRAM stays busy while the later blocks re-read
+        // this chunk from L1 (with block 0 alone fetching, DRAM idled during the others).
+        const RowsPrefetch pre =
+            blocks == 1
+                ? RowsPrefetch{reinterpret_cast<const char*>(b) + kRowsPrefetch, 256, false}
+                : RowsPrefetch{reinterpret_cast<const char*>(b + ns * 128) + ib * ns * 128 / blocks,
+                               256 / blocks, true};
+        kRowsBlock[rows - 1](q + (ib * steps + s0) * kRows, b, ns, &part[ib * kRows * 32], first,
+                             is_last ? &ep : nullptr, pre);
+      }
+    }
+  }
+}
 
 void quantize_pack_rows_avx512(const float* x, int64_t m, int64_t k, int64_t k_padded, int32_t* a,
                                float* scale, int64_t b0, int64_t b1) {

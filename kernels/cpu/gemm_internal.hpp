@@ -25,7 +25,8 @@ bool avx512_usable(WeightFormat f);  // CPU features the format's AVX-512 path n
 // y for output panels [p0, p1) (columns 32*p0 .. min(n, 32*p1)), m rows.
 void gemv_avx512(const float* x, const PackedWeights& w, float* y, int64_t p0, int64_t p1);
 // Multi-row GEMV (kernels/cpu/gemm_avx512_mrows.cpp): m >= 2 rows, weights streamed once, y for
-// output panels [p0, p1). gemm() takes it for 2 <= m <= gemv_rows_crossover() (not W8A8).
+// output panels [p0, p1). gemm() takes it for 2 <= m <= gemv_rows_crossover() (W8A8 has its own,
+// gemv_rows_w8a8_avx512).
 void gemv_rows_avx512(const float* x, int64_t m, const PackedWeights& w, float* y, int64_t p0,
                       int64_t p1);
 // Largest m the streaming multi-row GEMV takes; above it the blocked GEMM (docs/gemm.md, "Small
@@ -45,8 +46,18 @@ void quantize_pack_rows_avx512(const float* x, int64_t m, int64_t k, int64_t k_p
                                float* scale, int64_t b0, int64_t b1);
 void gemm_w8a8_avx512(const int32_t* a, const float* scale, int64_t m, const PackedWeights& w,
                       float* y, int64_t p0, int64_t p1);
+// W8A8 with 2 <= m <= gemv_rows_crossover() (multi-row GEMV, weights streamed once): rows
+// quantized per token by quantize_rows_u8_avx512 into q as blocks of kGemvRowsW8a8 rows,
+// [block][k_padded / 4][kGemvRowsW8a8] dwords of 4 consecutive u8 (q + 128, 128 past k; rows past
+// m are not written), so one k step's broadcasts share a cache line; y for panels [p0, p1).
+inline constexpr int kGemvRowsW8a8 = 8;
+void quantize_rows_u8_avx512(const float* x, int64_t m, int64_t k, int64_t k_padded, int32_t* q,
+                             float* scale);
+void gemv_rows_w8a8_avx512(const int32_t* q, const float* scale, int64_t m, const PackedWeights& w,
+                           float* y, int64_t p0, int64_t p1);
 
-// AVX2 + FMA + F16C path (kernels/cpu/gemm_avx2.cpp), same packed weights, same split by panels.
+// AVX2 + FMA + F16C path (kernels/cpu/gemm_avx2.cpp; W8A8 in gemm_avx2_w8a8.cpp), same packed
+// weights, same split by panels.
 bool avx2_usable();  // avx2 && fma && f16c
 void gemv_avx2(const float* x, const PackedWeights& w, float* y, int64_t p0, int64_t p1);
 // Multi-row GEMV on the AVX2 path: 2 rows of x per pass (16 ymm), every format but W8A8.
@@ -64,13 +75,19 @@ inline constexpr int kGemmMRAvx2 = 6;
 void pack_a_avx2(const float* x, int64_t m, int64_t k, float* ap, int64_t b0, int64_t b1);
 void gemm_avx2(const float* ap, int64_t m, const PackedWeights& w, float* y, int64_t p0,
                int64_t p1);
-// W8A8 (m >= 1): rows quantized by quantize_row_int8 (signed q, no +128 offset), packed as row
-// blocks of kGemmMRW8a8Avx2 rows, [block][k_padded/4][4] dwords of 4 consecutive int8; scale[row].
+// W8A8 (m >= 1): rows quantized by quantize_row_int8 (signed q; q + 128 with AVX-VNNI), packed as
+// row blocks of kGemmMRW8a8Avx2 rows, [block][k_padded/4][4] dwords of 4 consecutive int8;
+// scale[row].
 inline constexpr int kGemmMRW8a8Avx2 = 4;
 void quantize_pack_rows_avx2(const float* x, int64_t m, int64_t k, int64_t k_padded, int32_t* a,
                              float* scale, int64_t b0, int64_t b1);
 void gemm_w8a8_avx2(const int32_t* a, const float* scale, int64_t m, const PackedWeights& w,
                     float* y, int64_t p0, int64_t p1);
+// With AVX-VNNI (and this knob, default true: tests turn it off to cover the plain AVX2 tile) the
+// W8A8 tile uses ymm vpdpbusd and stores activations as q + 128. Change the knob only while no
+// gemm() call runs.
+bool& w8a8_avx2_vnni_allowed();
+bool w8a8_avx2_uses_vnni();  // allowed && cpu_features().avx_vnni
 #endif
 
 }  // namespace llmroof::kernels::detail

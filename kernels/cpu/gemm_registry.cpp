@@ -84,6 +84,7 @@ void add(KernelRegistry& r, const char* name, WeightFormat f, const char* dtypes
   e.op = Op::gemm;
   e.dtypes = dtypes;
   e.isa = std::string(gemm_isa(f));
+  if (f == WeightFormat::w8a8) e.compute = DType::int8;  // vpdpbusd / maddubs products
   e.supported = [] { return true; };  // the portable path runs everywhere
   e.make = [f, tol](const Problem& p) -> std::unique_ptr<KernelCase> {
     return std::make_unique<GemmCase>(p, f, tol, Isa::avx512);
@@ -92,7 +93,7 @@ void add(KernelRegistry& r, const char* name, WeightFormat f, const char* dtypes
   r.add(std::move(e));
   a.name = std::string(name) + "_avx2";
   a.isa = std::string(gemm_isa(f, Isa::avx2));
-  a.supported = [f] { return gemm_isa(f, Isa::avx2) == "avx2+fma+f16c"; };
+  a.supported = [f] { return gemm_isa(f, Isa::avx2).starts_with("avx2+"); };  // + avx_vnni (w8a8)
   a.make = [f, tol](const Problem& p) -> std::unique_ptr<KernelCase> {
     return std::make_unique<GemmCase>(p, f, tol, Isa::avx2);
   };

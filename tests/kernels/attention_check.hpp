@@ -2,7 +2,7 @@
 // Shared by attention_test.cpp (the best ISA) and avx2_test.cpp (Isa::avx2): random inputs, shapes,
 // KV caches in every format, and the checks of flash prefill / flash-decoding against the scalar
 // reference. Tolerance: max |o - ref| / max |ref| <= 1e-4 (fp32 dot products and running sums over
-// up to 4K keys against the double reference).
+// up to 4K keys against the double reference; with int8 / bf16 caches both round q the same way).
 #include <doctest/doctest.h>
 
 #include <cstdint>

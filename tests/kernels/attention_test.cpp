@@ -9,6 +9,7 @@
 #include "kernels/check.hpp"
 #include "kernels/cpu/attention.hpp"
 #include "kernels/cpu/attention_decode.hpp"
+#include "kernels/cpu_features.hpp"
 #include "tests/kernels/attention_check.hpp"
 
 using namespace llmroof::kernels;
@@ -31,6 +32,38 @@ TEST_CASE("reference: one key returns its value; equal keys average the values")
   attention_ref(q2, kv, o2, c);
   CHECK(o2[0] == doctest::Approx(1));
   CHECK(o2[1] == doctest::Approx(2));
+}
+
+// With an int8 cache every path rounds q to int8 per head first (attention.hpp), the reference
+// included. Two keys, one q head: k0 = (0, 10, 0, ...), k1 = 0, v0 = e0, v1 = e1, scale 1, so
+// o[0] = sigmoid(10 · q[1]) and o[1] = 1 - o[0]. q = (1, 0.3, 0, ...) has scale max|q| / 127 =
+// 1 / 127 and q[1] rounds to 38 / 127 (0.3 · 127 = 38.1); unrounded, o[0] would be sigmoid(3) =
+// 0.9525741, 3.6e-4 away. head_dim 64 runs the kernel's vpdpbusd q·k as well as the reference.
+TEST_CASE("int8 caches: q is rounded to int8 per head (reference and kernel)") {
+  ThreadPool pool(2);
+  const int64_t hd = 64;
+  AttentionDims d = dims(1, 1, 1, hd, 1, 2, false);
+  d.scale = 1;
+  std::vector<float> q(hd, 0.f);
+  q[0] = 1.f;
+  q[1] = 0.3f;
+  std::vector<int8_t> k(2 * hd, 0), v(2 * hd, 0);
+  k[1] = 10;
+  v[0] = 1;
+  v[hd + 1] = 1;
+  const float ones[2] = {1.f, 1.f};
+  KvCacheView kv;
+  kv.format = KvFormat::int8;
+  kv.k = k.data();
+  kv.v = v.data();
+  kv.k_scale = kv.v_scale = ones;
+  std::vector<float> ref(hd), o(hd);
+  attention_ref(q.data(), kv, ref.data(), d);
+  attention_decode(q.data(), kv, o.data(), d, pool);
+  const double want = 1 / (1 + std::exp(-380.0 / 127));
+  CHECK(ref[0] == doctest::Approx(want).epsilon(1e-6));
+  CHECK(o[0] == doctest::Approx(want).epsilon(1e-6));
+  CHECK(o[1] == doctest::Approx(1 - want).epsilon(1e-5));
 }
 
 TEST_CASE("flash prefill matches the reference") {
@@ -64,8 +97,9 @@ TEST_CASE("flash decoding matches the reference for fp32, bf16 and int8 caches")
   check_decode(dims(2, 8, 2, 64, 1, 500), KvFormat::int8, pool, false);  // fp32 scales
 }
 
-// GQA 8 and 16 run 8 q heads per K/V load (and, for int8 on VNNI CPUs, integer q·k and P·V, whose
-// int16 roundings of q and of the probabilities give max_norm ≈ 1-2e-5 here, under the 1e-4).
+// GQA 8 and 16 run 8 q heads per K/V load (for int8 on VNNI CPUs integer q·k and P·V: q·k is exact
+// on the int8-rounded q the reference uses too; the int16 rounding of the probabilities in P·V
+// gives max_norm ≈ 1-2e-5 here, under the 1e-4).
 TEST_CASE("flash decoding: GQA 8 and 16, odd lengths, both int8 scale types") {
   ThreadPool pool(2);
   for (KvFormat f : {KvFormat::fp32, KvFormat::bf16, KvFormat::int8}) {
@@ -78,19 +112,33 @@ TEST_CASE("flash decoding: GQA 8 and 16, odd lengths, both int8 scale types") {
   check_decode(dims(2, 32, 4, 128, 1, 4096), KvFormat::int8, pool, false);
 }
 
-TEST_CASE("quantize_q16: round to nearest, scale = max abs / 32767, zero rows stay zero") {
-  const float q[8] = {1.f, -0.5f, 0.25f, 1e-6f, 0, 0, 0, 0};
-  int16_t q16[8];
-  float scale[2];
-  quantize_q16(q, q16, scale, 2, 4);
-  CHECK(scale[0] == doctest::Approx(1.f / 32767));
-  CHECK(q16[0] == 32767);
-  CHECK(q16[1] == -16384);  // -0.5 · 32767 = -16383.5, ties to even
-  CHECK(q16[2] == 8192);    // 8191.75
-  CHECK(q16[3] == 0);
-  CHECK(scale[1] == 0.f);
-  CHECK(q16[4] == 0);
-  for (int i = 0; i < 4; ++i) CHECK(std::fabs(q16[i] * scale[0] - q[i]) <= scale[0] / 2 * 1.0001f);
+// The AVX-512 driver rounds q with quantize_q8_avx512; the reference with quantize_int8_rows. They
+// must agree bit for bit (one q8 unit off moves a logit by max|q_h| / 127 · k, far above the 1e-4
+// tolerance), ties included: a row with max 127 has scale 1, so x.5 values are exact ties.
+TEST_CASE("quantize_q8_avx512 equals quantize_int8_rows bit for bit, ties included") {
+  if (!cpu_features().avx512f) return;
+  const int64_t rows = 5, hd = 64;
+  std::vector<float> q = uniform(rows * hd, 7);
+  for (int64_t c = 0; c < hd; ++c) q[c] = c == 0 ? 127.f : static_cast<float>(c % 9) - 4.5f;  // ties
+  for (int64_t c = 0; c < hd; ++c) q[hd + c] = 0.f;                                           // zero row
+  for (int64_t c = 0; c < hd; ++c) q[2 * hd + c] *= 1e-3f;
+  std::vector<int8_t> a(q.size()), b(q.size());
+  std::vector<float> sa(rows), sb(rows), qr(q.size());
+  std::vector<int32_t> bias(rows);
+  quantize_int8_rows(q.data(), a.data(), sa.data(), rows, hd);
+  quantize_q8_avx512(q.data(), b.data(), sb.data(), bias.data(), qr.data(), rows, hd);
+  CHECK(a == b);
+  CHECK(sa == sb);
+  CHECK(b[1] == -4);  // -3.5 -> -4 (ties to even)
+  CHECK(b[2] == -2);  // -2.5 -> -2
+  for (int64_t r = 0; r < rows; ++r) {
+    int32_t sum = 0;
+    for (int64_t c = 0; c < hd; ++c) {
+      sum += a[r * hd + c];
+      CHECK(qr[r * hd + c] == a[r * hd + c] * sa[r]);
+    }
+    CHECK(bias[r] == 128 * sum);
+  }
 }
 
 TEST_CASE("split_pairs: each 32-element chunk becomes its even elements, then its odd ones") {
@@ -107,11 +155,11 @@ TEST_CASE("split_pairs: each 32-element chunk becomes its even elements, then it
   CHECK(y[64 + 17] == 64 + 3.f);  // row 1, first chunk, odd half
 }
 
-// int8 caches on VNNI CPUs: q·k on int16 q from GQA 4 up, and from GQA 8 up P·V on int16
-// probabilities (times the V scales), quantized per block and q head to 2^-16 of the block's
-// largest. Both keep the 1e-4 tolerance; a peaked softmax (q × 12: one or two tokens per block
-// dominate, the rest round to a few units) and odd lengths (an odd token pair at the block tail)
-// are the hard cases for the P quantization.
+// int8 caches on VNNI CPUs: q·k on vpdpbusd (exact integer sums on the int8-rounded q), and from
+// GQA 8 up P·V on int16 probabilities (times the V scales), quantized per block and q head to
+// 2^-16 of the block's largest. Both keep the 1e-4 tolerance; a peaked softmax (q × 12: one or two
+// tokens per block dominate, the rest round to a few units) and odd lengths (an odd token pair at
+// the block tail) are the hard cases for the P quantization.
 TEST_CASE("int8 decode: integer dot-product paths match the reference, peaked softmax included") {
   ThreadPool pool(2);
   for (float gain : {1.f, 12.f}) {
@@ -123,26 +171,28 @@ TEST_CASE("int8 decode: integer dot-product paths match the reference, peaked so
   }
 }
 
-// int8 on VNNI CPUs from GQA 8 with head_dim % 64 == 0: q·k with the block's tokens in the vector
-// lanes (K transposed per block and kv head, DecodeSplit::k_lanes). Every block fill from 1 to 17
-// tokens (the slots past the end repeat the last token and must be masked), two blocks and a bit,
-// head_dim 64 and 128, GQA 8 and 16, batch > 1 with spare capacity, and a peaked softmax.
-TEST_CASE("int8 decode: tokens-in-lanes q·k at GQA >= 8 matches the reference for every block fill") {
+// int8 on VNNI CPUs with head_dim % 64 == 0: q·k on vpdpbusd by token rows below GQA 4 and with
+// the block's tokens in the vector lanes from GQA 4 (K transposed per block and kv head,
+// DecodeSplit::k_lanes); bf16 (pair-split below GQA 8, plain conversion from 8) alongside. Every
+// block fill from 1 to 17 tokens (the slots past the end repeat the last token and must be
+// masked), two blocks and a bit, head_dim 64 and 128, GQA 1, 2, 4, 8 and 16, batch > 1 with spare
+// capacity, and a peaked softmax.
+TEST_CASE("int8 and bf16 decode: every path matches the reference for every block fill") {
   ThreadPool pool(2);
-  for (int64_t n : {1, 2, 3, 7, 15, 16, 17, 33}) {
-    CAPTURE(n);
-    check_decode(dims(1, 8, 1, 128, 1, n), KvFormat::int8, pool);
-    check_decode(dims(2, 16, 1, 64, 1, n, true, n + 5), KvFormat::int8, pool, false);
+  for (KvFormat f : {KvFormat::int8, KvFormat::bf16}) {
+    CAPTURE(static_cast<int>(f));
+    for (int64_t n : {1, 2, 3, 7, 15, 16, 17, 33}) {
+      CAPTURE(n);
+      check_decode(dims(1, 8, 1, 128, 1, n), f, pool);
+      check_decode(dims(2, 16, 1, 64, 1, n, true, n + 5), f, pool, false);
+      check_decode(dims(1, 8, 2, 64, 1, n), f, pool);   // GQA 4
+      check_decode(dims(1, 4, 2, 128, 1, n), f, pool);  // GQA 2
+      check_decode(dims(2, 4, 4, 64, 1, n), f, pool);   // GQA 1
+    }
+    check_decode(dims(3, 32, 4, 128, 1, 530, true, 600), f, pool, true, 12.f);
+    check_decode(dims(1, 64, 4, 64, 1, 4096), f, pool, true, 12.f);
+    check_decode(dims(1, 32, 32, 128, 1, 999), f, pool, true, 12.f);
   }
-  check_decode(dims(3, 32, 4, 128, 1, 530, true, 600), KvFormat::int8, pool, true, 12.f);
-  check_decode(dims(1, 64, 4, 64, 1, 4096), KvFormat::int8, pool, true, 12.f);
-}
-
-TEST_CASE("interleave_quads: (x0, x1, x2, x3) becomes (x0, x2, x1, x3) in every quad") {
-  int16_t x[8] = {0, 1, 2, 3, 4, 5, 6, 7};
-  interleave_quads(x, 8);
-  const int16_t want[8] = {0, 2, 1, 3, 4, 6, 5, 7};
-  for (int i = 0; i < 8; ++i) CHECK(x[i] == want[i]);
 }
 
 TEST_CASE("bf16 decode: pair-split path (head_dim % 32 == 0) matches the reference at GQA 1..4") {
