@@ -100,7 +100,7 @@ void build_phase(const Plan& p, const PhaseShape& ph, PhaseResult& out) {
   append_embedding_row(p, ph, out.rows);
   append_block_rows(p, ph, out.rows);
   append_head_rows(p, ph, out.rows);
-  if (p.split_traffic) split_traffic(p, out.rows);
+  if (p.split_traffic) split_traffic(p, out.rows, ph.q_len == 1);
   const PhaseSum s = finish_rows(p, out.rows);
   out.ops = s.ops;
   out.bytes = s.bytes;

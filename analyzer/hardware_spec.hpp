@@ -3,6 +3,7 @@
 // each field name. Filled by io/ from hardware_db/*.yaml (schema: docs/hardware-schema.md) or by
 // `llmroof calibrate`. Provenance strings live beside the numbers so reports can cite them.
 #include <array>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -68,6 +69,28 @@ struct HardwareSpec {
     // `llmroof calibrate`; applied to the fused_attention row only (docs/cost-model.md).
     std::optional<double> attention_memory;
     std::optional<double> attention_compute;
+    // The fused prefill's fraction of the float peak at a short prompt. The lengths are those
+    // `llmroof calibrate` measures at: attention_compute at kAttentionComputeTokens causal tokens,
+    // attention_compute_short at kAttentionShortTokens. Absent = attention_compute at any length.
+    std::optional<double> attention_compute_short;
+    static constexpr int64_t kAttentionComputeTokens = 512, kAttentionShortTokens = 64;
+    // The prefill attention's compute efficiency at a prompt of `tokens` (docs/cost-model.md,
+    // "Attention at short prompts"): the kernel's time is a part proportional to the causal pairs
+    // (~s^2 / 2) plus a part proportional to the query rows (~s: masked halves of the diagonal
+    // tiles, per-tile Q packing and O normalisation), so 1 / efficiency is affine in 1 / s; the
+    // line through the two measured points, never below the long prompt's slope of zero.
+    // nullopt without attention_compute.
+    std::optional<double> attention_compute_at(int64_t tokens) const {
+      if (!attention_compute) return std::nullopt;
+      if (!attention_compute_short || tokens <= 0 || *attention_compute_short <= 0)
+        return attention_compute;
+      const double inv_long = 1.0 / *attention_compute;
+      const double x_long = 1.0 / double(kAttentionComputeTokens);
+      const double slope = (1.0 / *attention_compute_short - inv_long) /
+                           (1.0 / double(kAttentionShortTokens) - x_long);
+      const double inv = inv_long + (slope > 0 ? slope : 0.0) * (1.0 / double(tokens) - x_long);
+      return inv >= 1.0 ? 1.0 / inv : 1.0;
+    }
     // The decode kernel's fraction of bandwidth with the KV cache in that dtype, where measured
     // (calibrate: bf16 and int8 caches). Absent = attention_memory, then memory. YAML:
     // efficiency.attention_memory_<dtype>. Chosen by --kvbits.
@@ -88,6 +111,14 @@ struct HardwareSpec {
     std::array<std::optional<double>, kNumDTypes> memory_by_dtype{};
     double memory_for(DType t) const {
       return memory_by_dtype[static_cast<int>(t)].value_or(memory);
+    }
+    // W8A8's decode GEMV also quantizes x per token and runs integer dot products, so it streams
+    // its int8 weights at its own fraction of bandwidth, where measured (calibrate). Absent =
+    // memory_for(int8). YAML: efficiency.memory_w8a8.
+    std::optional<double> memory_w8a8;
+    double memory_for(DType weights, DType activations) const {
+      if (weights == DType::int8 && activations == DType::int8 && memory_w8a8) return *memory_w8a8;
+      return memory_for(weights);
     }
   } efficiency;
 

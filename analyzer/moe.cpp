@@ -64,6 +64,13 @@ void append_moe_rows(const Plan& p, const PhaseShape& ph, std::vector<LayerRow>&
   r.cost = router;
   r.compute_dtype = p.float_compute;
   r.kernels = 2;
+  // The cache-residency model's data flow (residency.cpp): the router and the experts read the
+  // normed input, the experts write the MoE output where a dense block's down_proj writes it
+  // (proj_out, which mlp_add reads), and the shared expert's down GEMM writes into it again.
+  // The experts' gathered rows and intermediates are scratch of their own: they stream.
+  const double normed_bytes = td * hd * p.act_bytes;
+  const double gemm_in_bytes = td * hd * dtype_bytes(p.gemm_act);
+  r.activations = {{Tensor::normed, normed_bytes, Access::read}};
   rows.push_back(r);
 
   const int64_t routed = t * moe.experts_per_token;
@@ -78,6 +85,8 @@ void append_moe_rows(const Plan& p, const PhaseShape& ph, std::vector<LayerRow>&
   r.cost = experts;
   r.compute_dtype = p.gemm_compute;
   r.kernels = (p.model->gated_mlp ? 4 : 3) + 1;
+  r.activations = {{Tensor::normed, gemm_in_bytes, Access::read},
+                   {Tensor::proj_out, td * hd * p.act_bytes, Access::write}};
   rows.push_back(r);
 
   if (moe.num_shared_experts <= 0 || p.shared_inter <= 0) return;
@@ -92,6 +101,8 @@ void append_moe_rows(const Plan& p, const PhaseShape& ph, std::vector<LayerRow>&
   }
   r.name = "shared_expert";
   r.cost = shared;
+  r.activations = {{Tensor::normed, gemm_in_bytes, Access::read},
+                   {Tensor::proj_out, td * hd * gemm_output_bytes(p.gemm_act), Access::write}};
   rows.push_back(r);
 }
 

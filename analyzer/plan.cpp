@@ -130,9 +130,11 @@ void set_rates(Plan& p, const HardwareSpec& hw, const Settings& s) {
                           (real ? e.compute_for(static_cast<DType>(i)) : 1.0);
   p.bandwidth_bytes_per_s = hw.memory_bandwidth_bytes_per_s * (real ? e.memory : 1.0);
   p.weight_bandwidth_bytes_per_s =
-      hw.memory_bandwidth_bytes_per_s * (real ? e.memory_for(s.quant.weights) : 1.0);
+      hw.memory_bandwidth_bytes_per_s * (real ? e.memory_for(s.quant.weights, s.quant.activations) : 1.0);
   // The fused attention kernel has its own measured efficiency where calibrate wrote one.
-  const double attn_compute = real ? e.attention_compute.value_or(e.compute) : 1.0;
+  // At the prompt's length: a short prompt runs the prefill kernel at a lower fraction.
+  const double attn_compute =
+      real ? e.attention_compute_at(s.prompt_len).value_or(e.compute) : 1.0;
   for (int i = 0; i < kNumDTypes; ++i)
     p.attn_peak_ops_per_s[i] = hw.dense_ops_per_s[i].value_or(0) * attn_compute;
   p.attn_bandwidth_bytes_per_s =

@@ -76,7 +76,9 @@ OpCost mlp_activation_cost(const Plan& p, int64_t rows, int64_t inter);
 // MoE rows of one sparse block (router, experts, shared_expert).
 void append_moe_rows(const Plan& p, const PhaseShape& ph, std::vector<LayerRow>& rows);
 // Each row's DRAM and last-level-cache bytes from the block's data flow (docs/cost-model.md).
-void split_traffic(const Plan& p, std::vector<LayerRow>& rows);
+// `one_token_per_sequence` (decode): rows whose activations fit on chip keep all bytes at DRAM
+// bandwidth; otherwise (prefill) every row but attention and the all-reduce is split.
+void split_traffic(const Plan& p, std::vector<LayerRow>& rows, bool one_token_per_sequence);
 // Fill peak, bandwidth, attainable, bound and time of a costed row.
 void time_row(const Plan& p, LayerRow& r);
 // Row time of a compute/memory row from its cost (no row object).

@@ -52,11 +52,15 @@ class Ledger {
 // the store: a read, costed in full).
 void split_row(const Plan& p, const Ledger& l, LayerRow& r) {
   const Bytes& b = r.cost.bytes;
-  double cache = 0, written_in_cache = 0;
+  double cache = 0, written_in_cache = 0, rfo_cache = 0;
   for (const TensorUse& u : r.activations) {
     const double f = l.resident(u.tensor);
     if (u.access == Access::write) {
       written_in_cache += f * u.bytes;
+      // A resident destination is still read for ownership, from the cache: at the read-back
+      // rate (qwen2-0.5b's 64-token norms write 224 KiB into lines the L3 holds; without this
+      // term they measured 1.4-2.3x the prediction).
+      if (p.write_allocate) rfo_cache += f * u.bytes;
     } else {
       cache += f * u.bytes;
       // An in-place update stores into lines the row has just read: never a read-for-ownership.
@@ -66,18 +70,22 @@ void split_row(const Plan& p, const Ledger& l, LayerRow& r) {
   const double written = b.act_written + b.kv_written;
   const double rfo = p.write_allocate ? std::max(0.0, written - written_in_cache) : 0.0;
   r.traffic_split = true;
-  r.cache_bytes = cache;
+  r.cache_bytes = cache + rfo_cache;
   r.dram_bytes = b.total() - cache + rfo;
   r.dram_write_bytes = written;
 }
 
 // The attention rows keep their own measured factors (efficiency.attention_*, taken on total
 // bytes) and the all-reduce moves over the link: neither is split, though both touch the ledger.
-// Nor is a row whose activations fit on chip (a decode step's vectors): those live in L1/L2, and
-// kernel_launch_overhead -- calibrated from such ops started cold with their cost bytes at DRAM
-// bandwidth (docs/calibrate.md, "Small ops") -- already holds what they pay beyond bytes/bandwidth.
-bool splits(const Plan& p, const LayerRow& r) {
+// Nor is a decode row whose activations fit on chip (a decode step's vectors): those live in
+// L1/L2, and kernel_launch_overhead -- calibrated from such ops started cold with their cost bytes
+// at DRAM bandwidth (docs/calibrate.md, "Small ops") -- already holds what they pay beyond
+// bytes/bandwidth. A prefill row is split however small its tensors: a short prompt's are what the
+// op before it has just written, and costing them at DRAM bandwidth put qwen2-0.5b's 64-token
+// norms and adds at 2-2.5x their measured time (docs/cost-model.md, "Cache residency").
+bool splits(const Plan& p, const LayerRow& r, bool one_token_per_sequence) {
   if (r.grows_with_context || r.rates == RateClass::communication) return false;
+  if (!one_token_per_sequence) return true;
   double activation_bytes = 0;
   for (const TensorUse& u : r.activations) activation_bytes += u.bytes;
   return activation_bytes > p.onchip_bytes;
@@ -85,10 +93,10 @@ bool splits(const Plan& p, const LayerRow& r) {
 
 }  // namespace
 
-void split_traffic(const Plan& p, std::vector<LayerRow>& rows) {
+void split_traffic(const Plan& p, std::vector<LayerRow>& rows, bool one_token_per_sequence) {
   Ledger ledger(p.llc_bytes);
   const auto visit = [&](LayerRow& r, bool keep) {
-    if (keep && splits(p, r)) split_row(p, ledger, r);
+    if (keep && splits(p, r, one_token_per_sequence)) split_row(p, ledger, r);
     ledger.touch(r);
   };
   const auto is_block = [](const LayerRow& r) { return r.per_block; };

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <fstream>
 
+#include "calibrate/paired.hpp"
 #include "kernels/cpu_features.hpp"
 #include "reports/units.hpp"
 
@@ -105,15 +106,33 @@ Calibration run_calibration(kernels::ThreadPool& pool, const CalibrateOptions& o
   say(opt, "thread-pool dispatch overhead");
   c.dispatch_overhead_s = measure_dispatch_overhead(pool, t_min, opt.policy);
   c.kernels = measure_kernel_efficiency(pool, c, opt.quick, opt);
+  if (!opt.quick) {  // beside attention_prefill (the full run's attention factors)
+    say(opt, "attention prefill, 64 causal tokens");
+    c.kernels.push_back(measure_short_attention_prefill(pool, c, opt.quick, opt.policy));
+  }
   say(opt, "small decode ops (add, rmsnorm, silu_mul, rope) started cold between GEMVs");
   c.small_ops = measure_small_ops(pool, c.caches, opt.quick, opt.policy);
-  c.dram_bytes_per_s = c.dram_read_bytes_per_s();
+  set_memory_bound_rates(c);
+  return c;
+}
+
+void set_memory_bound_rates(Calibration& c) {
+  std::vector<double> dram;
+  for (const auto& b : c.bandwidth)
+    if (b.level == "DRAM")
+      dram.insert(dram.end(), b.read_samples_bytes_per_s.begin(), b.read_samples_bytes_per_s.end());
+  for (const auto& k : c.kernels)
+    dram.insert(dram.end(), k.reference_samples_per_s.begin(), k.reference_samples_per_s.end());
+  c.dram_pooled_bytes_per_s = dram.empty() ? c.dram_read_bytes_per_s()
+                                           : rate_statistic(std::move(dram), c.policy.stat);
+  for (auto& k : c.kernels)
+    if (k.memory_bound && !k.pair_samples.empty()) settle_paired(k, c.dram_pooled_bytes_per_s);
+  c.dram_bytes_per_s = c.dram_pooled_bytes_per_s;
   for (const auto& k : c.kernels)
     if (k.memory_bound && k.kernel.rfind("gemm", 0) == 0)
       c.dram_bytes_per_s = std::max(c.dram_bytes_per_s, k.achieved_per_s);
   for (auto& k : c.kernels)
     if (k.memory_bound) k.limit_per_s = c.dram_bytes_per_s;
-  return c;
 }
 
 namespace {
@@ -135,10 +154,12 @@ double small_op_fixed_cost_s(const Calibration& c, double effective_bytes_per_s)
 
 namespace {
 
-double median_efficiency(const Calibration& c, bool memory_bound, std::string_view prefix) {
+double median_efficiency(const Calibration& c, bool memory_bound, std::string_view prefix,
+                         std::string_view except = {}) {
   std::vector<double> e;
   for (const auto& k : c.kernels)
-    if (k.memory_bound == memory_bound && k.kernel.rfind(prefix, 0) == 0 && k.efficiency() > 0)
+    if (k.memory_bound == memory_bound && k.kernel.rfind(prefix, 0) == 0 && k.kernel != except &&
+        k.efficiency() > 0)
       e.push_back(k.efficiency());
   if (e.empty()) return 1.0;
   return median_of(std::move(e));
@@ -207,8 +228,9 @@ HardwareSpec to_hardware_spec(const Calibration& c, const std::string& name) {
   hw.memory_bytes = c.memory_bytes;
   hw.sources["memory_bytes"] = "physical memory reported by the OS (sysconf), " + c.date;
   hw.memory_bandwidth_bytes_per_s = c.dram_bytes_per_s > 0 ? c.dram_bytes_per_s : c.dram_read_bytes_per_s();
-  hw.sources["memory_bandwidth_bytes_per_s"] = src + ": max of the read bandwidth over a 1 GiB working set and the best decode GEMV, " +
-                                   std::to_string(c.threads) + " threads";
+  hw.sources["memory_bandwidth_bytes_per_s"] =
+      src + ": max of the DRAM read bandwidth (median over every DRAM read of the run) and the " +
+      "best decode GEMV, " + std::to_string(c.threads) + " threads";
   for (const auto& p : c.peaks) {
     hw.dense_ops_per_s[static_cast<int>(p.dtype)] = p.ops_per_s;
     hw.sources["dense_ops_per_s." + std::string(to_string(p.dtype))] =
@@ -222,7 +244,8 @@ HardwareSpec to_hardware_spec(const Calibration& c, const std::string& name) {
   hw.num_cores = c.threads;
   hw.sources["num_cores"] = src + ": threads used by the kernels";
   // The schema holds fractions in (0, 1]: a kernel that out-reads the read benchmark is capped.
-  hw.efficiency.memory = std::min(1.0, median_efficiency(c, true, "gemm"));
+  // (over the weight-only formats: W8A8's GEMV also quantizes x and has its own factor below)
+  hw.efficiency.memory = std::min(1.0, median_efficiency(c, true, "gemm", "gemm_w8a8"));
   hw.kernel_launch_overhead_s =
       small_op_fixed_cost_s(c, hw.memory_bandwidth_bytes_per_s * hw.efficiency.memory);
   hw.sources["kernel_launch_overhead_s"] =
@@ -240,7 +263,7 @@ HardwareSpec to_hardware_spec(const Calibration& c, const std::string& name) {
       hw.efficiency.attention_memory = std::min(1.0, k.efficiency());
       hw.sources["efficiency.attention_memory"] =
           src + ": attention_decode " + k.shape + " rotated through >= 1 GiB, " +
-          "fused_attention_cost bytes / time / this bandwidth";
+          "paired with DRAM reads, fused_attention_cost bytes / time / this bandwidth";
     } else if (k.kernel.rfind("attention_decode_", 0) == 0) {  // attention_decode_<KV dtype>
       const std::string d = k.kernel.substr(std::strlen("attention_decode_"));
       for (int i = 0; i < kNumDTypes; ++i)
@@ -248,8 +271,13 @@ HardwareSpec to_hardware_spec(const Calibration& c, const std::string& name) {
           hw.efficiency.attention_memory_by_dtype[i] = std::min(1.0, k.efficiency());
           hw.sources["efficiency.attention_memory_" + d] =
               src + ": attention_decode " + k.shape + " rotated through >= 1 GiB, " +
-              "fused_attention_cost bytes / time / this bandwidth";
+              "paired with DRAM reads, fused_attention_cost bytes / time / this bandwidth";
         }
+    } else if (k.kernel == "attention_prefill_short") {
+      hw.efficiency.attention_compute_short = std::min(1.0, k.efficiency());
+      hw.sources["efficiency.attention_compute_short"] =
+          src + ": attention_prefill " + k.shape + " causal, fused_attention_cost ops / time / " +
+          "measured fp32 FMA peak (the analyzer interpolates by prompt length)";
     } else if (k.kernel == "attention_prefill") {
       hw.efficiency.attention_compute = std::min(1.0, k.efficiency());
       hw.sources["efficiency.attention_compute"] =
@@ -262,16 +290,23 @@ HardwareSpec to_hardware_spec(const Calibration& c, const std::string& name) {
   for (const auto& k : c.kernels) {
     if (!k.memory_bound || k.efficiency() <= 0 || k.kernel.rfind("gemm_", 0) != 0) continue;
     // The GEMV kernels are named gemm_<format>, and the weight formats measured are spelled as
-    // the analyzer's dtypes (gemm_w8a8 matches none and is skipped).
+    // the analyzer's dtypes; gemm_w8a8 matches none and has a key of its own.
     std::optional<DType> t;
     for (int i = 0; i < kNumDTypes; ++i)
       if (k.kernel == "gemm_" + std::string(to_string(static_cast<DType>(i))))
         t = static_cast<DType>(i);
+    if (k.kernel == "gemm_w8a8") {
+      hw.efficiency.memory_w8a8 = std::min(1.0, k.efficiency());
+      hw.sources["efficiency.memory_w8a8"] =
+          src + ": decode GEMV gemm_w8a8 " + k.shape +
+          " (x quantized per token; weights rotated through >= 1 GiB, paired with DRAM reads) "
+          "achieved / this bandwidth";
+    }
     if (!t) continue;
     hw.efficiency.memory_by_dtype[static_cast<int>(*t)] = std::min(1.0, k.efficiency());
     hw.sources["efficiency.memory_" + std::string(to_string(*t))] =
         src + ": decode GEMV " + k.kernel + " " + k.shape +
-        " (weights rotated through >= 1 GiB) achieved / this bandwidth";
+        " (weights rotated through >= 1 GiB, paired with DRAM reads) achieved / this bandwidth";
   }
   // W8A8's GEMM against the int8 peak: the analyzer applies it to int8 GEMMs (compute for the rest).
   for (const auto& k : c.kernels)
@@ -282,9 +317,11 @@ HardwareSpec to_hardware_spec(const Calibration& c, const std::string& name) {
     }
   hw.notes = calibration_notes(c);
   hw.sources["efficiency.memory"] =
-      src + ": median over decode GEMVs (weights rotated through >= 1 GiB) of achieved / this bandwidth";
+      src + ": median over decode GEMVs (weights rotated through >= 1 GiB, paired with DRAM reads) "
+            "of achieved / this bandwidth";
   hw.sources["efficiency.compute"] =
-      src + ": prefill GEMM fp32 m=512 n=4096 k=4096 achieved / measured fp32 FMA peak";
+      src + ": prefill GEMM fp32 m=512 n=4096 k=4096 (paired with the FMA loop) achieved / "
+            "measured fp32 FMA peak";
   return hw;
 }
 
@@ -324,7 +361,10 @@ std::string format_calibration(const Calibration& c) {
                   c.cache_probe.update_over_read);
     out += buf;
   }
-  std::snprintf(buf, sizeof buf, "DRAM bandwidth used for the spec: %s\n",
+  std::snprintf(buf, sizeof buf,
+                "DRAM read over the whole run (sweep and the reads beside the kernels): %s\n"
+                "DRAM bandwidth used for the spec: %s\n",
+                bytes_per_s(c.dram_pooled_bytes_per_s).c_str(),
                 bytes_per_s(c.dram_bytes_per_s).c_str());
   out += buf;
   out += "peak throughput (all threads):\n";
@@ -337,7 +377,7 @@ std::string format_calibration(const Calibration& c) {
   std::snprintf(buf, sizeof buf, "dispatch overhead (empty fork/join): %s\n",
                 seconds(c.dispatch_overhead_s).c_str());
   out += buf;
-  const double eff_bw = c.dram_bytes_per_s * std::min(1.0, median_efficiency(c, true, "gemm"));
+  const double eff_bw = c.dram_bytes_per_s * std::min(1.0, median_efficiency(c, true, "gemm", "gemm_w8a8"));
   if (!c.small_ops.empty()) {
     out += "small decode ops started cold (between GEMVs), time vs bytes at " +
            bytes_per_s(eff_bw) + ":\n";
@@ -352,14 +392,28 @@ std::string format_calibration(const Calibration& c) {
                   seconds(small_op_fixed_cost_s(c, eff_bw)).c_str());
     out += buf;
   }
-  out += "kernel efficiency (achieved / measured limit):\n";
+  out += "kernel efficiency (achieved / measured limit; achieved = ratio to the reference loop\n"
+         "run alongside x the reference's figure; as run: the kernel's own median):\n";
   for (const auto& k : c.kernels) {
-    std::snprintf(buf, sizeof buf, "  %-14s %-22s %12s of %12s = %s\n", k.kernel.c_str(),
-                  k.shape.c_str(),
-                  (k.memory_bound ? bytes_per_s(k.achieved_per_s) : ops_per_s(k.achieved_per_s))
-                      .c_str(),
-                  (k.memory_bound ? bytes_per_s(k.limit_per_s) : ops_per_s(k.limit_per_s)).c_str(),
+    const auto rate = [&](double v) { return k.memory_bound ? bytes_per_s(v) : ops_per_s(v); };
+    std::snprintf(buf, sizeof buf, "  %-21s %-26s %12s of %12s = %s\n", k.kernel.c_str(),
+                  k.shape.c_str(), rate(k.achieved_per_s).c_str(), rate(k.limit_per_s).c_str(),
                   percent(k.efficiency()).c_str());
+    out += buf;
+    if (k.paired_ratio <= 0) continue;
+    if (k.pair_samples.empty()) {  // paired by its own probe (short_ops.cpp)
+      std::snprintf(buf, sizeof buf, "      ratio %.3f (spread %s) to its paired reference\n",
+                    k.paired_ratio, percent(k.ratio_spread).c_str());
+      out += buf;
+      continue;
+    }
+    std::snprintf(buf, sizeof buf,
+                  "      ratio %.3f (spread %s, %d of %d pairs used) to the %s beside it "
+                  "at %s; as run %s\n",
+                  k.paired_ratio, percent(k.ratio_spread).c_str(), k.pairs_used,
+                  static_cast<int>(k.pair_samples.size()),
+                  k.memory_bound ? "DRAM read" : "peak loop", rate(k.reference_per_s).c_str(),
+                  rate(k.measured_per_s).c_str());
     out += buf;
   }
   return out;

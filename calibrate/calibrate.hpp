@@ -1,15 +1,20 @@
 #pragma once
 // `llmroof calibrate`: measure this machine and describe it as a HardwareSpec that every command
 // accepts. What is measured, and how each number of the spec is derived, is in docs/calibrate.md:
-//   memory_bandwidth      = read bandwidth with a >= 1 GiB working set (DRAM), all threads, or the
-//                           best decode GEMV if that streamed faster
+//   memory_bandwidth      = read bandwidth from DRAM (>= 1 GiB working sets), all threads, the
+//                           median over every DRAM read sample of the run, or the best decode GEMV
+//                           if that streamed faster
 //   dense_ops_per_s[t]    = peak of the SIMD instruction the kernels use for dtype t
+//   Each kernel's rate is measured in pairs with a reference loop (paired.hpp): its rate = upper
+//   quartile over the undisturbed pairs of kernel rate / reference rate beside it, x the
+//   reference's figure above.
 //   efficiency.memory     = median over decode GEMVs (weights rotated through >= 1 GiB) of
 //                           achieved bytes/s / memory_bandwidth
 //   efficiency.compute    = prefill GEMM fp32 (m=512) achieved ops/s / fp32 peak
 //   efficiency.attention_memory  = attention_decode (kv 2048, rotated) bytes/s / memory_bandwidth
 //   efficiency.attention_memory_<bf16|int8> = the same with the KV cache in that format
 //   efficiency.attention_compute = attention_prefill (512 causal tokens) ops/s / fp32 peak
+//   efficiency.attention_compute_short = the same at 64 tokens (short_ops.cpp)
 //   kernel_launch_overhead= fixed cost of a small decode kernel started cold: median over rmsnorm,
 //                           add, silu_mul and rope (run between DRAM-streaming GEMVs) of
 //                           time - bytes / (memory_bandwidth x efficiency.memory); at least the
@@ -30,6 +35,7 @@
 
 #include "analyzer/hardware_spec.hpp"
 #include "calibrate/microbench.hpp"
+#include "calibrate/paired.hpp"
 #include "kernels/thread_pool.hpp"
 
 namespace llmroof::calibrate {
@@ -41,12 +47,25 @@ struct CalibrateOptions {
 };
 
 // A real kernel at a representative shape: what it achieved and against which measured limit.
+// Measured paired with a reference loop (calibrate/paired.hpp): the DRAM read loop for memory-bound
+// kernels, the peak loop of its dtype for compute-bound ones.
 struct KernelEfficiency {
   std::string kernel;  // e.g. "gemm_w4a16"
   std::string shape;   // e.g. "m=1 n=4096 k=4096"
   bool memory_bound = true;
-  double achieved_per_s = 0;  // bytes/s (memory-bound, cost-function bytes) or ops/s
+  // bytes/s (memory-bound, cost-function bytes) or ops/s: the paired ratio x the reference's own
+  // calibrated figure (the pooled DRAM read, the peak), i.e. the rate on an undisturbed machine.
+  double achieved_per_s = 0;
   double limit_per_s = 0;     // measured DRAM read bandwidth or the measured dtype peak
+  // The pairs (calibrate/paired.hpp), appended by each round of measurement, and what
+  // settle_paired made of them.
+  std::vector<Pair> pair_samples{};
+  std::vector<double> kernel_samples_per_s{}, reference_samples_per_s{};  // each sample's rate
+  double paired_ratio = 0;     // upper-quartile ratio of the undisturbed pairs; 0: not paired
+  double ratio_spread = 0;     // relative inter-quartile spread of those ratios
+  int pairs_used = 0;          // the undisturbed pairs (all, if too few were)
+  double measured_per_s = 0;   // the kernel's own median rate, as run (disturbances included)
+  double reference_per_s = 0;  // the reference's median rate during the pairs
   double efficiency() const { return limit_per_s > 0 ? achieved_per_s / limit_per_s : 0; }
 };
 
@@ -79,7 +98,10 @@ struct Calibration {
   std::vector<KernelEfficiency> kernels;
   std::vector<SmallOpTime> small_ops;
 
-  double dram_read_bytes_per_s() const;
+  double dram_read_bytes_per_s() const;  // the sweep's DRAM read figure
+  // The DRAM read figure of the whole run: the policy's statistic over every DRAM read sample (the
+  // sweep's and those beside the memory-bound kernels), so a disturbed moment is a minority of it.
+  double dram_pooled_bytes_per_s = 0;
   // The DRAM bandwidth the spec uses: the larger of the read benchmark and the best streaming
   // kernel (a kernel that out-reads the benchmark proves the device can; other processes' memory
   // traffic only ever lowers a figure). Memory-bound kernels' limits are set to it.
@@ -90,6 +112,15 @@ struct Calibration {
 Calibration run_calibration(kernels::ThreadPool& pool, const CalibrateOptions& opt,
                             std::string llmroof_version);
 
+// After the kernels ran: pools every DRAM read sample into dram_pooled_bytes_per_s, settles each
+// paired memory-bound kernel against that figure (achieved = ratio x figure), sets
+// dram_bytes_per_s to the larger of it and the best GEMV, and every memory-bound limit to it.
+void set_memory_bound_rates(Calibration& c);
+
+// From a kernel's recorded pairs and the reference's calibrated figure (pooled DRAM read, peak):
+// paired_ratio over the undisturbed pairs, the as-run medians, and achieved_per_s = ratio x figure.
+void settle_paired(KernelEfficiency& k, double reference_figure_per_s);
+
 // Measures the kernels of kernels/ at representative shapes (kernel_efficiency.cpp).
 std::vector<KernelEfficiency> measure_kernel_efficiency(kernels::ThreadPool& pool,
                                                         const Calibration& c, bool quick,
@@ -98,6 +129,12 @@ std::vector<KernelEfficiency> measure_kernel_efficiency(kernels::ThreadPool& poo
 // Runs the small decode ops cold between DRAM-streaming GEMVs (small_ops.cpp).
 std::vector<SmallOpTime> measure_small_ops(kernels::ThreadPool& pool, const CacheSizes& caches,
                                            bool quick, const TimingPolicy& policy);
+
+// The fused prefill attention at a short prompt (Efficiency::kAttentionShortTokens), timed in pairs
+// with the long prompt's probe: "attention_prefill_short", whose efficiency is attention_prefill's
+// x the median ratio of their rates (efficiency 0 without attention_prefill in c.kernels).
+KernelEfficiency measure_short_attention_prefill(kernels::ThreadPool& pool, const Calibration& c,
+                                                 bool quick, const TimingPolicy& policy);
 
 // The fixed cost per kernel the spec carries (kernel_launch_overhead): median over the small ops of
 // time - bytes / effective_bytes_per_s, and never below the dispatch overhead.

@@ -2,11 +2,13 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <tuple>
 #include <utility>
 
@@ -200,6 +202,7 @@ BandwidthPoint measure_bandwidth(kernels::ThreadPool& pool, std::string level,
   p.read_bytes_per_s = bytes / read.value(policy.stat);
   p.copy_bytes_per_s = 2 * bytes / copy.value(policy.stat);
   p.read_spread = read.spread();
+  for (double t : read.sorted_s) p.read_samples_bytes_per_s.push_back(bytes / t);
   return p;
 }
 
@@ -208,6 +211,31 @@ double measure_read_bandwidth(kernels::ThreadPool& pool, size_t bytes_per_thread
   const ThreadArrays a(pool, bytes_per_thread, false);
   const auto read = time_reads(pool, a, bandwidth_plan(min_time_s, policy));
   return a.bytes_per_sample(pool.size()) / read.value(policy.stat);
+}
+
+struct DramReadReference::Impl {
+  ThreadArrays a;
+  size_t cursor = 0;  // floats into each thread's slice
+};
+
+DramReadReference::DramReadReference(kernels::ThreadPool& pool, double total_bytes)
+    : pool_(pool),
+      impl_(std::make_unique<Impl>(Impl{
+          ThreadArrays(pool, static_cast<size_t>(total_bytes / pool.size()), false), 0})) {}
+
+DramReadReference::~DramReadReference() = default;
+
+double DramReadReference::read(double bytes) {
+  ThreadArrays& a = impl_->a;
+  const size_t per_thread = std::clamp<size_t>(
+      static_cast<size_t>(bytes / pool_.size() / sizeof(float)) / 128 * 128, 128, a.n);
+  if (impl_->cursor + per_thread > a.n) impl_->cursor = 0;
+  const size_t at = impl_->cursor;
+  impl_->cursor += per_thread;
+  pool_.run([&](int t, int) {
+    g_sink.store(read_floats(a.src[t].get() + at, per_thread), std::memory_order_relaxed);
+  });
+  return static_cast<double>(per_thread) * sizeof(float) * pool_.size();
 }
 
 namespace {
@@ -331,19 +359,40 @@ double peak_of(kernels::ThreadPool& pool, double (*loop)(int64_t), double ops_pe
   return static_cast<double>(kIters) * 16 * ops_per_instr * pool.size() / t.p10_s;
 }
 
+// Instructions' work: 16 lanes x 2 (FMA); 16 lanes x 2 bf16 pairs x 2; 16 lanes x 4 bytes x 2.
+struct PeakLoop {
+  double (*loop)(int64_t);
+  double ops_per_instr;
+};
+
+std::optional<PeakLoop> peak_loop(DType dtype) {
+  const auto& f = kernels::cpu_features();
+  if (dtype == DType::fp32 && f.avx512f) return PeakLoop{fma_loop, 32};
+  if (dtype == DType::bf16 && f.avx512_bf16) return PeakLoop{bf16_loop, 64};
+  if (dtype == DType::int8 && f.avx512_vnni) return PeakLoop{vnni_loop, 128};
+  return std::nullopt;
+}
+
 }  // namespace
+
+double run_peak_loop(kernels::ThreadPool& pool, DType dtype, double ops) {
+  const auto p = peak_loop(dtype);
+  if (!p) return 0;
+  const double per_iter = 16 * p->ops_per_instr * pool.size();
+  const auto iters = std::max<int64_t>(1, static_cast<int64_t>(ops / per_iter));
+  pool.run([&](int, int) { p->loop(iters); });
+  return static_cast<double>(iters) * per_iter;
+}
 
 std::vector<PeakPoint> measure_peaks(kernels::ThreadPool& pool, double min_time_s,
                                      const TimingPolicy& policy) {
-  const auto& f = kernels::cpu_features();
   std::vector<PeakPoint> out;
-  // ops per instruction: 16 lanes x 2 (FMA); 16 lanes x 2 bf16 pairs x 2; 16 lanes x 4 bytes x 2.
-  if (f.avx512f)
-    out.push_back({DType::fp32, "vfmadd231ps zmm", peak_of(pool, fma_loop, 32, min_time_s, policy)});
-  if (f.avx512_bf16)
-    out.push_back({DType::bf16, "vdpbf16ps zmm", peak_of(pool, bf16_loop, 64, min_time_s, policy)});
-  if (f.avx512_vnni)
-    out.push_back({DType::int8, "vpdpbusd zmm", peak_of(pool, vnni_loop, 128, min_time_s, policy)});
+  const struct { DType dtype; const char* instruction; } paths[] = {
+      {DType::fp32, "vfmadd231ps zmm"}, {DType::bf16, "vdpbf16ps zmm"}, {DType::int8, "vpdpbusd zmm"}};
+  for (const auto& path : paths)
+    if (const auto p = peak_loop(path.dtype))
+      out.push_back({path.dtype, path.instruction,
+                     peak_of(pool, p->loop, p->ops_per_instr, min_time_s, policy)});
   return out;
 }
 

@@ -3,6 +3,7 @@
 // instruction path the kernels use, and the thread pool's fork/join (dispatch) overhead. Each returns
 // medians of repetitions; the caller decides what goes into the HardwareSpec (calibrate.hpp).
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@ struct BandwidthPoint {
   double read_bytes_per_s = 0;     // all threads together, bytes loaded
   double copy_bytes_per_s = 0;     // STREAM counting: bytes read + bytes written
   double read_spread = 0;          // relative inter-quartile spread of the read samples
+  std::vector<double> read_samples_bytes_per_s;  // each read sample's rate (pooled for DRAM)
 };
 
 // Reads with wide loads into independent accumulators; copies with ordinary (write-allocating)
@@ -30,6 +32,30 @@ BandwidthPoint measure_bandwidth(kernels::ThreadPool& pool, std::string level,
 // run, with the same loop as measure_bandwidth's read.
 double measure_read_bandwidth(kernels::ThreadPool& pool, size_t bytes_per_thread,
                               double min_time_s, const TimingPolicy& policy = {});
+
+// The reference of a memory-bound kernel's paired measurement (calibrate/paired.hpp): the read loop
+// of measure_bandwidth over the next window of a DRAM-sized buffer (each thread its own slice), so
+// every call streams from DRAM. Same loop, same 2 MiB pages, same threads as the DRAM figure.
+class DramReadReference {
+ public:
+  DramReadReference(kernels::ThreadPool& pool, double total_bytes);
+  ~DramReadReference();
+  DramReadReference(const DramReadReference&) = delete;
+  DramReadReference& operator=(const DramReadReference&) = delete;
+  // Reads about `bytes` in all (rounded to whole 512-byte blocks per thread, at most the buffer);
+  // returns the bytes read.
+  double read(double bytes);
+
+ private:
+  struct Impl;
+  kernels::ThreadPool& pool_;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The reference of a compute-bound kernel's paired measurement: measure_peaks' loop for `dtype`
+// (fp32 FMA, bf16 dot, int8 VNNI) on every thread for about `ops` operations in all; returns the
+// ops executed (0 when this CPU has no such loop).
+double run_peak_loop(kernels::ThreadPool& pool, DType dtype, double ops);
 
 // What the analyzer's cache-residency model needs (docs/calibrate.md, "Caches"): how fast an op
 // reads back a tensor the op before it wrote, and whether ordinary stores read their lines first.

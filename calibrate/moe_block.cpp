@@ -97,6 +97,7 @@ MoeBuffers::MoeBuffers(const MoeShape& s, int64_t max_rows) {
   const size_t h = static_cast<size_t>(s.hidden), ei = static_cast<size_t>(s.expert_inter),
                si = static_cast<size_t>(s.shared_inter);
   logits.assign(rows * static_cast<size_t>(s.experts), 0.f);
+  if (s.uniform_routing) uniform_logits.assign(logits.size(), 0.f);
   weights.assign(pairs, 0.f);
   ids.assign(pairs, 0);
   offset.assign(static_cast<size_t>(s.experts + 1), 0);
@@ -185,21 +186,27 @@ void run_shared(const MoeShape& s, const MoeWeights& w, const float* x, int64_t 
 
 }  // namespace
 
+void draw_uniform_routing(const MoeShape& s, int64_t rows, MoeBuffers& b) {
+  const size_t n = static_cast<size_t>(rows * s.experts);
+  if (b.uniform_logits.size() < n) b.uniform_logits.resize(n);
+  kernels::Rng rng(b.routing_seed++);
+  for (size_t i = 0; i < n; ++i) b.uniform_logits[i] = 4.0f * static_cast<float>(rng.uniform());
+  b.uniform_rows = rows;
+}
+
 void moe_forward(const MoeShape& s, const MoeWeights& w, const float* x, int64_t rows, float* y,
                  MoeBuffers& b, kernels::ThreadPool& pool, const LapFn& lap) {
   const auto done = [&](const char* name) {
     if (lap) lap(name);
   };
+  // Uniform routing: the table drawn before the caller's timed interval (or now, untimed callers);
+  // top-k reads it as it would read the logits, so the router does the same work either way.
+  if (s.uniform_routing && b.uniform_rows != rows) draw_uniform_routing(s, rows, b);
   kernels::router_logits(x, rows, w.router, b.logits.data(), pool);
-  if (s.uniform_routing) {
-    // Logits i.i.d. uniform in [0, 4): every k-subset of experts equally likely per token.
-    kernels::Rng rng(b.routing_seed++);
-    const int64_t n = rows * s.experts;
-    for (int64_t i = 0; i < n; ++i)
-      b.logits[static_cast<size_t>(i)] = 4.0f * static_cast<float>(rng.uniform());
-  }
-  kernels::softmax_top_k(b.logits.data(), rows, s.experts, s.top_k, s.renormalize, b.ids.data(),
+  const float* route = s.uniform_routing ? b.uniform_logits.data() : b.logits.data();
+  kernels::softmax_top_k(route, rows, s.experts, s.top_k, s.renormalize, b.ids.data(),
                          b.weights.data());
+  b.uniform_rows = 0;  // a fresh draw for the next call
   done("router");
   run_experts(s, w, x, rows, y, b, pool);
   done("experts");

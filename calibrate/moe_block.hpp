@@ -77,8 +77,19 @@ struct MoeBuffers {
   kernels::HugeVector<float> xg, g, u, a, yg;  // pairs grouped by expert: x rows, gate, up, act, out
   kernels::HugeVector<float> sg, su, sa, sy, gate_logit;  // shared expert
   int64_t distinct_experts = 0;                   // experts the last call touched
-  uint64_t routing_seed = 1;                      // uniform routing: advances every call
+  uint64_t routing_seed = 1;                      // uniform routing: advances every draw
+  // Uniform routing: the seeded logits top-k selects from, [uniform_rows, experts], drawn by
+  // draw_uniform_routing before the timed interval; uniform_rows = 0 when none is drawn.
+  std::vector<float> uniform_logits;
+  int64_t uniform_rows = 0;
 };
+
+// Uniform routing's logits for the next moe_forward of `rows` tokens, i.i.d. uniform in [0, 4)
+// (every k-subset of experts equally likely per token) from routing_seed, which advances. A caller
+// that times the router (validate) draws them before its timed interval: rows x experts RNG draws
+// are no part of a router (they took 3840 draws per 64-token prefill of Qwen1.5-MoE inside the
+// `router` interval until 2026-11-21). moe_forward draws them itself when none are ready.
+void draw_uniform_routing(const MoeShape& s, int64_t rows, MoeBuffers& buf);
 
 using LapFn = std::function<void(const char* op_name)>;
 

@@ -92,6 +92,7 @@ TimingStats stats_of(std::vector<double> s) {
   t.p10_s = quantile(s, 0.1);
   t.p25_s = quantile(s, 0.25);
   t.p75_s = quantile(s, 0.75);
+  t.sorted_s = std::move(s);
   return t;
 }
 

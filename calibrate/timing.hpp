@@ -64,6 +64,7 @@ struct TimingStats {
   double p25_s = 0;
   double p75_s = 0;
   int samples = 0;
+  std::vector<double> sorted_s;  // the samples themselves, ascending (pooled by calibrate)
   // (p75 - p25) / median: a relative spread; validate marks an op mistrusted when it is large.
   double spread() const { return median_s > 0 ? (p75_s - p25_s) / median_s : 0; }
   double value(Statistic s) const { return s == Statistic::p10 ? p10_s : median_s; }

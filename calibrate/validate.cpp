@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
+#include <memory>
+#include <utility>
 
 #include "analyzer/analyzer.hpp"
 #include "calibrate/calibrate.hpp"
@@ -220,11 +223,20 @@ struct MoeRoutingSeen {
   double prefill = 0, decode = 0;  // distinct experts per sparse block, last pass of each
 };
 
+// The device's state during the timed passes (layers mode, with the device check): calibrate's
+// DRAM read loop over three 64 MiB windows after each pass (~5 ms; the median of the three). The
+// pass before it streamed far more than the last-level cache, so the next pass starts as cold as
+// it would without the probe.
+struct PassProbes {
+  std::function<double()> read;  // DRAM read bandwidth now; empty: no probes
+  std::vector<double> prefill, decode;
+};
+
 // Layers mode: repeated prefill passes and decode passes at the analyzer's decode context, after a
 // warm-up of each; the repetition counts follow the time of the warm-up pass.
 void measure_layers(DecoderStack& stack, const Settings& s,
                     int64_t decode_context, const ValidateOptions& opt, OpTimes& pre, OpTimes& dec,
-                    MoeRoutingSeen& seen) {
+                    MoeRoutingSeen& seen, PassProbes& probes) {
   const int64_t P = s.prompt_len;
   say(opt, "prefill of " + std::to_string(P) + " tokens (warm-up)");
   double t0 = now_s();
@@ -234,6 +246,7 @@ void measure_layers(DecoderStack& stack, const Settings& s,
   for (int r = 0; r < pre_reps; ++r) {
     say(opt, "prefill pass " + std::to_string(r + 1) + "/" + std::to_string(pre_reps));
     stack.forward(P, 0, &pre);
+    if (probes.read) probes.prefill.push_back(probes.read());
   }
   seen.prefill = stack.distinct_experts_last_pass();
   const int64_t pos = decode_context - 1;  // the new token sees decode_context keys
@@ -242,7 +255,10 @@ void measure_layers(DecoderStack& stack, const Settings& s,
   const int dec_reps = opt.decode_reps > 0 ? opt.decode_reps : reps_for(now_s() - t0, 6.0, 5, 40);
   say(opt, "decode at context " + std::to_string(decode_context) + ", " +
                std::to_string(dec_reps) + " passes");
-  for (int r = 0; r < dec_reps; ++r) stack.forward(1, pos, &dec);
+  for (int r = 0; r < dec_reps; ++r) {
+    stack.forward(1, pos, &dec);
+    if (probes.read) probes.decode.push_back(probes.read());
+  }
   seen.decode = stack.distinct_experts_last_pass();
 }
 
@@ -264,6 +280,31 @@ void note_moe_routing(const ModelSpec& m, const Settings& s, const MoeRoutingSee
                   "prefill " + fmt(seen.prefill) +
                   " / " + fmt(expect(s.batch * s.prompt_len)) + ", decode " + fmt(seen.decode) +
                   " / " + fmt(expect(s.batch)) + " of " + std::to_string(e));
+}
+
+// What the DRAM read probes between the timed passes saw, per phase: a phase whose median is more
+// than 10 % off the hardware file's bandwidth ran on a disturbed machine (docs/validate.md).
+void note_pass_probes(const HardwareSpec& hw, const PassProbes& p,
+                      std::vector<std::string>& notes) {
+  if (p.prefill.empty() && p.decode.empty()) return;
+  const double spec = hw.memory_bandwidth_bytes_per_s;
+  std::string line = "DRAM read between the timed passes (3 x 64 MiB after each), median [min]:";
+  bool off = false;
+  for (const auto& [phase, v] :
+       {std::pair{"prefill", &p.prefill}, std::pair{"decode", &p.decode}}) {
+    if (v->empty()) continue;
+    const TimingStats t = stats_of(*v);
+    char b[96];
+    std::snprintf(b, sizeof b, " %s %.1f [%.1f] GB/s;", phase, t.median_s / 1e9,
+                  t.sorted_s.front() / 1e9);
+    line += b;
+    off = off || (spec > 0 && std::fabs(t.median_s / spec - 1) > 0.1);
+  }
+  char b[64];
+  std::snprintf(b, sizeof b, " the hardware file says %.1f GB/s", spec / 1e9);
+  line += b;
+  if (off) line += " (a phase more than 10 % off: its memory-bound ratios carry that)";
+  notes.push_back(line);
 }
 
 // calibrate's DRAM read loop over 512 MiB in all: far beyond any last-level cache here.
@@ -341,6 +382,22 @@ ValidationRun run_validation(const ModelSpec& m, const HardwareSpec& hw, const S
 
   OpTimes pre, dec;
   MoeRoutingSeen seen;
+  PassProbes probes;
+  std::unique_ptr<DramReadReference> probe_buffer;
+  if (opt.check_device && !opt.full) {
+    // 64 MiB windows of a 256 MiB buffer: each window was last read 192 MiB earlier (from DRAM).
+    probe_buffer = std::make_unique<DramReadReference>(pool, double(256u << 20));
+    const Clock clock = pool.size() == 1 ? opt.policy.clock : Clock::wall;
+    probes.read = [&probe_buffer, clock] {
+      std::vector<double> rate;
+      for (int i = 0; i < 3; ++i) {
+        const double t0 = clock_s(clock);
+        const double bytes = probe_buffer->read(double(64u << 20));
+        rate.push_back(bytes / (clock_s(clock) - t0));
+      }
+      return stats_of(rate).median_s;
+    };
+  }
   run.device.spec_bandwidth_bytes_per_s = hw.memory_bandwidth_bytes_per_s;
   if (opt.check_device) {
     say(opt, "DRAM read bandwidth before the timed passes");
@@ -349,7 +406,7 @@ ValidationRun run_validation(const ModelSpec& m, const HardwareSpec& hw, const S
   if (opt.full)
     run.measured = generate(stack, s, opt, pre, dec);
   else
-    measure_layers(stack, s, a.decode.context_len, opt, pre, dec, seen);
+    measure_layers(stack, s, a.decode.context_len, opt, pre, dec, seen, probes);
   if (opt.check_device) {
     say(opt, "DRAM read bandwidth after the timed passes");
     run.device.read_after_bytes_per_s = device_read_bandwidth(pool, opt.policy);
@@ -362,6 +419,7 @@ ValidationRun run_validation(const ModelSpec& m, const HardwareSpec& hw, const S
           "calibration taken in other conditions)");
   }
   if (!opt.full) note_moe_routing(m, s, seen, run.notes);
+  note_pass_probes(hw, probes, run.notes);
   if (!stack.output_ok())
     run.notes.push_back("output of the last pass was not finite or mostly zero: times mistrusted");
 

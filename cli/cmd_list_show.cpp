@@ -264,12 +264,19 @@ void show_hardware_table(const HardwareSpec& h) {
   if (h.efficiency.attention_compute)
     row("efficiency: attention compute", reports::percent(*h.efficiency.attention_compute),
         "efficiency.attention_compute");
+  if (h.efficiency.attention_compute_short)
+    row("efficiency: attention compute, " +
+            std::to_string(HardwareSpec::Efficiency::kAttentionShortTokens) + "-token prompt",
+        reports::percent(*h.efficiency.attention_compute_short), "efficiency.attention_compute_short");
   for (int i = 0; i < kNumDTypes; ++i) {
     const std::string d(to_string(static_cast<DType>(i)));
     if (const auto& e = h.efficiency.compute_by_dtype[i])
       row("efficiency: compute " + d, reports::percent(*e), "efficiency.compute_" + d);
     if (const auto& e = h.efficiency.memory_by_dtype[i])
       row("efficiency: memory, " + d + " weights", reports::percent(*e), "efficiency.memory_" + d);
+    if (i == static_cast<int>(DType::int8) && h.efficiency.memory_w8a8)
+      row("efficiency: memory, W8A8", reports::percent(*h.efficiency.memory_w8a8),
+          "efficiency.memory_w8a8");
     if (const auto& e = h.efficiency.attention_memory_by_dtype[i])
       row("efficiency: attention memory, " + d + " KV", reports::percent(*e),
           "efficiency.attention_memory_" + d);
@@ -319,6 +326,9 @@ void show_hardware_json(const HardwareSpec& h) {
     j["efficiency"]["attention_memory"] = *h.efficiency.attention_memory;
   if (h.efficiency.attention_compute)
     j["efficiency"]["attention_compute"] = *h.efficiency.attention_compute;
+  if (h.efficiency.attention_compute_short)
+    j["efficiency"]["attention_compute_short"] = *h.efficiency.attention_compute_short;
+  if (h.efficiency.memory_w8a8) j["efficiency"]["memory_w8a8"] = *h.efficiency.memory_w8a8;
   for (int i = 0; i < kNumDTypes; ++i) {
     const std::string d(to_string(static_cast<DType>(i)));
     if (const auto& e = h.efficiency.compute_by_dtype[i]) j["efficiency"]["compute_" + d] = *e;

@@ -39,7 +39,7 @@ constexpr const char* kPerDtypeEfficiency[] = {"compute_", "memory_", "attention
 
 std::vector<std::string> efficiency_keys() {
   std::vector<std::string> v = {"memory", "compute", "communication", "attention_memory",
-                                "attention_compute"};
+                                "attention_compute", "attention_compute_short", "memory_w8a8"};
   for (const char* prefix : kPerDtypeEfficiency)
     for (const auto& d : dtype_names()) v.push_back(prefix + d);
   return v;
@@ -172,6 +172,9 @@ HardwareSpec parse_hardware_yaml(std::string_view text, std::string_view filenam
         qe.fraction("attention_memory", "efficiency.attention_memory");
     hw.efficiency.attention_compute =
         qe.fraction("attention_compute", "efficiency.attention_compute");
+    hw.efficiency.attention_compute_short =
+        qe.fraction("attention_compute_short", "efficiency.attention_compute_short");
+    hw.efficiency.memory_w8a8 = qe.fraction("memory_w8a8", "efficiency.memory_w8a8");
     // Optional per dtype: that dtype's GEMMs against its own peak, and the linear layers'
     // bandwidth with weights in it; absent means `compute` / `memory`.
     for (int i = 0; i < kNumDTypes; ++i) {
@@ -275,7 +278,7 @@ std::string hardware_to_yaml(const HardwareSpec& hw) {
   const bool by_dtype =
       any(e.compute_by_dtype) || any(e.memory_by_dtype) || any(e.attention_memory_by_dtype);
   if (e.memory != 1.0 || e.compute != 1.0 || e.communication != 1.0 || e.attention_memory ||
-      e.attention_compute || by_dtype) {
+      e.attention_compute || e.attention_compute_short || e.memory_w8a8 || by_dtype) {
     o << "efficiency:\n";
     if (e.memory != 1.0) quantity(o, 2, "memory", e.memory, hw, "efficiency.memory");
     if (e.compute != 1.0) quantity(o, 2, "compute", e.compute, hw, "efficiency.compute");
@@ -285,6 +288,9 @@ std::string hardware_to_yaml(const HardwareSpec& hw) {
       quantity(o, 2, "attention_memory", *e.attention_memory, hw, "efficiency.attention_memory");
     if (e.attention_compute)
       quantity(o, 2, "attention_compute", *e.attention_compute, hw, "efficiency.attention_compute");
+    if (e.attention_compute_short)
+      quantity(o, 2, "attention_compute_short", *e.attention_compute_short, hw,
+               "efficiency.attention_compute_short");
     const auto per_dtype = [&](const char* prefix, const auto& factors) {
       for (int i = 0; i < kNumDTypes; ++i)
         if (factors[i]) {
@@ -294,6 +300,7 @@ std::string hardware_to_yaml(const HardwareSpec& hw) {
     };
     per_dtype("compute_", e.compute_by_dtype);
     per_dtype("memory_", e.memory_by_dtype);
+    if (e.memory_w8a8) quantity(o, 2, "memory_w8a8", *e.memory_w8a8, hw, "efficiency.memory_w8a8");
     per_dtype("attention_memory_", e.attention_memory_by_dtype);
   }
   return o.str();

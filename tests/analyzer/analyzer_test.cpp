@@ -201,7 +201,9 @@ TEST_CASE("a format the hardware lacks falls back with a warning") {
 
 TEST_CASE("realistic mode applies efficiencies and launch overheads") {
   HardwareSpec hw = test::a6000();
-  hw.efficiency = {0.8, 0.7, 0.9};
+  hw.efficiency.memory = 0.8;
+  hw.efficiency.compute = 0.7;
+  hw.efficiency.communication = 0.9;
   hw.kernel_launch_overhead_s = 4e-6;
   Settings s;
   s.mode = Mode::realistic;
@@ -216,7 +218,9 @@ TEST_CASE("realistic mode applies efficiencies and launch overheads") {
 
 TEST_CASE("a per-dtype compute efficiency derates that dtype's peak only") {
   HardwareSpec hw = test::a6000();
-  hw.efficiency = {0.8, 0.7, 0.9};
+  hw.efficiency.memory = 0.8;
+  hw.efficiency.compute = 0.7;
+  hw.efficiency.communication = 0.9;
   hw.efficiency.compute_by_dtype[static_cast<int>(DType::int8)] = 0.5;
   Settings s;
   s.mode = Mode::realistic;
@@ -233,7 +237,9 @@ TEST_CASE("a per-dtype compute efficiency derates that dtype's peak only") {
 
 TEST_CASE("a per-weight-format memory efficiency applies to the linear layers only") {
   HardwareSpec hw = test::a6000();
-  hw.efficiency = {0.8, 0.7, 0.9};
+  hw.efficiency.memory = 0.8;
+  hw.efficiency.compute = 0.7;
+  hw.efficiency.communication = 0.9;
   hw.efficiency.memory_by_dtype[static_cast<int>(DType::int4)] = 0.6;
   Settings s;
   s.mode = Mode::realistic;
@@ -248,6 +254,24 @@ TEST_CASE("a per-weight-format memory efficiency applies to the linear layers on
   s.quant.weights = DType::fp16;  // another format: the general factor everywhere
   CHECK(row(analyze(test::llama2_7b(), hw, s).decode, "q_proj").bandwidth_bytes_per_s ==
         doctest::Approx(0.8 * 768e9));
+}
+
+TEST_CASE("W8A8's linear layers take efficiency.memory_w8a8; W8A16's take memory_int8") {
+  HardwareSpec hw = test::a6000();
+  hw.efficiency.memory = 0.8;
+  hw.efficiency.memory_by_dtype[static_cast<int>(DType::int8)] = 0.9;
+  hw.efficiency.memory_w8a8 = 0.7;
+  Settings s;
+  s.mode = Mode::realistic;
+  s.quant.weights = DType::int8;
+  s.quant.group_size = 0;
+  s.quant.activations = DType::int8;
+  const Analysis w8a8 = analyze(test::llama2_7b(), hw, s);
+  CHECK(row(w8a8.decode, "down_proj").bandwidth_bytes_per_s == doctest::Approx(0.7 * 768e9));
+  CHECK(row(w8a8.decode, "attn_norm").bandwidth_bytes_per_s == doctest::Approx(0.8 * 768e9));
+  s.quant.activations = DType::fp16;
+  const Analysis w8a16 = analyze(test::llama2_7b(), hw, s);
+  CHECK(row(w8a16.decode, "down_proj").bandwidth_bytes_per_s == doctest::Approx(0.9 * 768e9));
 }
 
 TEST_CASE("bad settings name what is wrong") {

@@ -129,3 +129,37 @@ TEST_CASE("the residual format: fp16 by default with W8A8, fp32 when set") {
                        "residual format int8 is not supported (use fp32, fp16 or bf16)",
                        AnalysisError);
 }
+
+TEST_CASE("attention_compute_short: 1/efficiency affine in 1/prompt between 64 and 512 tokens") {
+  HardwareSpec::Efficiency e;
+  CHECK(!e.attention_compute_at(64));  // no attention factor at all
+  e.attention_compute = 0.4;
+  CHECK(*e.attention_compute_at(64) == 0.4);  // no short figure: the long one at any length
+  e.attention_compute_short = 0.15;
+  CHECK(*e.attention_compute_at(512) == doctest::Approx(0.4));
+  CHECK(*e.attention_compute_at(64) == doctest::Approx(0.15));
+  // 1/e(128) = 2.5 + (1/0.15 - 2.5) x (1/128 - 1/512) / (1/64 - 1/512) = 2.5 + 25/6 x 3/7
+  //          = 2.5 + 25/14 = 30/7.
+  CHECK(*e.attention_compute_at(128) == doctest::Approx(7.0 / 30));
+  // Past 512 the per-row part keeps shrinking: 1/e(inf) = 2.5 - 25/6 x (1/512) / (7/512)
+  // = 5/2 - 25/42 = 40/21.
+  CHECK(*e.attention_compute_at(1 << 30) == doctest::Approx(21.0 / 40).epsilon(1e-6));
+  // A short figure at or above the long one (noise) adds no slope.
+  e.attention_compute_short = 0.5;
+  CHECK(*e.attention_compute_at(64) == doctest::Approx(0.4));
+  CHECK(*e.attention_compute_at(4096) == doctest::Approx(0.4));
+}
+
+TEST_CASE("the prefill fused_attention row uses the efficiency at the prompt's length") {
+  HardwareSpec hw = derated();
+  hw.efficiency.attention_compute = 0.4;
+  hw.efficiency.attention_compute_short = 0.15;
+  Settings s = realistic_flash();
+  s.prompt_len = 64;
+  const Analysis a = analyze(test::llama2_7b(), hw, s);
+  CHECK(row(a.prefill, "fused_attention").peak_ops_per_s == doctest::Approx(0.15 * 154.8e12));
+  CHECK(row(a.prefill, "q_proj").peak_ops_per_s == doctest::Approx(0.7 * 154.8e12));
+  s.prompt_len = 128;
+  CHECK(row(analyze(test::llama2_7b(), hw, s).prefill, "fused_attention").peak_ops_per_s ==
+        doctest::Approx(7.0 / 30 * 154.8e12));
+}

@@ -30,7 +30,10 @@ Settings make(int64_t batch, int64_t prompt, int64_t gen, DType w, DType a, DTyp
   s.batch = batch;
   s.prompt_len = prompt;
   s.gen_len = gen;
-  s.quant = {w, a, kv, group};
+  s.quant.weights = w;
+  s.quant.activations = a;
+  s.quant.kv_cache = kv;
+  s.quant.group_size = group;
   s.flash_attention = flash;
   s.tp = tp;
   return s;

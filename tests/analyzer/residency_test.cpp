@@ -91,6 +91,25 @@ TEST_CASE("attn_add: two thirds of o_proj's output are still cached, the residua
   CHECK(r.time_s == doctest::Approx(7.0 / 3 * kMiB / 10e9 + 2.0 / 3 * kMiB / 40e9));
 }
 
+TEST_CASE("a resident destination is read for ownership from the cache") {
+  HardwareSpec hw = cpu_with_cache();
+  hw.last_level_cache->capacity_bytes = 1024 * kMiB;  // every tensor stays resident
+  const Analysis a = analyze(small_model(), hw, fp32_prefill());
+  const LayerRow& r = row(a.prefill, "mlp_norm");
+  // hidden (1 MiB) read from the cache; normed's lines (1 MiB) are read for ownership from the
+  // cache too; the 1 MiB written and the gamma move at DRAM bandwidth (write_back_cost 1).
+  CHECK(r.cache_bytes == doctest::Approx(2 * kMiB));
+  CHECK(r.dram_bytes == doctest::Approx(kMiB + 4096));
+  CHECK(r.time_s == doctest::Approx((kMiB + 4096) / 10e9 + 2 * kMiB / 40e9));
+  // In place (attn_add): no read for ownership at all, from anywhere.
+  const LayerRow& add = row(a.prefill, "attn_add");
+  CHECK(add.cache_bytes == doctest::Approx(2 * kMiB));
+  // Without write-allocate a store reads nothing.
+  hw.write_allocate = false;
+  const LayerRow& plain = row(analyze(small_model(), hw, fp32_prefill()).prefill, "mlp_norm");
+  CHECK(plain.cache_bytes == doctest::Approx(kMiB));
+}
+
 TEST_CASE("write-allocate alone (no cache): every out-of-place write moves twice") {
   HardwareSpec hw = cpu_with_cache();
   hw.last_level_cache.reset();
@@ -145,5 +164,23 @@ TEST_CASE("rows whose activations fit on chip (decode vectors) are not split") {
   const LayerRow& d = row(a.decode, "mlp_norm");
   CHECK(d.time_s == doctest::Approx(d.cost.bytes.total() / 10e9));
   CHECK(row(a.prefill, "mlp_norm").traffic_split);
-  CHECK_FALSE(row(a.prefill, "lm_head").traffic_split);  // reads one 4 KiB row per sequence
+  // Prefill splits every row, however small: the lm_head's one 4 KiB row per sequence was just
+  // written by final_norm and is read back from the cache.
+  const LayerRow& head = row(a.prefill, "lm_head");
+  CHECK(head.traffic_split);
+  CHECK(head.cache_bytes == 4096);
+}
+
+TEST_CASE("a short prompt's prefill rows are split even when their tensors fit on chip") {
+  HardwareSpec hw = cpu_with_cache();
+  hw.onchip_bytes_per_core = 4 * kMiB;  // every prefill tensor (1-2 MiB) fits
+  const Analysis on = analyze(small_model(), hw, fp32_prefill());
+  hw.onchip_bytes_per_core = 0;
+  const Analysis off = analyze(small_model(), hw, fp32_prefill());
+  for (const char* n : {"attn_norm", "rope", "attn_add", "mlp_norm", "mlp_act", "mlp_add"}) {
+    INFO(n);
+    CHECK(row(on.prefill, n).traffic_split);
+    CHECK(row(on.prefill, n).time_s == row(off.prefill, n).time_s);
+  }
+  for (const LayerRow& r : on.decode.rows) CHECK_FALSE(r.traffic_split);
 }

@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -127,11 +128,14 @@ TEST_CASE("softmax_top_k and router_logits match their scalar references") {
   const int64_t rows = 9, n = 60, hidden = 200;  // hidden not a multiple of 16: the masked tail
   std::vector<float> logits(static_cast<size_t>(rows * n));
   kernels::fill_uniform(logits, 1, -3.f, 3.f);
-  for (bool renorm : {false, true}) {
+  // 60 logits: three 16-lane steps of the vector exp-sum and a masked tail of 12; 8 (Mixtral):
+  // the tail alone.
+  for (auto [renorm, cols] : {std::pair{false, n}, {true, n}, {false, int64_t{8}}}) {
     std::vector<int32_t> ids(rows * 4), ids_ref(rows * 4);
     std::vector<float> w(rows * 4), w_ref(rows * 4);
-    kernels::softmax_top_k(logits.data(), rows, n, 4, renorm, ids.data(), w.data());
-    kernels::softmax_top_k_ref(logits.data(), rows, n, 4, renorm, ids_ref.data(), w_ref.data());
+    kernels::softmax_top_k(logits.data(), rows, cols, 4, renorm, ids.data(), w.data());
+    kernels::softmax_top_k_ref(logits.data(), rows, cols, 4, renorm, ids_ref.data(),
+                               w_ref.data());
     CHECK(ids == ids_ref);
     for (size_t i = 0; i < w.size(); ++i) CHECK(w[i] == doctest::Approx(w_ref[i]).epsilon(1e-5));
     if (renorm) CHECK(w[0] + w[1] + w[2] + w[3] == doctest::Approx(1.0).epsilon(1e-6));
@@ -196,6 +200,38 @@ TEST_CASE("routing is deterministic and reads top_k experts per decode token") {
     sum += static_cast<double>(u1.distinct_experts);
   }
   CHECK(std::fabs(sum / 50 - expect) < 1.5);
+}
+
+TEST_CASE("uniform routing: the table drawn before the call is the one top-k reads, once") {
+  MoeShape s = small_shape(false);
+  s.hidden = 64;
+  s.experts = 60;
+  s.top_k = 4;
+  s.expert_inter = 16;
+  s.shared_inter = 0;
+  s.shared_gate = false;
+  s.uniform_routing = true;
+  const MoeWeights w = make_moe_weights(s, WeightFormat::fp32, false, 32, 9);
+  kernels::ThreadPool pool(1);
+  const int64_t T = 8;
+  std::vector<float> x(static_cast<size_t>(T * s.hidden)), y(x.size());
+  kernels::fill_uniform(x, 4);
+  MoeBuffers b(s, T);
+  b.routing_seed = 77;
+  draw_uniform_routing(s, T, b);  // what the runner does before starting the block's timer
+  CHECK(b.routing_seed == 78);
+  CHECK(b.uniform_rows == T);
+  const std::vector<float> table(b.uniform_logits.begin(), b.uniform_logits.begin() + T * 60);
+  for (float v : table) CHECK((v >= 0.f && v < 4.f));
+  moe_forward(s, w, x.data(), T, y.data(), b, pool, {});
+  CHECK(b.routing_seed == 78);  // the call drew nothing itself
+  CHECK(b.uniform_rows == 0);   // and the next call draws afresh
+  std::vector<int32_t> ids(static_cast<size_t>(T * 4));
+  std::vector<float> wts(ids.size());
+  kernels::softmax_top_k_ref(table.data(), T, 60, 4, s.renormalize, ids.data(), wts.data());
+  CHECK(std::equal(ids.begin(), ids.end(), b.ids.begin()));
+  moe_forward(s, w, x.data(), T, y.data(), b, pool, {});  // untimed caller: draws its own
+  CHECK(b.routing_seed == 79);
 }
 
 TEST_CASE("q/k/v bias: linear() is x . W + b") {

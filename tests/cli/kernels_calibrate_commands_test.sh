@@ -45,6 +45,16 @@ expect 2 "$bin" kernels bench gemm_fp32 --m 1 --n 64 --k 64 --min-time -1
 has "--min-time" err
 expect 2 "$bin" kernels bench gemm_fp32 --m abc
 has "--m" err
+# The roofline divides by the hardware file's peak for the kernel's compute dtype (W8A8: int8).
+expect 0 "$bin" kernels bench gemm_w8a8 --m 2 --n 64 --k 64 --reps 1 --min-time 0 --threads 1
+has "(host-reference-cpu: 34.0 GB/s, int8 1.93TOP/s)" out
+expect 0 "$bin" kernels bench gemm_fp32 --m 2 --n 64 --k 64 --reps 1 --min-time 0 --threads 1 \
+  --hardware hardware_db/a6000.yaml --peak-gflops 100
+has "(a6000: 768 GB/s, " out; has "fp32 100GOP/s)" out
+expect 2 "$bin" kernels bench gemm_fp32 --m 1 --n 64 --k 64 --hardware no_such_hw
+has "--hardware no_such_hw: unknown hardware" err
+expect 2 "$bin" kernels bench gemm_fp32 --m 1 --n 64 --k 64 --peak-gflops -5
+has "--peak-gflops must be positive" err
 
 # --- calibrate (every case fails before measuring) -----------------------------------------------
 expect 2 "$bin" calibrate --quick --threads -1
@@ -117,12 +127,16 @@ absent "$tmp/out2.json"
 
 # --- show hardware: the optional attention efficiencies appear when the file has them -------------
 sed -e 's/^name:.*/name: a6000-attn/' \
-    -e 's/^efficiency:$/efficiency:\n  attention_memory: {value: 0.7, source: "test"}\n  attention_compute: {value: 0.4, source: "test"}/' \
+    -e 's/^efficiency:$/efficiency:\n  attention_memory: {value: 0.7, source: "test"}\n  attention_compute: {value: 0.4, source: "test"}\n  attention_compute_short: {value: 0.15, source: "test"}\n  memory_w8a8: {value: 0.85, source: "test"}/' \
     hardware_db/a6000.yaml >"$tmp/attn.yaml"
 expect 0 "$bin" show hardware "$tmp/attn.yaml"
-has "efficiency: attention memory   70.0 %" out; has "efficiency: attention compute  40.0 %" out
+has "efficiency: attention memory                    70.0 %" out
+has "efficiency: attention compute                   40.0 %" out
+has "efficiency: attention compute, 64-token prompt  15.0 %" out
+has "efficiency: memory, W8A8                        85.0 %" out
 expect 0 "$bin" show hardware "$tmp/attn.yaml" --format json
 has '"attention_memory": 0.7' out; has '"attention_compute": 0.4' out
+has '"attention_compute_short": 0.15' out; has '"memory_w8a8": 0.85' out
 expect 0 "$bin" show hardware a6000
 if grep -qF "attention" <<<"$out"; then echo "FAIL: a6000 shows attention efficiencies it lacks"; failures=$((failures + 1)); fi
 

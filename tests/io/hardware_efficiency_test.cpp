@@ -41,7 +41,8 @@ TEST_CASE("attention efficiencies round-trip with their sources") {
                            "efficiency:\n"
                            "  memory: {value: 0.85, source: \"gemv\"}\n"
                            "  attention_memory: {value: 0.54, source: \"attention_decode\"}\n"
-                           "  attention_compute: {value: 0.47, source: \"attention_prefill\"}\n";
+                           "  attention_compute: {value: 0.47, source: \"attention_prefill\"}\n"
+                           "  attention_compute_short: {value: 0.16, source: \"q=64\"}\n";
   const HardwareSpec h = parse_hardware_yaml(yaml, "h.yaml");
   REQUIRE(h.efficiency.attention_memory);
   REQUIRE(h.efficiency.attention_compute);
@@ -56,6 +57,9 @@ TEST_CASE("attention efficiencies round-trip with their sources") {
   CHECK(*back.efficiency.attention_compute == 0.47);
   CHECK(back.efficiency.memory == 0.85);
   CHECK(back.sources.at("efficiency.attention_compute") == "attention_prefill");
+  REQUIRE(back.efficiency.attention_compute_short);
+  CHECK(*back.efficiency.attention_compute_short == 0.16);
+  CHECK(back.sources.at("efficiency.attention_compute_short") == "q=64");
 }
 
 TEST_CASE("attention efficiencies are checked like the others") {
@@ -98,6 +102,27 @@ TEST_CASE("per-weight-format memory efficiencies round-trip; absent means memory
   CHECK(back.efficiency.memory_for(DType::int4) == 0.7);
   CHECK(back.sources.at("efficiency.memory_int4") == "int4 gemv");
   CHECK(error_of(kHw + "efficiency:\n  memory_int4: {value: 0, source: \"s\"}\n").find("value") !=
+        std::string::npos);
+}
+
+TEST_CASE("the W8A8 memory efficiency round-trips; absent means memory_int8, then memory") {
+  const std::string yaml = kHw +
+                           "efficiency:\n"
+                           "  memory: {value: 0.9, source: \"median gemv\"}\n"
+                           "  memory_int8: {value: 0.8, source: \"w8a16 gemv\"}\n"
+                           "  memory_w8a8: {value: 0.75, source: \"w8a8 gemv\"}\n";
+  const HardwareSpec h = parse_hardware_yaml(yaml, "h.yaml");
+  CHECK(h.efficiency.memory_for(DType::int8, DType::int8) == 0.75);
+  CHECK(h.efficiency.memory_for(DType::int8, DType::fp32) == 0.8);  // W8A16
+  CHECK(h.efficiency.memory_for(DType::int4, DType::int8) == 0.9);  // W4A8: neither key
+  const HardwareSpec back = parse_hardware_yaml(hardware_to_yaml(h), "back.yaml");
+  CHECK(back.efficiency.memory_w8a8 == 0.75);
+  CHECK(back.sources.at("efficiency.memory_w8a8") == "w8a8 gemv");
+  const HardwareSpec no_key = parse_hardware_yaml(
+      kHw + "efficiency:\n  memory_int8: {value: 0.8, source: \"s\"}\n", "h.yaml");
+  CHECK(!no_key.efficiency.memory_w8a8);
+  CHECK(no_key.efficiency.memory_for(DType::int8, DType::int8) == 0.8);
+  CHECK(error_of(kHw + "efficiency:\n  memory_w8a8: {value: 1.5, source: \"s\"}\n").find("memory_w8a8") !=
         std::string::npos);
 }
 
