@@ -13,6 +13,7 @@
 
 #include "calibrate/calibrate.hpp"
 #include "calibrate/paired.hpp"
+#include "calibrate/prefill_probe.hpp"
 #include "calibrate/timing.hpp"
 #include "kernels/check.hpp"
 #include "kernels/huge_buffer.hpp"
@@ -170,7 +171,7 @@ KvCopy random_kv(kernels::KvFormat f, int64_t tokens, int64_t heads, int64_t hea
       std::memcpy(dst, x.data(), n * 4);
     } else if (f == kernels::KvFormat::bf16) {
       auto* d = reinterpret_cast<uint16_t*>(dst);
-      for (size_t i = 0; i < n; ++i) d[i] = kernels::float_to_bf16(x[i]);
+      kernels::float_to_bf16_row(x.data(), d, static_cast<int64_t>(n));
     } else {
       const size_t rows = static_cast<size_t>(tokens * heads);
       std::vector<float> scale(rows);
@@ -239,34 +240,10 @@ KernelEfficiency attention_decode_efficiency(kernels::ThreadPool& pool, kernels:
 // Prefill attention: 512 causal tokens of the same shape, fp32, compute-bound (one copy).
 // Becomes efficiency.attention_compute.
 ComputeCase attention_prefill_case(kernels::ThreadPool& pool, const Calibration& c) {
-  struct Inputs {  // all in 2 MiB pages, as validate's runner holds them
-    kernels::AttentionDims d;
-    kernels::HugeVector<float> k, v, q, o;
-  };
-  kernels::AttentionDims d;
-  d.q_heads = d.kv_heads = 32;
-  d.head_dim = 128;
-  d.q_len = d.kv_len = 512;
-  const size_t n = static_cast<size_t>(d.kv_len * d.kv_heads * d.head_dim);
-  auto in = std::make_shared<Inputs>(
-      Inputs{d, kernels::HugeVector<float>(n), kernels::HugeVector<float>(n),
-             kernels::HugeVector<float>(n), kernels::HugeVector<float>(n)});
-  kernels::fill_uniform(in->k, 20);
-  kernels::fill_uniform(in->v, 40);
-  kernels::fill_uniform(in->q, 5);
-  AttentionShape a;
-  a.q_heads = a.kv_heads = 32;
-  a.head_dim = 128;
-  a.q_len = a.kv_len = 512;
-  a.act_bytes = 4;
-  a.kv = DType::fp32;
-  a.onchip_bytes = c.caches.l2_bytes_per_core;
-  return {{"attention_prefill", "heads=32 d=128 q=512 kv=512", false, 0, c.peak(DType::fp32)},
-          [in, &pool] {
-            kernels::attention_prefill(in->q.data(), in->k.data(), in->v.data(), in->o.data(),
-                                       in->d, pool);
-          },
-          fused_attention_cost(a).ops,
+  auto probe = std::make_shared<PrefillProbe>(512, c.caches.l2_bytes_per_core);
+  return {{"attention_prefill", probe->shape(), false, 0, c.peak(DType::fp32)},
+          [probe, &pool] { probe->run(pool); },
+          probe->ops,
           DType::fp32};
 }
 

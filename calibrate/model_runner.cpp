@@ -1,7 +1,5 @@
 #include "calibrate/model_runner.hpp"
 
-#include <immintrin.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -57,41 +55,6 @@ namespace {
 double kv_elem_bytes(KvFormat f) {
   return f == KvFormat::fp32 ? 4 : f == KvFormat::bf16 ? 2 : 1;
 }
-
-// fp32 -> bf16, round to nearest even, quiet NaN: bit for bit kernels::float_to_bf16, 16 lanes at
-// a time. The bf16 KV store ran float_to_bf16 (an out-of-line call) per element: 131072 calls for
-// the K of a 64-token Qwen1.5-MoE prefill, 3.3x the `rope` row's prediction; 16 lanes per step
-// make the store what the analyzer charges for it, the K bytes written.
-// (GCC 12's AVX-512 intrinsics headers trip -W(maybe-)uninitialized on _mm512_undefined_*.)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-__attribute__((target("avx512f"))) void to_bf16_avx512(const float* x, uint16_t* d, int64_t n) {
-  const __m512i one = _mm512_set1_epi32(1), round = _mm512_set1_epi32(0x7fff);
-  const __m512i abs = _mm512_set1_epi32(0x7fffffff), inf = _mm512_set1_epi32(0x7f800000);
-  const __m512i quiet = _mm512_set1_epi32(0x40);
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m512i u = _mm512_castps_si512(_mm512_loadu_ps(x + i));
-    const __m512i hi = _mm512_srli_epi32(u, 16);
-    const __m512i lsb = _mm512_and_si512(hi, one);
-    __m512i r = _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(round, lsb)), 16);
-    const __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, abs), inf);
-    r = _mm512_mask_mov_epi32(r, nan, _mm512_or_si512(hi, quiet));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + i), _mm512_cvtepi32_epi16(r));
-  }
-  for (; i < n; ++i) d[i] = kernels::float_to_bf16(x[i]);
-}
-#pragma GCC diagnostic pop
-
-}  // namespace
-
-void to_bf16_row(const float* x, uint16_t* d, int64_t n) {
-  if (kernels::cpu_features().avx512f) return to_bf16_avx512(x, d, n);
-  for (int64_t i = 0; i < n; ++i) d[i] = kernels::float_to_bf16(x[i]);
-}
-
-namespace {
 
 struct Block {
   PackedWeights wq, wk, wv, wo, wg, wu, wd;  // wg, wu, wd: dense blocks only
@@ -248,7 +211,8 @@ DecoderStack::DecoderStack(const ModelSpec& m, const StackConfig& cfg, kernels::
     kernels::fill_uniform(table, cfg.seed + 9, -0.05f, 0.05f);
     if (cfg.head_weights == WeightFormat::bf16) {
       s.embed_bf16.resize(table.size());
-      for (size_t i = 0; i < table.size(); ++i) s.embed_bf16[i] = kernels::float_to_bf16(table[i]);
+      kernels::float_to_bf16_row(table.data(), s.embed_bf16.data(),
+                                 static_cast<int64_t>(table.size()));
     }
     // lm_head [h, vocab]: a separate matrix (tied models share it; the bytes read are the same).
     std::vector<float> head(static_cast<size_t>(vocab * h));
@@ -276,7 +240,7 @@ void DecoderStack::Impl::store_kv_row(Block& b, const float* x, bool is_k, int64
       std::memcpy(cache.data() + row * kvd * 4, x, static_cast<size_t>(kvd) * 4);
       break;
     case KvFormat::bf16: {
-      to_bf16_row(x, reinterpret_cast<uint16_t*>(cache.data()) + row * kvd, kvd);
+      kernels::float_to_bf16_row(x, reinterpret_cast<uint16_t*>(cache.data()) + row * kvd, kvd);
       break;
     }
     case KvFormat::int8: {

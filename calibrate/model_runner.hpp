@@ -95,9 +95,6 @@ class DecoderStack {
 void linear(const float* x, int64_t rows, const kernels::PackedWeights& w, const float* bias,
             float* y, kernels::ThreadPool& pool);
 
-// dst[i] = kernels::float_to_bf16(x[i]) for i < n (bit for bit), 16 lanes at a time with AVX-512:
-// the bf16 KV cache store of v_proj and rope.
-void to_bf16_row(const float* x, uint16_t* dst, int64_t n);
 
 // Model checks shared with the CLI: "" when the kernels can run the model, else the reason.
 std::string unsupported_reason(const ModelSpec& m);

@@ -14,58 +14,22 @@
 #include <vector>
 
 #include "calibrate/calibrate.hpp"
+#include "calibrate/prefill_probe.hpp"
 #include "calibrate/timing.hpp"
-#include "kernels/check.hpp"
-#include "kernels/cpu/attention.hpp"
 
 namespace llmroof::calibrate {
-
-namespace {
-
-// The probes' shape: 32 heads of 128, fp32, `tokens` causal tokens (q = kv).
-struct PrefillProbe {
-  kernels::AttentionDims d;
-  std::vector<float> q, k, v, o;
-  double ops = 0;
-  PrefillProbe(int64_t tokens, double onchip_bytes) {
-    d.q_heads = d.kv_heads = 32;
-    d.head_dim = 128;
-    d.q_len = d.kv_len = tokens;
-    const size_t n = static_cast<size_t>(tokens * 32 * 128);
-    for (auto* x : {&q, &k, &v, &o}) x->resize(n);
-    kernels::fill_uniform(q, 5);
-    kernels::fill_uniform(k, 20);
-    kernels::fill_uniform(v, 40);
-    AttentionShape a;
-    a.q_heads = a.kv_heads = 32;
-    a.head_dim = 128;
-    a.q_len = a.kv_len = tokens;
-    a.act_bytes = 4;
-    a.kv = DType::fp32;
-    a.onchip_bytes = onchip_bytes;
-    ops = fused_attention_cost(a).ops;
-  }
-  void run(kernels::ThreadPool& pool) {
-    kernels::attention_prefill(q.data(), k.data(), v.data(), o.data(), d, pool);
-  }
-};
-
-}  // namespace
 
 KernelEfficiency measure_short_attention_prefill(kernels::ThreadPool& pool, const Calibration& c,
                                                  bool quick, const TimingPolicy& policy) {
   using E = HardwareSpec::Efficiency;
-  KernelEfficiency e{"attention_prefill_short",
-                     "heads=32 d=128 q=" + std::to_string(E::kAttentionShortTokens) +
-                         " kv=" + std::to_string(E::kAttentionShortTokens),
-                     false};
+  PrefillProbe lng(E::kAttentionComputeTokens, c.caches.l2_bytes_per_core);
+  PrefillProbe shrt(E::kAttentionShortTokens, c.caches.l2_bytes_per_core);
+  KernelEfficiency e{"attention_prefill_short", shrt.shape(), false};
   // Relative to the long probe, whose efficiency calibrate has just measured against the peak.
   const auto long_it = std::find_if(c.kernels.begin(), c.kernels.end(), [](const auto& k) {
     return k.kernel == "attention_prefill";
   });
   if (long_it == c.kernels.end() || long_it->efficiency() <= 0) return e;
-  PrefillProbe lng(E::kAttentionComputeTokens, c.caches.l2_bytes_per_core);
-  PrefillProbe shrt(E::kAttentionShortTokens, c.caches.l2_bytes_per_core);
   // Short and long calls alternate, several short calls a sample (~0.5 ms each on the development
   // host), and the median over pairs of the two rates' ratio is kept: a disturbance that slows
   // both sides of a pair cancels, as in calibrate's paired measurements.

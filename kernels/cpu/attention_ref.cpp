@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernels/cpu/attention.hpp"
+#include "kernels/cpu_features.hpp"
 
 namespace llmroof::kernels {
 
@@ -32,6 +33,11 @@ uint16_t float_to_bf16(float x) {
   if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40);  // NaN
   u += 0x7fffu + ((u >> 16) & 1u);
   return static_cast<uint16_t>(u >> 16);
+}
+
+void float_to_bf16_row(const float* x, uint16_t* dst, int64_t n) {
+  if (cpu_features().avx512f) return float_to_bf16_row_avx512(x, dst, n);
+  for (int64_t i = 0; i < n; ++i) dst[i] = float_to_bf16(x[i]);
 }
 
 float bf16_to_float(uint16_t b) {

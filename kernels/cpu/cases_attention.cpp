@@ -104,7 +104,7 @@ class DecodeCase : public KernelCase {
         f32_[which] = x;
       } else if (f == KvFormat::bf16) {
         b16_[which].resize(x.size());
-        for (size_t i = 0; i < x.size(); ++i) b16_[which][i] = float_to_bf16(x[i]);
+        float_to_bf16_row(x.data(), b16_[which].data(), static_cast<int64_t>(x.size()));
       } else {
         i8_[which].resize(x.size());
         std::vector<float> s(static_cast<size_t>(rows));

@@ -24,7 +24,7 @@ RouterWeights pack_router(const float* w, int64_t n, int64_t k, bool bf16) {
   const size_t count = static_cast<size_t>(n * k);
   if (bf16) {
     r.b16.resize(count);
-    for (size_t i = 0; i < count; ++i) r.b16[i] = float_to_bf16(w[i]);
+    float_to_bf16_row(w, r.b16.data(), static_cast<int64_t>(count));
   } else {
     r.f32.assign(w, w + count);
   }

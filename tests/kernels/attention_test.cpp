@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <vector>
 
 #include "kernels/check.hpp"
@@ -244,4 +246,27 @@ TEST_CASE("KV format helpers round-trip") {
   CHECK(s == 1.f);
   CHECK(q[1] == -2);
   CHECK(q[3] == 127);
+}
+
+TEST_CASE("float_to_bf16_row is float_to_bf16 bit for bit: ties to even, NaN, infinities, the tail") {
+  // 37 values: 2 full 16-lane steps and a 5-element scalar tail.
+  std::vector<float> x = {1.0f + 1.0f / 256,  // tie, rounds down to even
+                          1.0f + 3.0f / 256,  // tie, rounds up to even
+                          -0.0f, 1e-40f, -3.5f, std::numeric_limits<float>::infinity(),
+                          -std::numeric_limits<float>::infinity(),
+                          std::numeric_limits<float>::quiet_NaN(),
+                          std::numeric_limits<float>::max()};
+  uint32_t snan_bits = 0x7f800001u;  // signalling NaN: the kernel quiets it
+  float snan;
+  std::memcpy(&snan, &snan_bits, 4);
+  x.push_back(snan);
+  std::vector<float> rnd(27);
+  fill_uniform(rnd, 3, -100.f, 100.f);
+  x.insert(x.end(), rnd.begin(), rnd.end());
+  REQUIRE(x.size() == 37);
+  std::vector<uint16_t> got(x.size());
+  float_to_bf16_row(x.data(), got.data(), static_cast<int64_t>(x.size()));
+  for (size_t i = 0; i < x.size(); ++i) CHECK(got[i] == float_to_bf16(x[i]));
+  CHECK(got[0] == 0x3f80);
+  CHECK(got[1] == 0x3f82);
 }
