@@ -22,6 +22,10 @@
 namespace llmroof::cli {
 
 namespace {
+
+// Integer formats count operations, not floating-point operations: their throughput is "OP/s".
+bool integer_math(DType t) { return t == DType::int8 || t == DType::int4; }
+
 using namespace llmroof::kernels;
 
 struct BenchOptions {
@@ -239,7 +243,8 @@ void run_bench(const BenchOptions& o, Context& ctx) {
             << "\n  working set " << bytes_binary(ws) << " x " << cases.size() << " copies, " << t.reps
             << " runs, cpu share " << percent(t.cpu_share, 0) << "\n  median " << seconds(t.median_s) << " (min " << seconds(t.min_s) << ", max "
             << seconds(t.max_s) << ")\n  " << si(cost.ops) << "OP, " << bytes(cost.bytes.total())
-            << " moved: " << si(cost.ops / t.median_s) << "FLOP/s, " << bytes_per_s(cost.bytes.total() / t.median_s)
+            << " moved: " << si(cost.ops / t.median_s) << (integer_math(e.compute) ? "OP/s, " : "FLOP/s, ")
+            << bytes_per_s(cost.bytes.total() / t.median_s)
             << "\n  limit " << (lim.memory_bound ? "memory" : "compute") << " (" << lim_in.source << ": "
             << bytes_per_s(lim_in.bandwidth_bytes_per_s) << ", " << to_string(e.compute) << " "
             << si(lim_in.peak_ops_per_s) << "OP/s): " << seconds(lim.seconds) << " -> "
@@ -275,7 +280,7 @@ void add_kernels_command(CLI::App& app, Context& ctx) {
   check->callback([co, &ctx] { run_check(*co, ctx); });
 
   auto bo = std::make_shared<BenchOptions>();
-  CLI::App* bench = k->add_subcommand("bench", "Time one kernel; GFLOP/s, GB/s, fraction of the roofline");
+  CLI::App* bench = k->add_subcommand("bench", "Time one kernel; GFLOP/s (GOP/s for integer math), GB/s, fraction of the roofline");
   bench->add_option("name", bo->name, "Kernel name (see `llmroof kernels list`)")->required();
   add_problem_options(*bench, bo->problem);
   bench->add_option("--threads", bo->threads, "Threads (default: all cores)");

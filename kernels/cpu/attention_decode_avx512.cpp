@@ -9,9 +9,11 @@
 // the block's tokens in the lanes (qk_lanes_u8, so no transpose-add tree); from GQA 8 P·V with
 // vpdpwssd on int16 probabilities (pv_i8_vnni); all in attention_decode_avx512_int8.hpp. Bf16
 // caches below GQA 8 convert K/V pair-split (attention_decode_avx512_bf16.hpp). The next
-// block's K and V are prefetched in address order, either spread over every QK and PV step
-// (Prefetcher) or a slice per QK step (prefetch_slice); see block(). head_dim 64 and 128 get
-// specialised copies of the whole split (split_hd).
+// block's K and V are prefetched in address order (the hardware prefetchers do not follow the
+// per-kv-head access: without software prefetch the split runs 2-3x slower from DRAM): paced by
+// FMA work for fp32 and pair-split bf16 (PacedPrefetcher), else spread over every QK and PV step
+// (Prefetcher) or a slice per QK step (prefetch_slice); see block() and split(). head_dim 64 and
+// 128 get specialised copies of the whole split (split_hd).
 #include <math.h>
 
 #include "kernels/cpu/attention_decode.hpp"
@@ -54,13 +56,14 @@ inline __m512 reduce16(const float* v) {
 // 16-lane partial sums in red[h][tt + u] (reduced 16 tokens at a time by reduce16). U·GB = 16
 // accumulators: each K chunk is loaded (and converted) once for all GB heads of the group and each
 // q chunk once for U tokens, so loads stay well below the FMA count.
-template <KvFormat F, int U, int GB>
-inline void qk_heads(const DecodeSplit& s, const int64_t* kbase, int64_t h0, float* red) {
+template <KvFormat F, int U, int GB, typename P>
+inline void qk_heads(const DecodeSplit& s, const int64_t* kbase, int64_t h0, float* red, P& pf) {
   const int64_t hd = s.head_dim;
   __m512 acc[U][GB];
   for (int u = 0; u < U; ++u)
     for (int x = 0; x < GB; ++x) acc[u][x] = _mm512_setzero_ps();
   for (int64_t c = 0; c < hd; c += 16) {
+    if constexpr (P::kPaced) pf.step();
     __m512 kc[U];
     for (int u = 0; u < U; ++u) kc[u] = load_kv<F>(s.k, kbase[u] + c);
     for (int x = 0; x < GB; ++x) {
@@ -75,12 +78,22 @@ inline void qk_heads(const DecodeSplit& s, const int64_t* kbase, int64_t h0, flo
 // Streams the next block's K and V rows into the caches a few lines per call, in address order,
 // from every PV token step as well as every QK step, so the prefetches are spread over the whole
 // block's compute instead of coming in bursts during QK (see block()).
-struct Prefetcher {
+// Paced (PacedPrefetcher): the QK kernels call step() about once per 16 FMAs too (qk_heads: per
+// 16-wide chunk; qk_heads_pairs: 2·U·GB/16 times per 32-wide chunk), not once per 4 tokens, so QK
+// and PV get prefetches in proportion to their work and the lines go out at an even rate: DRAM
+// does not idle while QK computes, nor do the misses pile up while PV runs. `per` comes from the step
+// count of the previous full block (the first block uses block()'s estimate). Where it is used:
+// paced_prefetch.
+template <bool Paced>
+struct PrefetcherT {
   static constexpr bool kSpread = true;
+  static constexpr bool kPaced = Paced;
   const char* k = nullptr;
   const char* v = nullptr;
   int64_t pos = 0, end = 0, per = 0;  // bytes; lines of K (and of V) per step
+  int64_t steps = 0;                  // step() calls so far (paced: sizes `per` of the next block)
   inline void step() {
+    if constexpr (Paced) ++steps;
     for (int64_t i = 0; i < per && pos < end; ++i, pos += 64) {
       asm volatile("prefetcht0 %0" : : "m"(k[pos]));
       asm volatile("prefetcht0 %0" : : "m"(v[pos]));
@@ -93,9 +106,13 @@ struct Prefetcher {
     }
   }
 };
+using Prefetcher = PrefetcherT<false>;
+using PacedPrefetcher = PrefetcherT<true>;
 // The PV steps of a split that prefetches a slice per QK step instead (prefetch_slice): no code.
 struct NoPrefetch {
   static constexpr bool kSpread = false;
+  static constexpr bool kPaced = false;
+  int64_t steps = 0;
   inline void step() {}
   inline void rest() {}
 };
@@ -245,7 +262,7 @@ void softmax_heads(const DecodeSplit& s, int64_t nt, int64_t g, int64_t h0, int6
 // softmax step, then PV, so only the group's q, scores and output rows are hot (a few KiB of L1).
 // The next block is prefetched meanwhile, so memory streams ahead of the compute.
 template <KvFormat F, typename P>
-void block(const DecodeSplit& s, int64_t t, int64_t nt) {
+void block(const DecodeSplit& s, int64_t t, int64_t nt, int64_t& paced_steps) {
   const int64_t hd = s.head_dim, row = s.kv_heads * hd, group = s.q_heads / s.kv_heads;
   const int64_t eb = F == KvFormat::fp32 ? 4 : F == KvFormat::bf16 ? 2 : 1;
   float* red = s.scratch;                  // [q_heads][16 tokens][16 lanes]
@@ -253,7 +270,9 @@ void block(const DecodeSplit& s, int64_t t, int64_t nt) {
   // Prefetch of the next block (P, see spread_prefetch): spread over all of this block's steps, 4
   // QK steps per kv head and about nt PV token steps per 32 output channels of each q head (a step
   // of pv_chunks or pv_pairs covers 16·NC channels of GB heads, i.e. 32..128 channels of 1..8
-  // heads; rest() issues whatever an underestimate left over); or a slice per QK step.
+  // heads; rest() issues whatever an underestimate left over); or a slice per QK step. Paced
+  // (PacedPrefetcher): per from the step count of the last full block (paced_steps, set on return),
+  // the estimate above (fewer steps: the prefetch ends early) only for a split's first block.
   P pf;
   if constexpr (P::kSpread) {
     const int64_t next = s.t1 - (t + B) < B ? s.t1 - (t + B) : B;  // rows of the next block
@@ -262,7 +281,8 @@ void block(const DecodeSplit& s, int64_t t, int64_t nt) {
       pf.v = static_cast<const char*>(s.v) + (t + B) * row * eb;
       pf.end = next * row * eb;
       const int64_t per_head = group >= 8 ? group * hd / 256 : group >= 4 ? hd / 64 : hd / 128 > 0 ? hd / 128 : 1;
-      const int64_t steps = s.kv_heads * (4 + nt * per_head);
+      int64_t steps = s.kv_heads * (4 + nt * per_head);
+      if (P::kPaced && paced_steps > 0) steps = paced_steps;
       pf.per = ((pf.end + 63) / 64 + steps - 1) / steps;
     }
   }
@@ -281,8 +301,11 @@ void block(const DecodeSplit& s, int64_t t, int64_t nt) {
       for (int64_t tt = 0; tt < nt; tt += 4) {
         int64_t kb[4];
         for (int u = 0; u < 4; ++u) kb[u] = (t + (tt + u < nt ? tt + u : nt - 1)) * row + g * hd;
-        if constexpr (P::kSpread) pf.step();
-        else prefetch_slice(s, t + B, row * eb, g * (B / 4) + tt / 4, s.kv_heads * (B / 4));
+        if constexpr (P::kSpread) {
+          if constexpr (!P::kPaced) pf.step();
+        } else {
+          prefetch_slice(s, t + B, row * eb, g * (B / 4) + tt / 4, s.kv_heads * (B / 4));
+        }
         for_group(g, group, [&]<int GB>(int64_t h0) {
           if constexpr (F == KvFormat::int8) {
             if (s.q8) {
@@ -298,10 +321,10 @@ void block(const DecodeSplit& s, int64_t t, int64_t nt) {
           if constexpr (F == KvFormat::bf16) {
             if (s.qp) {
               if constexpr (GB == 8) {
-                qk_heads_pairs<2, 8>(s, kb, h0, red + tt * 16);
-                qk_heads_pairs<2, 8>(s, kb + 2, h0, red + (tt + 2) * 16);
+                qk_heads_pairs<2, 8>(s, kb, h0, red + tt * 16, pf);
+                qk_heads_pairs<2, 8>(s, kb + 2, h0, red + (tt + 2) * 16, pf);
               } else {
-                qk_heads_pairs<4, GB>(s, kb, h0, red + tt * 16);
+                qk_heads_pairs<4, GB>(s, kb, h0, red + tt * 16, pf);
               }
               return;
             }
@@ -310,10 +333,10 @@ void block(const DecodeSplit& s, int64_t t, int64_t nt) {
           // per 2 of 2 tokens × 8 heads; the second pass reloads (and for bf16 re-converts) K from
           // L1. Measured on Zen 5 (one thread, KV in L2, CPU time): fp32 GQA 8 +17-20 %, bf16 +2-4 %.
           if constexpr (GB == 8) {
-            qk_heads<F, 4, 4>(s, kb, h0, red + tt * 16);
-            qk_heads<F, 4, 4>(s, kb, h0 + 4, red + tt * 16);
+            qk_heads<F, 4, 4>(s, kb, h0, red + tt * 16, pf);
+            qk_heads<F, 4, 4>(s, kb, h0 + 4, red + tt * 16, pf);
           } else {
-            qk_heads<F, 4, GB>(s, kb, h0, red + tt * 16);
+            qk_heads<F, 4, GB>(s, kb, h0, red + tt * 16, pf);
           }
         });
       }
@@ -334,10 +357,12 @@ void block(const DecodeSplit& s, int64_t t, int64_t nt) {
     });
   }
   pf.rest();
+  if (nt == B) paced_steps = pf.steps;
 }
 
-// Whether a split prefetches the next block spread over every QK and PV step (Prefetcher) or a
-// slice per QK step (prefetch_slice, NoPrefetch in PV). Measured on Zen 5 (2 threads, KV in DRAM,
+// Splits that do not pace (paced_prefetch): whether a split prefetches the next block spread over
+// every QK and PV step (Prefetcher) or a slice per QK step (prefetch_slice, NoPrefetch in PV).
+// Measured before pacing existed on Zen 5 (2 threads, KV in DRAM,
 // the bench's shapes, old/new ratios in one run): spreading is faster where the compute per byte is
 // high (GQA 8: bf16 +16-30 %, int8 +6-9 %, fp32 ±5 %; int8 GQA 4 +20-35 %) and for blocks of >= 512
 // KiB (fp32 GQA 1: +10-18 %), slower for fp32 and bf16 at GQA 4 (-5 to -9 %), neutral elsewhere.
@@ -347,15 +372,32 @@ bool spread_prefetch(const DecodeSplit& s) {
   return group >= 8 || (F == KvFormat::int8 && group >= 4) || 2 * B * s.kv_heads * s.head_dim * eb >= (512 << 10);
 }
 
+// Whether a split paces its prefetch by work (PacedPrefetcher): fp32 caches, and bf16 caches on the
+// pair-split path (GQA < 8). Measured on Zen 5 (KV in DRAM, the bench's shapes, paced and unpaced
+// alternated per call in one process, 2 threads, quiet): fp32 GQA 1 / 4 / 8 +6 / +18 / +21 %, bf16
+// GQA 1 / 4 +14 / +19 %. Not paced: bf16 GQA 8 (compute-bound: plain conversion, q·k twice over K;
+// paced -10 to -15 %) and int8 (paced -0 to -2 %, and -6 to -20 % with steps in its K transpose and
+// tokens-in-lanes q·k), where the extra steps cost more than the overlap gains.
+template <KvFormat F>
+bool paced_prefetch(const DecodeSplit& s) {
+  return F == KvFormat::fp32 || (F == KvFormat::bf16 && s.qp != nullptr);
+}
+
 template <KvFormat F>
 void split(const DecodeSplit& s) {
   float* lsum = s.scratch + s.q_heads * (B * 16 + B);
   for (int64_t h = 0; h < s.q_heads; ++h) _mm512_store_ps(lsum + h * 16, _mm512_setzero_ps());
-  const bool spread = spread_prefetch<F>(s);
+  const bool spread = spread_prefetch<F>(s), paced = paced_prefetch<F>(s);
+  int64_t paced_steps = 0;  // step() calls of the last full block (PacedPrefetcher)
   for (int64_t t = s.t0; t < s.t1; t += B) {
     const int64_t nt = s.t1 - t < B ? s.t1 - t : B;
-    if (spread) block<F, Prefetcher>(s, t, nt);
-    else block<F, NoPrefetch>(s, t, nt);
+    if constexpr (F != KvFormat::int8)
+      if (paced) {
+        block<F, PacedPrefetcher>(s, t, nt, paced_steps);
+        continue;
+      }
+    if (spread) block<F, Prefetcher>(s, t, nt, paced_steps);
+    else block<F, NoPrefetch>(s, t, nt, paced_steps);
   }
   for (int64_t h = 0; h < s.q_heads; ++h) s.l[h] = hsum(_mm512_load_ps(lsum + h * 16));
   if (F == KvFormat::bf16 && s.qp) unsplit_rows(s.o, s.q_heads, s.head_dim);

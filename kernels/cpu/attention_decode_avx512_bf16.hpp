@@ -20,14 +20,17 @@ inline void load_bf16_pair(const uint16_t* p, __m512& even, __m512& odd) {
   odd = _mm512_castsi512_ps(_mm512_and_si512(w, _mm512_set1_epi32(static_cast<int>(0xFFFF0000u))));
 }
 
-template <int U, int GB>
-inline void qk_heads_pairs(const DecodeSplit& s, const int64_t* kbase, int64_t h0, float* red) {
+template <int U, int GB, typename P>
+inline void qk_heads_pairs(const DecodeSplit& s, const int64_t* kbase, int64_t h0, float* red, P& pf) {
   const int64_t hd = s.head_dim;
   const uint16_t* k = static_cast<const uint16_t*>(s.k);
   __m512 acc[U][GB];
   for (int u = 0; u < U; ++u)
     for (int x = 0; x < GB; ++x) acc[u][x] = _mm512_setzero_ps();
   for (int64_t c = 0; c < hd; c += 32) {
+    // Paced prefetch: a step per 16 FMAs, as in PV (see PacedPrefetcher).
+    if constexpr (P::kPaced)
+      for (int i = 0; i < (2 * U * GB + 15) / 16; ++i) pf.step();
     __m512 ke[U], ko[U];
     for (int u = 0; u < U; ++u) load_bf16_pair(k + kbase[u] + c, ke[u], ko[u]);
     for (int x = 0; x < GB; ++x) {

@@ -26,6 +26,7 @@
 #pragma GCC diagnostic ignored "-Wpsabi"
 #pragma GCC target("avx2,fma,f16c")
 #include "kernels/cpu/gemm_avx2_decode.hpp"  // panel row decoders (needs the pragma)
+#include "kernels/cpu/gemm_blocked_loop.hpp"  // loop nest shared with gemm_avx512
 
 namespace llmroof::kernels::detail {
 
@@ -451,53 +452,13 @@ void gemv_rows_avx2(const float* x, int64_t m, const PackedWeights& w, float* y,
 }
 
 void pack_a_avx2(const float* x, int64_t m, int64_t k, float* ap, int64_t b0, int64_t b1) {
-  for (int64_t ib = b0; ib < b1; ++ib) {
-    float* dst = ap + ib * k * kMR;
-    const int64_t rows = std::min<int64_t>(kMR, m - ib * kMR);
-    for (int64_t r = 0; r < kMR; ++r) {
-      const float* src = x + (ib * kMR + r) * k;
-      for (int64_t kk = 0; kk < k; ++kk) dst[kk * kMR + r] = r < rows ? src[kk] : 0.f;
-    }
-  }
+  pack_a_blocks<kMR>(x, m, k, ap, b0, b1);
 }
 
-// Loop order as gemm_avx512 (docs/gemm.md): groups of kNC panels; per kc block the group's B blocks
-// sit in L2 (fp32 read in place, other formats dequantized once per (group, kc block)); the A
-// micro-panel (6 x kc) stays in L1 while the tile walks both halves of every panel of the group.
+// The 6 x 16 tile walks both halves of every 32-column panel (gemm_blocked_loop.hpp).
 void gemm_avx2(const float* ap, int64_t m, const PackedWeights& w, float* y, int64_t p0,
                int64_t p1) {
-  thread_local std::vector<float> bbuf;
-  bbuf.resize(kNC * kKC * 32);
-  const int64_t k = w.k, blocks = (m + kMR - 1) / kMR;
-  const float* wf = reinterpret_cast<const float*>(w.data.data());
-  for (int64_t g0 = p0; g0 < p1; g0 += kNC) {
-    const int64_t gn = std::min(kNC, p1 - g0);
-    for (int64_t k0 = 0; k0 < k; k0 += kKC) {
-      const int64_t kc = std::min(kKC, k - k0);
-      const float* b[kNC];
-      for (int64_t j = 0; j < gn; ++j) {
-        if (w.format == WeightFormat::fp32) {
-          b[j] = wf + ((g0 + j) * k + k0) * 32;
-        } else {
-          dequant_block(w, g0 + j, k0, kc, &bbuf[j * kKC * 32]);
-          b[j] = &bbuf[j * kKC * 32];
-        }
-      }
-      for (int64_t ib = 0; ib < blocks; ++ib) {
-        const int rows = static_cast<int>(std::min<int64_t>(kMR, m - ib * kMR));
-        const float* a = ap + (ib * k + k0) * kMR;
-        for (int64_t j = 0; j < gn; ++j) {
-          const int64_t p = g0 + j;
-          for (int64_t h = 0; h < 2; ++h) {
-            const int64_t cols = w.n - p * 32 - h * 16;
-            if (cols <= 0) break;
-            kMicro[rows - 1](a, b[j] + h * 16, kc, y + ib * kMR * w.n + p * 32 + h * 16, w.n,
-                             k0 > 0, cols);
-          }
-        }
-      }
-    }
-  }
+  blocked_gemm_loop<kMR, kNC, kKC, 16>(ap, m, w, y, p0, p1, dequant_block, kMicro);
 }
 
 }  // namespace llmroof::kernels::detail

@@ -19,6 +19,7 @@
 #pragma GCC diagnostic ignored "-Wpsabi"
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c")
 #include "kernels/cpu/gemm_avx512_rows.hpp"
+#include "kernels/cpu/gemm_blocked_loop.hpp"  // loop nest shared with gemm_avx2
 
 namespace llmroof::kernels::detail {
 
@@ -266,52 +267,13 @@ void gemv_avx512(const float* x, const PackedWeights& w, float* y, int64_t p0, i
 }
 
 void pack_a(const float* x, int64_t m, int64_t k, float* ap, int64_t b0, int64_t b1) {
-  for (int64_t ib = b0; ib < b1; ++ib) {
-    float* dst = ap + ib * k * kMR;
-    const int64_t rows = std::min<int64_t>(kMR, m - ib * kMR);
-    for (int64_t r = 0; r < kMR; ++r) {
-      const float* src = x + (ib * kMR + r) * k;
-      if (r < rows)
-        for (int64_t kk = 0; kk < k; ++kk) dst[kk * kMR + r] = src[kk];
-      else
-        for (int64_t kk = 0; kk < k; ++kk) dst[kk * kMR + r] = 0.f;
-    }
-  }
+  pack_a_blocks<kMR>(x, m, k, ap, b0, b1);
 }
 
-// Loop order (docs/gemm.md): groups of kNC panels; per kc block the group's B blocks (kNC x 32 KiB)
-// sit in L2 and its C block (m x kNC*32 floats) stays in L2 across kc blocks; the A micro-panel
-// (kMR x kc, 14 KiB) stays in L1 while the tile walks the group's panels. fp32 weights are read
-// in place; other formats are dequantized once per (group, kc block) into a thread-local buffer.
+// The 14 x 32 tile covers a whole panel: one micro-kernel call per (row block, panel, kc block).
 void gemm_avx512(const float* ap, int64_t m, const PackedWeights& w, float* y, int64_t p0,
                  int64_t p1) {
-  thread_local std::vector<float> bbuf;
-  bbuf.resize(kNC * kKC * 32);
-  const int64_t k = w.k, blocks = (m + kMR - 1) / kMR;
-  const float* wf = reinterpret_cast<const float*>(w.data.data());
-  for (int64_t g0 = p0; g0 < p1; g0 += kNC) {
-    const int64_t gn = std::min(kNC, p1 - g0);
-    for (int64_t k0 = 0; k0 < k; k0 += kKC) {
-      const int64_t kc = std::min(kKC, k - k0);
-      const float* b[kNC];
-      for (int64_t j = 0; j < gn; ++j) {
-        if (w.format == WeightFormat::fp32) {
-          b[j] = wf + ((g0 + j) * k + k0) * 32;
-        } else {
-          dequant_block(w, g0 + j, k0, kc, &bbuf[j * kKC * 32]);
-          b[j] = &bbuf[j * kKC * 32];
-        }
-      }
-      for (int64_t ib = 0; ib < blocks; ++ib) {
-        const int rows = static_cast<int>(std::min<int64_t>(kMR, m - ib * kMR));
-        const float* a = ap + (ib * k + k0) * kMR;
-        for (int64_t j = 0; j < gn; ++j) {
-          const int64_t p = g0 + j;
-          kMicro[rows - 1](a, b[j], kc, y + ib * kMR * w.n + p * 32, w.n, k0 > 0, w.n - p * 32);
-        }
-      }
-    }
-  }
+  blocked_gemm_loop<kMR, kNC, kKC, 32>(ap, m, w, y, p0, p1, dequant_block, kMicro);
 }
 
 }  // namespace llmroof::kernels::detail
