@@ -60,6 +60,10 @@ struct LayerRow {
   double dram_bytes = 0;
   double cache_bytes = 0;       // read from the last-level cache
   double dram_write_bytes = 0;  // the part of dram_bytes written back (costed x write_back_cost)
+  // For a decode row small enough to be costed whole (residency.cpp): how warm its operand streams
+  // are when it starts (mean over them; 1 = all in the last-level cache). Its kernels' fixed cost
+  // is this share of the hot figure plus the rest of the cold one. 0 = started cold.
+  double hot_fraction = 0;
 };
 
 struct PhaseResult {

@@ -32,7 +32,10 @@ void time_row(const Plan& p, LayerRow& r) {
   const bool attn = r.rates == RateClass::attention;
   r.arithmetic_intensity = r.cost.arithmetic_intensity();
   r.peak_ops_per_s = (attn ? p.attn_peak_ops_per_s : p.peak_ops_per_s)[static_cast<int>(r.compute_dtype)];
-  const double launch = static_cast<double>(r.kernels) * p.launch_overhead_s;
+  // Started cold or with its bytes in the last-level cache (residency.cpp): the fixed cost of each.
+  const double per_kernel =
+      p.launch_overhead_s + r.hot_fraction * (p.launch_overhead_hot_s - p.launch_overhead_s);
+  const double launch = static_cast<double>(r.kernels) * per_kernel;
   if (r.rates == RateClass::communication) {
     r.bandwidth_bytes_per_s = p.link_bytes_per_s;
     r.bound = Bound::communication;
@@ -159,7 +162,10 @@ Analysis analyze(const ModelSpec& model, const HardwareSpec& hw, const Settings&
   // Prefill: the whole prompt, causal; the lm_head produces the first token (TTFT = prefill).
   a.prefill.phase = Phase::prefill;
   a.prefill.context_len = settings.prompt_len;
-  detail::build_phase(p, {settings.batch, settings.prompt_len, settings.prompt_len}, a.prefill);
+  detail::Plan prefill_plan = p;  // the prefill attention's own compute rate (plan.hpp)
+  prefill_plan.attn_peak_ops_per_s = p.attn_prefill_peak_ops_per_s;
+  detail::build_phase(prefill_plan, {settings.batch, settings.prompt_len, settings.prompt_len},
+                      a.prefill);
 
   // Decode: gen_len - 1 further steps; step j sees prompt_len + j keys (j = 1 .. gen_len - 1).
   // Rows are shown at the mean of those lengths, prompt_len + gen_len / 2.

@@ -42,6 +42,24 @@ struct HardwareSpec {
   int devices_per_node = 1;
 
   double kernel_launch_overhead_s = 0;
+  // The same fixed cost for a small kernel whose tensors are resident in the last-level cache
+  // (calibrate: the small decode ops started with their inputs in the L3, docs/calibrate.md "Small
+  // ops"), its bytes costed at last_level_cache.read_bytes_per_s. The cache-residency model charges
+  // it for the resident share of a decode row's bytes (docs/cost-model.md, "Cache residency").
+  // Absent = kernel_launch_overhead_s for every kernel. YAML: kernel_launch_overhead_hot_us.
+  std::optional<double> kernel_launch_overhead_hot_s;
+  // The reuse distance calibrate measures the hot figure at: the op's inputs last touched this
+  // fraction of the last-level cache's capacity of streamed bytes earlier. The analyzer takes a
+  // tensor as hot up to it and cold from the capacity on, linearly in between (residency.cpp).
+  static constexpr double kHotReuseDistanceOfLlc = 0.125;
+  // The size of each stream of calibrate's cold probe (a Llama-2-7b hidden vector, fp32: 4 pages).
+  static constexpr double kColdProbeStreamBytes = 16384;
+  // A cold stream's share of kernel_launch_overhead_s goes by the 4 KiB pages it touches (TLB walk
+  // and DRAM latency before the prefetcher, which stops at page ends, runs ahead), not its bytes:
+  // min(1, pages / kColdStreamFullPages). One page pays half, two or more all of it
+  // (residency.cpp, cost_small_row; docs/calibrate.md "Small ops" gives the evidence).
+  static constexpr double kPageBytes = 4096;
+  static constexpr double kColdStreamFullPages = 2;
 
   // The last-level cache as the activation-traffic model sees it (docs/cost-model.md, "Cache
   // residency"): its capacity, and the bandwidth at which a tensor written by a recent op is read
@@ -74,19 +92,31 @@ struct HardwareSpec {
     // attention_compute_short at kAttentionShortTokens. Absent = attention_compute at any length.
     std::optional<double> attention_compute_short;
     static constexpr int64_t kAttentionComputeTokens = 512, kAttentionShortTokens = 64;
+    // The same at kAttentionShortTokens with Q, K, V and O inside the on-chip memory (calibrate:
+    // heads of 64 filling 3/4 of the L2), where attention_compute_short's probe (32 heads of 128:
+    // 4 MiB) is not. The short prompt's rate is set by where its operands are: at 64 tokens the
+    // kernel ran 38-40 GFLOP/s with 32 heads of 64 or 128 and 65-67 with 14 heads of 64 or 128
+    // (1 thread, L2 1 MiB): head_dim did not matter, the working set did (docs/cost-model.md).
+    // Used for the short end of the interpolation when the row's working set fits on chip.
+    // Absent = attention_compute_short.
+    std::optional<double> attention_compute_short_onchip;
     // The prefill attention's compute efficiency at a prompt of `tokens` (docs/cost-model.md,
     // "Attention at short prompts"): the kernel's time is a part proportional to the causal pairs
     // (~s^2 / 2) plus a part proportional to the query rows (~s: masked halves of the diagonal
     // tiles, per-tile Q packing and O normalisation), so 1 / efficiency is affine in 1 / s; the
     // line through the two measured points, never below the long prompt's slope of zero.
     // nullopt without attention_compute.
-    std::optional<double> attention_compute_at(int64_t tokens) const {
+    // `onchip`: the prefill's Q, K, V and O fit in the on-chip memory (the short end is then
+    // attention_compute_short_onchip where measured).
+    std::optional<double> attention_compute_at(int64_t tokens, bool onchip = false) const {
       if (!attention_compute) return std::nullopt;
-      if (!attention_compute_short || tokens <= 0 || *attention_compute_short <= 0)
-        return attention_compute;
+      const std::optional<double> shrt =
+          onchip && attention_compute_short_onchip ? attention_compute_short_onchip
+                                                   : attention_compute_short;
+      if (!shrt || tokens <= 0 || *shrt <= 0) return attention_compute;
       const double inv_long = 1.0 / *attention_compute;
       const double x_long = 1.0 / double(kAttentionComputeTokens);
-      const double slope = (1.0 / *attention_compute_short - inv_long) /
+      const double slope = (1.0 / *shrt - inv_long) /
                            (1.0 / double(kAttentionShortTokens) - x_long);
       const double inv = inv_long + (slope > 0 ? slope : 0.0) * (1.0 / double(tokens) - x_long);
       return inv >= 1.0 ? 1.0 / inv : 1.0;

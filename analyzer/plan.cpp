@@ -132,16 +132,30 @@ void set_rates(Plan& p, const HardwareSpec& hw, const Settings& s) {
   p.weight_bandwidth_bytes_per_s =
       hw.memory_bandwidth_bytes_per_s * (real ? e.memory_for(s.quant.weights, s.quant.activations) : 1.0);
   // The fused attention kernel has its own measured efficiency where calibrate wrote one.
-  // At the prompt's length: a short prompt runs the prefill kernel at a lower fraction.
+  // At the prompt's length (a short prompt runs the prefill kernel at a lower fraction), and by
+  // whether the prefill's Q, K, V and O -- every sequence's, one call's operands, per device --
+  // fit in the on-chip memory of the cores that run it (docs/calibrate.md, "Short prompts").
+  const double onchip =
+      hw.onchip_bytes_total > 0 ? hw.onchip_bytes_total : hw.onchip_bytes_per_core;
+  const double qkvo_bytes = static_cast<double>(s.batch * s.prompt_len) *
+                            static_cast<double>(2 * (p.q_heads + p.kv_heads) * p.head_dim) *
+                            p.act_bytes;
+  const bool attn_onchip = onchip > 0 && qkvo_bytes <= onchip;
   const double attn_compute =
       real ? e.attention_compute_at(s.prompt_len).value_or(e.compute) : 1.0;
-  for (int i = 0; i < kNumDTypes; ++i)
+  const double attn_prefill_compute =
+      real ? e.attention_compute_at(s.prompt_len, attn_onchip).value_or(e.compute) : 1.0;
+  for (int i = 0; i < kNumDTypes; ++i) {
     p.attn_peak_ops_per_s[i] = hw.dense_ops_per_s[i].value_or(0) * attn_compute;
+    p.attn_prefill_peak_ops_per_s[i] = hw.dense_ops_per_s[i].value_or(0) * attn_prefill_compute;
+  }
   p.attn_bandwidth_bytes_per_s =
       hw.memory_bandwidth_bytes_per_s * (real ? e.attention_memory_for(s.quant.kv_cache) : 1.0);
   p.link_bytes_per_s = hw.interconnect_bandwidth_bytes_per_s * (real ? e.communication : 1.0);
   p.link_latency_s = hw.interconnect_latency_s;
   p.launch_overhead_s = real ? hw.kernel_launch_overhead_s : 0.0;
+  p.launch_overhead_hot_s =
+      real ? hw.kernel_launch_overhead_hot_s.value_or(hw.kernel_launch_overhead_s) : 0.0;
   p.onchip_bytes = hw.onchip_bytes_per_core;
   p.flash_attention = s.flash_attention;
   p.split_traffic = real && (hw.last_level_cache || hw.write_allocate);
@@ -149,6 +163,8 @@ void set_rates(Plan& p, const HardwareSpec& hw, const Settings& s) {
     p.llc_bytes = hw.last_level_cache->capacity_bytes;
     p.llc_read_bytes_per_s = hw.last_level_cache->read_bytes_per_s;
   }
+  p.hot_small_rows = real && hw.kernel_launch_overhead_hot_s && p.llc_bytes > 0 &&
+                     p.llc_read_bytes_per_s > 0;
   p.write_allocate = hw.write_allocate;
   p.write_back_cost = hw.write_back_cost;
 }

@@ -36,12 +36,22 @@ struct Plan {
   // The fused attention row's rates: efficiency.attention_* where the hardware gives them, else
   // the same as peak_ops_per_s / bandwidth_bytes_per_s.
   std::array<double, kNumDTypes> attn_peak_ops_per_s{};
+  // The prefill's fused attention: the same, but with the short-prompt factor for operands that
+  // fit on chip where they do (efficiency.attention_compute_short_onchip). The decode kernel is
+  // another kernel and keeps attn_peak_ops_per_s (analyze() swaps this in for the prefill phase).
+  std::array<double, kNumDTypes> attn_prefill_peak_ops_per_s{};
   double attn_bandwidth_bytes_per_s = 0;
   // Bandwidth of the rows that stream the linear layers' weights (efficiency.memory_<weights>).
   double weight_bandwidth_bytes_per_s = 0;
   double link_bytes_per_s = 0;
   double link_latency_s = 0;
   double launch_overhead_s = 0;
+  // Per kernel whose bytes are resident in the last-level cache (kernel_launch_overhead_hot where
+  // the hardware gives it, else launch_overhead_s); rows weight the two by LayerRow::hot_fraction.
+  double launch_overhead_hot_s = 0;
+  // The hardware gives kernel_launch_overhead_hot (realistic mode, with a last-level cache): a
+  // small decode row is then costed by the share of its bytes resident there (residency.cpp).
+  bool hot_small_rows = false;
   double onchip_bytes = 0;
   bool flash_attention = false;
   // The cache-residency model (residency.cpp), in realistic mode where the hardware describes a

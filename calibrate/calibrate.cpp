@@ -107,8 +107,9 @@ Calibration run_calibration(kernels::ThreadPool& pool, const CalibrateOptions& o
   c.dispatch_overhead_s = measure_dispatch_overhead(pool, t_min, opt.policy);
   c.kernels = measure_kernel_efficiency(pool, c, opt.quick, opt);
   if (!opt.quick) {  // beside attention_prefill (the full run's attention factors)
-    say(opt, "attention prefill, 64 causal tokens");
-    c.kernels.push_back(measure_short_attention_prefill(pool, c, opt.quick, opt.policy));
+    say(opt, "attention prefill, 64 causal tokens (Q/K/V/O beyond and inside the L2)");
+    for (auto& k : measure_short_attention_prefill(pool, c, opt.quick, opt.policy))
+      c.kernels.push_back(std::move(k));
   }
   say(opt, "small decode ops (add, rmsnorm, silu_mul, rope) started cold between GEMVs");
   c.small_ops = measure_small_ops(pool, c.caches, opt.quick, opt.policy);
@@ -145,10 +146,30 @@ double median_of(std::vector<double> v) {
 
 }  // namespace
 
-double small_op_fixed_cost_s(const Calibration& c, double effective_bytes_per_s) {
+namespace {
+
+// Median over the small ops started cold (resident = false) or hot of time - bytes / rate.
+std::vector<double> fixed_parts(const Calibration& c, bool resident, double bytes_per_s) {
   std::vector<double> fixed;
-  if (effective_bytes_per_s > 0)
-    for (const auto& o : c.small_ops) fixed.push_back(o.time_s - o.bytes / effective_bytes_per_s);
+  if (bytes_per_s > 0)
+    for (const auto& o : c.small_ops)
+      if (o.resident == resident) fixed.push_back(o.time_s - o.bytes / bytes_per_s);
+  return fixed;
+}
+
+}  // namespace
+
+double small_op_fixed_cost_s(const Calibration& c, double effective_bytes_per_s) {
+  return std::max(c.dispatch_overhead_s,
+                  median_of(fixed_parts(c, false, effective_bytes_per_s)));
+}
+
+// Hot, the bytes come from the L3 at the rate the residency model charges a resident byte
+// (last_level_cache.read_bytes_per_s), so the fixed part is what such a row pays beyond that term.
+std::optional<double> small_op_hot_fixed_cost_s(const Calibration& c,
+                                                double cache_read_bytes_per_s) {
+  const std::vector<double> fixed = fixed_parts(c, true, cache_read_bytes_per_s);
+  if (fixed.empty()) return std::nullopt;
   return std::max(c.dispatch_overhead_s, median_of(fixed));
 }
 
@@ -175,9 +196,10 @@ std::string calibration_notes(const Calibration& c) {
   for (const auto& k : c.kernels)
     s += " " + k.kernel + "(" + k.shape + ") " + reports::percent(k.efficiency()) + ";";
   if (!c.small_ops.empty()) {
-    s += " small decode ops started cold (bytes, time):";
+    s += " small decode ops started cold / with their inputs in the L3 (bytes, time):";
     for (const auto& o : c.small_ops)
-      s += " " + o.op + " " + reports::bytes_binary(o.bytes) + " " + reports::seconds(o.time_s) + ";";
+      s += " " + o.op + (o.resident ? " hot " : " cold ") + reports::bytes_binary(o.bytes) + " " +
+           reports::seconds(o.time_s) + ";";
     s += " empty fork/join " + reports::seconds(c.dispatch_overhead_s) + ";";
   }
   return s;
@@ -254,6 +276,19 @@ HardwareSpec to_hardware_spec(const Calibration& c, const std::string& name) {
                  : ": fixed cost of a small decode kernel started cold (median over add, rmsnorm, "
                    "silu_mul and rope run between DRAM-streaming GEMVs of time - cost-function "
                    "bytes / (bandwidth x efficiency.memory)); at least the empty fork/join");
+  // Hot: against the L3 read-back rate the residency model charges resident bytes at; only with
+  // that rate (set_cache_fields above), since the analyzer uses the hot figure only beside it.
+  if (hw.last_level_cache)
+    if (auto hot = small_op_hot_fixed_cost_s(c, hw.last_level_cache->read_bytes_per_s);
+        hot && *hot > 0) {
+      hw.kernel_launch_overhead_hot_s = *hot;
+      hw.sources["kernel_launch_overhead_hot_s"] =
+          src + ": fixed cost of a small decode kernel started with its inputs in the L3 (median "
+                "over add, rmsnorm, silu_mul and rope, each behind a GEMV streaming L3/8 of weights "
+                "from DRAM, of time - "
+                "cost-function bytes / last_level_cache.read_bytes_per_s); at least the empty "
+                "fork/join";
+    }
   hw.efficiency.compute = std::min(1.0, median_efficiency(c, false, "gemm_fp32"));
   // The fused attention kernels' own factors (the full run measures them; --quick leaves them
   // absent, and the analyzer then uses memory / compute for attention too).
@@ -273,6 +308,12 @@ HardwareSpec to_hardware_spec(const Calibration& c, const std::string& name) {
               src + ": attention_decode " + k.shape + " rotated through >= 1 GiB, " +
               "paired with DRAM reads, fused_attention_cost bytes / time / this bandwidth";
         }
+    } else if (k.kernel == "attention_prefill_short_onchip") {
+      hw.efficiency.attention_compute_short_onchip = std::min(1.0, k.efficiency());
+      hw.sources["efficiency.attention_compute_short_onchip"] =
+          src + ": attention_prefill " + k.shape + " causal (Q, K, V, O inside the L2), " +
+          "fused_attention_cost ops / time / measured fp32 FMA peak (the analyzer uses it for " +
+          "the short end when the prompt's Q, K, V, O fit on chip)";
     } else if (k.kernel == "attention_prefill_short") {
       hw.efficiency.attention_compute_short = std::min(1.0, k.efficiency());
       hw.sources["efficiency.attention_compute_short"] =
@@ -378,18 +419,28 @@ std::string format_calibration(const Calibration& c) {
                 seconds(c.dispatch_overhead_s).c_str());
   out += buf;
   const double eff_bw = c.dram_bytes_per_s * std::min(1.0, median_efficiency(c, true, "gemm", "gemm_w8a8"));
-  if (!c.small_ops.empty()) {
-    out += "small decode ops started cold (between GEMVs), time vs bytes at " +
-           bytes_per_s(eff_bw) + ":\n";
+  const double llc_bw = c.cache_probe.reread_bytes_per_s;
+  for (const bool hot : {false, true}) {
+    const double bw = hot ? llc_bw : eff_bw;
+    bool header = false;
     for (const auto& o : c.small_ops) {
+      if (o.resident != hot) continue;
+      if (!header)
+        out += std::string(hot ? "small decode ops with their inputs in the L3 (behind GEMVs "
+                                 "streaming L3/8), time vs bytes at "
+                               : "small decode ops started cold (between GEMVs), time vs bytes at ") +
+               bytes_per_s(bw) + ":\n";
+      header = true;
       std::snprintf(buf, sizeof buf, "  %-9s %10s  %10s  bandwidth term %10s  (spread %s)\n",
                     o.op.c_str(), bytes_binary(o.bytes).c_str(), seconds(o.time_s).c_str(),
-                    seconds(eff_bw > 0 ? o.bytes / eff_bw : 0).c_str(),
-                    percent(o.spread).c_str());
+                    seconds(bw > 0 ? o.bytes / bw : 0).c_str(), percent(o.spread).c_str());
       out += buf;
     }
-    std::snprintf(buf, sizeof buf, "fixed cost per kernel (kernel_launch_overhead): %s\n",
-                  seconds(small_op_fixed_cost_s(c, eff_bw)).c_str());
+    if (!header) continue;
+    const std::optional<double> fixed =
+        hot ? small_op_hot_fixed_cost_s(c, bw) : small_op_fixed_cost_s(c, bw);
+    std::snprintf(buf, sizeof buf, "fixed cost per kernel (kernel_launch_overhead%s): %s\n",
+                  hot ? "_hot" : "", fixed ? seconds(*fixed).c_str() : "-");
     out += buf;
   }
   out += "kernel efficiency (achieved / measured limit; achieved = ratio to the reference loop\n"
@@ -402,8 +453,9 @@ std::string format_calibration(const Calibration& c) {
     out += buf;
     if (k.paired_ratio <= 0) continue;
     if (k.pair_samples.empty()) {  // paired by its own probe (short_ops.cpp)
-      std::snprintf(buf, sizeof buf, "      ratio %.3f (spread %s) to its paired reference\n",
-                    k.paired_ratio, percent(k.ratio_spread).c_str());
+      std::snprintf(buf, sizeof buf,
+                    "      median ratio %.3f (spread %s, %d pairs used) to the 512-token probe\n",
+                    k.paired_ratio, percent(k.ratio_spread).c_str(), k.pairs_used);
       out += buf;
       continue;
     }

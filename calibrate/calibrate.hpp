@@ -15,10 +15,13 @@
 //   efficiency.attention_memory_<bf16|int8> = the same with the KV cache in that format
 //   efficiency.attention_compute = attention_prefill (512 causal tokens) ops/s / fp32 peak
 //   efficiency.attention_compute_short = the same at 64 tokens (short_ops.cpp)
+//   efficiency.attention_compute_short_onchip = at 64 tokens, heads of 64 filling 3/4 of the L2
 //   kernel_launch_overhead= fixed cost of a small decode kernel started cold: median over rmsnorm,
 //                           add, silu_mul and rope (run between DRAM-streaming GEMVs) of
 //                           time - bytes / (memory_bandwidth x efficiency.memory); at least the
 //                           thread-pool fork/join of an empty job
+//   kernel_launch_overhead_hot = the same ops started with their inputs in the L3: median of
+//                           time - bytes / last_level_cache.read_bytes_per_s; at least the fork/join
 //   onchip_bytes_per_core = L2 per core (what a tiled kernel keeps on chip per core)
 //   last_level_cache      = L2 per core x threads (sysfs; the shared L3 is not counted on) and the
 //                           bandwidth of reading back, once, a quarter of it just written after a
@@ -29,6 +32,7 @@
 //                           pass - 1, clamped to [0.01, 1] (0.01: the probe's resolution)
 // The efficiencies come only from these measurements, never from a validation run.
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,12 +73,14 @@ struct KernelEfficiency {
   double efficiency() const { return limit_per_s > 0 ? achieved_per_s / limit_per_s : 0; }
 };
 
-// A small decode op run cold, as in a decode step (small_ops.cpp).
+// A small decode op run cold, as in a large model's decode step, or with its inputs resident in the
+// last-level cache, as in a small model's (small_ops.cpp).
 struct SmallOpTime {
-  std::string op;      // "add", "rmsnorm", "silu_mul", "rope" at Llama-2-7b's decode shapes
+  std::string op;      // "add", "rmsnorm", "silu_mul", "rope" (cold: Llama-2-7b's decode shapes)
   double bytes = 0;    // the analyzer's cost-function bytes for it
   double time_s = 0;   // measured (the policy's statistic), timer overhead removed
   double spread = 0;   // relative inter-quartile spread of the samples
+  bool resident = false;  // started with its inputs in the L3 (hot) rather than cold
 };
 
 struct CacheSizes {
@@ -126,19 +132,29 @@ std::vector<KernelEfficiency> measure_kernel_efficiency(kernels::ThreadPool& poo
                                                         const Calibration& c, bool quick,
                                                         const CalibrateOptions& opt);
 
-// Runs the small decode ops cold between DRAM-streaming GEMVs (small_ops.cpp).
+// Runs the small decode ops cold between DRAM-streaming GEMVs, then hot (inputs in the L3) between
+// L3-resident GEMVs (small_ops.cpp): the cold ones first, then the resident ones.
 std::vector<SmallOpTime> measure_small_ops(kernels::ThreadPool& pool, const CacheSizes& caches,
                                            bool quick, const TimingPolicy& policy);
 
 // The fused prefill attention at a short prompt (Efficiency::kAttentionShortTokens), timed in pairs
 // with the long prompt's probe: "attention_prefill_short", whose efficiency is attention_prefill's
 // x the median ratio of their rates (efficiency 0 without attention_prefill in c.kernels).
-KernelEfficiency measure_short_attention_prefill(kernels::ThreadPool& pool, const Calibration& c,
-                                                 bool quick, const TimingPolicy& policy);
+// Two entries: "attention_prefill_short" (32 heads, beyond the L2) and
+// "attention_prefill_short_onchip" (heads of 64 filling 3/4 of the L2, inside it); none
+// without attention_prefill in c.kernels.
+std::vector<KernelEfficiency> measure_short_attention_prefill(kernels::ThreadPool& pool,
+                                                              const Calibration& c, bool quick,
+                                                              const TimingPolicy& policy);
 
 // The fixed cost per kernel the spec carries (kernel_launch_overhead): median over the small ops of
 // time - bytes / effective_bytes_per_s, and never below the dispatch overhead.
 double small_op_fixed_cost_s(const Calibration& c, double effective_bytes_per_s);
+// The same for the small ops started with their inputs in the L3 (kernel_launch_overhead_hot):
+// median of time - bytes / cache_read_bytes_per_s, at least the dispatch overhead; nullopt when
+// none was measured or without a read-back bandwidth.
+std::optional<double> small_op_hot_fixed_cost_s(const Calibration& c,
+                                                double cache_read_bytes_per_s);
 
 // Ordinary stores count as write-allocating when a copy with them takes more than this many times
 // the non-temporal copy: without write-allocate both move the same bytes (ratio ~1); with it the

@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "calibrate/attention_probe.hpp"
 #include "calibrate/calibrate.hpp"
 #include "calibrate/paired.hpp"
 #include "calibrate/prefill_probe.hpp"
@@ -151,40 +152,6 @@ KernelEfficiency gemv_efficiency(kernels::ThreadPool& pool, WeightFormat f, int6
       bytes * static_cast<double>(rot.per_sample), dram, dram_sweep_per_s, t_min, policy);
 }
 
-// One copy of a KV cache (K or V) in `f`, random values: fp32, bf16 (rounded), or int8 with one
-// fp16 scale per (token, kv head) as the runner stores it. 2 MiB pages where granted.
-struct KvCopy {
-  kernels::HugeVector<uint8_t> k, v;
-  kernels::HugeVector<uint16_t> k_scale, v_scale;  // int8 only
-};
-
-KvCopy random_kv(kernels::KvFormat f, int64_t tokens, int64_t heads, int64_t head_dim,
-                 uint64_t seed) {
-  const size_t n = static_cast<size_t>(tokens * heads * head_dim);
-  const size_t elem = f == kernels::KvFormat::fp32 ? 4 : f == kernels::KvFormat::bf16 ? 2 : 1;
-  KvCopy c{kernels::HugeVector<uint8_t>(n * elem), kernels::HugeVector<uint8_t>(n * elem), {}, {}};
-  std::vector<float> x(n);
-  for (int side = 0; side < 2; ++side) {
-    kernels::fill_uniform(x, seed + static_cast<uint64_t>(side) * 1000);
-    uint8_t* dst = side == 0 ? c.k.data() : c.v.data();
-    if (f == kernels::KvFormat::fp32) {
-      std::memcpy(dst, x.data(), n * 4);
-    } else if (f == kernels::KvFormat::bf16) {
-      auto* d = reinterpret_cast<uint16_t*>(dst);
-      kernels::float_to_bf16_row(x.data(), d, static_cast<int64_t>(n));
-    } else {
-      const size_t rows = static_cast<size_t>(tokens * heads);
-      std::vector<float> scale(rows);
-      kernels::quantize_int8_rows(x.data(), reinterpret_cast<int8_t*>(dst), scale.data(),
-                                  static_cast<int64_t>(rows), head_dim);
-      auto& s = side == 0 ? c.k_scale : c.v_scale;
-      s = kernels::HugeVector<uint16_t>(rows);
-      for (size_t i = 0; i < rows; ++i) s[i] = kernels::float_to_half(scale[i]);
-    }
-  }
-  return c;
-}
-
 DType kv_dtype(kernels::KvFormat f) {
   return f == kernels::KvFormat::fp32 ? DType::fp32
          : f == kernels::KvFormat::bf16 ? DType::bf16
@@ -213,21 +180,9 @@ KernelEfficiency attention_decode_efficiency(kernels::ThreadPool& pool, kernels:
   a.onchip_bytes = c.caches.l2_bytes_per_core;
   const OpCost cost = fused_attention_cost(a);
   Rotation rot(cost.bytes.kv_read);
-  std::vector<KvCopy> kv;
-  kv.reserve(rot.copies);
-  for (size_t i = 0; i < rot.copies; ++i) kv.push_back(random_kv(f, d.kv_len, 32, 128, 20 + i));
-  std::vector<float> q(static_cast<size_t>(d.q_heads * d.head_dim)), o(q.size());
-  kernels::fill_uniform(q, 5);
-  const auto run = [&](size_t i) {
-    kernels::KvCacheView view;
-    view.format = f;
-    view.k = kv[i].k.data();
-    view.v = kv[i].v.data();
-    view.k_scale = kv[i].k_scale.data();
-    view.v_scale = kv[i].v_scale.data();
-    view.scales_fp16 = true;
-    kernels::attention_decode(q.data(), view, o.data(), d, pool);
-  };
+  // The copies validate's device check rotates too (attention_probe.hpp).
+  DecodeAttentionProbe probe(d, f, kRotationBytes, rot.copies);
+  const auto run = [&](size_t i) { probe.run(i, pool); };
   const std::string name = f == kernels::KvFormat::fp32
                                ? "attention_decode"
                                : "attention_decode_" + std::string(to_string(a.kv));

@@ -29,7 +29,7 @@ int undisturbed_pairs(const std::vector<Pair>& pairs, double reference_figure_pe
 }
 
 PairedRatio paired_ratio(const std::vector<Pair>& pairs, double reference_figure_per_s,
-                         double tolerance) {
+                         double tolerance, RatioQuantile quantile) {
   PairedRatio r;
   r.pairs = static_cast<int>(pairs.size());
   std::vector<double> kept, all;
@@ -43,7 +43,7 @@ PairedRatio paired_ratio(const std::vector<Pair>& pairs, double reference_figure
   r.used = static_cast<int>(kept.size());
   const TimingStats q = stats_of(std::move(kept));  // quantiles of the ratios (not of times)
   static_assert(kRatioQuantile == 0.75, "stats_of gives the quartiles");
-  r.ratio = q.p75_s;
+  r.ratio = quantile == RatioQuantile::median ? q.median_s : q.p75_s;
   r.spread = q.spread();
   return r;
 }

@@ -62,16 +62,23 @@ int undisturbed_pairs(const std::vector<Pair>& pairs, double reference_figure_pe
 inline constexpr double kRatioQuantile = 0.75;
 
 struct PairedRatio {
-  double ratio = 0;   // upper quartile (kRatioQuantile) of the chosen pairs' ratios
+  double ratio = 0;   // upper quartile (kRatioQuantile), or median, of the chosen pairs' ratios
   double spread = 0;  // (p75 - p25) / median of those ratios
   int used = 0;       // pairs chosen (the undisturbed ones, or all)
   int pairs = 0;      // pairs recorded
 };
 
-// The kernel's efficiency against its reference: the upper quartile of the ratios of the
-// undisturbed pairs (every pair when reference_figure_per_s <= 0 or too few are undisturbed).
+// Which quantile of the chosen pairs' ratios is kept: the upper quartile (above) for a kernel
+// against a reference loop that a disturbance slows differently; the median where kernel and
+// reference are the same kernel at two shapes (short_ops.cpp), which a neighbour's cache
+// eviction slows alike, so the ratios scatter symmetrically about the undisturbed one.
+enum class RatioQuantile { upper_quartile, median };
+
+// The kernel's efficiency against its reference: the upper quartile (or median) of the ratios of
+// the undisturbed pairs (every pair when reference_figure_per_s <= 0 or too few are undisturbed).
 PairedRatio paired_ratio(const std::vector<Pair>& pairs, double reference_figure_per_s,
-                         double tolerance = kUndisturbedTolerance);
+                         double tolerance = kUndisturbedTolerance,
+                         RatioQuantile quantile = RatioQuantile::upper_quartile);
 
 // The statistic of a set of rates (work / time, not all with the same work) that stands for the
 // device: the median, or with Statistic::p10 the 90th percentile -- the fast tail, as p10 of times.

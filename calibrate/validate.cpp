@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "analyzer/analyzer.hpp"
+#include "calibrate/attention_probe.hpp"
 #include "calibrate/calibrate.hpp"
 #include "calibrate/microbench.hpp"
 #include "calibrate/model_runner.hpp"
@@ -230,6 +231,10 @@ struct MoeRoutingSeen {
 struct PassProbes {
   std::function<double()> read;  // DRAM read bandwidth now; empty: no probes
   std::vector<double> prefill, decode;
+  // After each decode pass: the decode attention kernel alone (attention_probe.hpp), seconds per
+  // call; empty: not run.
+  std::function<void(std::vector<double>&)> attention;
+  std::vector<double> attention_s;
 };
 
 // Layers mode: repeated prefill passes and decode passes at the analyzer's decode context, after a
@@ -258,6 +263,7 @@ void measure_layers(DecoderStack& stack, const Settings& s,
   for (int r = 0; r < dec_reps; ++r) {
     stack.forward(1, pos, &dec);
     if (probes.read) probes.decode.push_back(probes.read());
+    if (probes.attention) probes.attention(probes.attention_s);
   }
   seen.decode = stack.distinct_experts_last_pass();
 }
@@ -305,6 +311,67 @@ void note_pass_probes(const HardwareSpec& hw, const PassProbes& p,
   line += b;
   if (off) line += " (a phase more than 10 % off: its memory-bound ratios carry that)";
   notes.push_back(line);
+}
+
+}  // namespace
+
+std::string attention_probe_note(const std::vector<double>& probe_s, const OpResult* row) {
+  if (probe_s.empty() || !row || !(row->measured_s > 0)) return "";
+  const TimingStats t = stats_of(probe_s);
+  const double alone = t.median_s;
+  char b[320];
+  std::snprintf(b, sizeof b,
+                "decode attention kernel alone between the passes (random KV of this shape, format "
+                "and context, from DRAM), median [p25-p75]: %.0f [%.0f-%.0f] us; fused_attention "
+                "measured %.2f x it",
+                alone * 1e6, t.p25_s * 1e6, t.p75_s * 1e6, row->measured_s / alone);
+  std::string line = b;
+  if (row->predicted_s > 0) {
+    std::snprintf(b, sizeof b, ", the kernel alone %.2f x the prediction", alone / row->predicted_s);
+    line += b;
+    if (alone / row->predicted_s > 1.1)
+      line += " (the kernel itself ran more than 10 % below its calibration: the machine was busy "
+              "in a way the DRAM probe may not show; the fused_attention ratio carries that)";
+  }
+  if (row->measured_s / alone > 1.1)
+    line += " (validate's call more than 10 % slower than the kernel alone: its place in the pass "
+            "costs that)";
+  return line;
+}
+
+namespace {
+
+// The device check's decode attention probe (attention_probe.hpp): the run's decode attention
+// shape, KV format and context on random caches, two calls after each decode pass, timed as the
+// ops are. The copies span >= 96 MiB (3x the development host's L3) and the pass before streamed
+// far more, so each call reads its cache from DRAM, as validate's own call does. Not run where one
+// copy would take more than 1/32 of the host's memory (long contexts at large batch), nor below
+// 4 MiB: thousands of tiny caches then make each call a string of cold misses and fork/joins
+// (qwen2-0.5b, 66 tokens: 14 µs against validate's 10.6, 144 against 13 at batch 2 on two threads), not
+// the streaming the probe is for, while validate's own small cache partly stays in the L3.
+std::function<void(std::vector<double>&)> attention_probe(const ModelSpec& m, const Settings& s,
+                                                          int64_t context, KvFormat kv,
+                                                          kernels::ThreadPool& pool, Clock clock) {
+  kernels::AttentionDims d;
+  d.batch = s.batch;
+  d.q_heads = m.num_attention_heads;
+  d.kv_heads = m.num_key_value_heads;
+  d.head_dim = m.head_dim;
+  d.q_len = 1;
+  d.kv_len = context;
+  const double bytes = kv_copy_bytes(kv, s.batch * context, d.kv_heads, d.head_dim);
+  if (bytes < double(4u << 20) || bytes > host_memory_bytes() / 32) return {};
+  auto probe = std::make_shared<DecodeAttentionProbe>(d, kv, double(96u << 20), 2);
+  auto timer = std::make_shared<LapTimer>(clock);
+  auto next = std::make_shared<size_t>(0);
+  return [probe, timer, next, &pool](std::vector<double>& out) {
+    for (int i = 0; i < 2; ++i) {
+      timer->restart();
+      probe->run((*next)++, pool);
+      const double dt = timer->lap();
+      if (dt >= 0) out.push_back(dt);
+    }
+  };
 }
 
 // calibrate's DRAM read loop over 512 MiB in all: far beyond any last-level cache here.
@@ -397,6 +464,7 @@ ValidationRun run_validation(const ModelSpec& m, const HardwareSpec& hw, const S
       }
       return stats_of(rate).median_s;
     };
+    probes.attention = attention_probe(m, s, a.decode.context_len, cfg.kv, pool, opt.policy.clock);
   }
   run.device.spec_bandwidth_bytes_per_s = hw.memory_bandwidth_bytes_per_s;
   if (opt.check_device) {
@@ -425,6 +493,9 @@ ValidationRun run_validation(const ModelSpec& m, const HardwareSpec& hw, const S
 
   append_op_results({"prefill", &a.prefill.rows, to_pairs(pre)}, opt.mistrust_spread, run, opt.policy.stat);
   append_op_results({"decode", &a.decode.rows, to_pairs(dec)}, opt.mistrust_spread, run, opt.policy.stat);
+  if (const auto line = attention_probe_note(probes.attention_s, run.find("decode", "fused_attention"));
+      !line.empty())
+    run.notes.push_back(line);
   if (!stack.output_ok())
     for (auto& o : run.ops)
       if (o.disposition == Disposition::passed) o.disposition = Disposition::mistrusted;

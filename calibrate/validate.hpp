@@ -61,6 +61,12 @@ struct PhaseSamples {
 };
 void append_op_results(const PhaseSamples& ps, double mistrust_spread, ValidationRun& run,
                        Statistic stat = Statistic::median);
+// The device check's line on the decode attention probe (validate.cpp, attention_probe.hpp): the
+// kernel alone between the decode passes (`probe_s`, seconds per call) beside the run's decode
+// fused_attention row: measured / kernel alone and kernel alone / predicted, each flagged above
+// 1.1. "" without probe samples or a measured row. Pure (unit-tested).
+std::string attention_probe_note(const std::vector<double>& probe_s, const OpResult* row);
+
 // Sum over ops of measured time x count (the analyzer's count: blocks for per-block rows).
 double measured_phase_time(const ValidationRun& run, std::string_view phase);
 

@@ -234,6 +234,9 @@ void show_hardware_table(const HardwareSpec& h) {
   if (h.kernel_launch_overhead_s)
     row("kernel launch overhead", reports::seconds(h.kernel_launch_overhead_s),
         "kernel_launch_overhead_s");
+  if (h.kernel_launch_overhead_hot_s)
+    row("kernel launch overhead, inputs in cache",
+        reports::seconds(*h.kernel_launch_overhead_hot_s), "kernel_launch_overhead_hot_s");
   if (h.interconnect_bandwidth_bytes_per_s) {
     row("interconnect per direction", reports::bytes_per_s(h.interconnect_bandwidth_bytes_per_s) +
                                           (h.interconnect_name.empty() ? "" : " (" + h.interconnect_name + ")"),
@@ -268,6 +271,12 @@ void show_hardware_table(const HardwareSpec& h) {
     row("efficiency: attention compute, " +
             std::to_string(HardwareSpec::Efficiency::kAttentionShortTokens) + "-token prompt",
         reports::percent(*h.efficiency.attention_compute_short), "efficiency.attention_compute_short");
+  if (h.efficiency.attention_compute_short_onchip)
+    row("efficiency: attention compute, " +
+            std::to_string(HardwareSpec::Efficiency::kAttentionShortTokens) +
+            "-token prompt on chip",
+        reports::percent(*h.efficiency.attention_compute_short_onchip),
+        "efficiency.attention_compute_short_onchip");
   for (int i = 0; i < kNumDTypes; ++i) {
     const std::string d(to_string(static_cast<DType>(i)));
     if (const auto& e = h.efficiency.compute_by_dtype[i])
@@ -320,6 +329,8 @@ void show_hardware_json(const HardwareSpec& h) {
   if (const auto& c = h.last_level_cache)
     j["last_level_cache"] = {{"capacity_bytes", c->capacity_bytes},
                              {"read_bytes_per_s", c->read_bytes_per_s}};
+  if (h.kernel_launch_overhead_hot_s)
+    j["kernel_launch_overhead_hot_s"] = *h.kernel_launch_overhead_hot_s;
   if (h.sources.count("write_allocate")) j["write_allocate"] = h.write_allocate;
   if (h.sources.count("write_back_cost")) j["write_back_cost"] = h.write_back_cost;
   if (h.efficiency.attention_memory)
@@ -328,6 +339,9 @@ void show_hardware_json(const HardwareSpec& h) {
     j["efficiency"]["attention_compute"] = *h.efficiency.attention_compute;
   if (h.efficiency.attention_compute_short)
     j["efficiency"]["attention_compute_short"] = *h.efficiency.attention_compute_short;
+  if (h.efficiency.attention_compute_short_onchip)
+    j["efficiency"]["attention_compute_short_onchip"] =
+        *h.efficiency.attention_compute_short_onchip;
   if (h.efficiency.memory_w8a8) j["efficiency"]["memory_w8a8"] = *h.efficiency.memory_w8a8;
   for (int i = 0; i < kNumDTypes; ++i) {
     const std::string d(to_string(static_cast<DType>(i)));

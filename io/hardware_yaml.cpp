@@ -19,7 +19,8 @@ constexpr double kMicro = 1e-6;
 const std::vector<std::string> kTopKeys = {
     "name", "vendor", "kind", "description", "low_confidence", "notes", "memory_capacity_gb",
     "memory_bandwidth_gb_per_s", "dense_tops", "sparse_tops", "num_cores", "onchip_kib_per_core",
-    "onchip_mib_total", "kernel_launch_overhead_us", "interconnect", "efficiency",
+    "onchip_mib_total", "kernel_launch_overhead_us", "kernel_launch_overhead_hot_us",
+    "interconnect", "efficiency",
     "last_level_cache", "write_allocate", "write_back_cost"};
 const std::vector<std::string> kQuantityKeys = {"value", "source"};
 const std::vector<std::string> kInterconnectKeys = {"name", "bandwidth_gb_per_s_per_direction",
@@ -39,7 +40,8 @@ constexpr const char* kPerDtypeEfficiency[] = {"compute_", "memory_", "attention
 
 std::vector<std::string> efficiency_keys() {
   std::vector<std::string> v = {"memory", "compute", "communication", "attention_memory",
-                                "attention_compute", "attention_compute_short", "memory_w8a8"};
+                                "attention_compute", "attention_compute_short",
+                                "attention_compute_short_onchip", "memory_w8a8"};
   for (const char* prefix : kPerDtypeEfficiency)
     for (const auto& d : dtype_names()) v.push_back(prefix + d);
   return v;
@@ -131,6 +133,8 @@ HardwareSpec parse_hardware_yaml(std::string_view text, std::string_view filenam
   hw.onchip_bytes_total = q.number("onchip_mib_total", kMiB, "onchip_bytes_total").value_or(0);
   hw.kernel_launch_overhead_s =
       q.number("kernel_launch_overhead_us", kMicro, "kernel_launch_overhead_s").value_or(0);
+  hw.kernel_launch_overhead_hot_s =
+      q.number("kernel_launch_overhead_hot_us", kMicro, "kernel_launch_overhead_hot_s");
 
   if (r.has("interconnect")) {
     const yamlio::MapReader ic = r.map("interconnect", kInterconnectKeys);
@@ -174,6 +178,8 @@ HardwareSpec parse_hardware_yaml(std::string_view text, std::string_view filenam
         qe.fraction("attention_compute", "efficiency.attention_compute");
     hw.efficiency.attention_compute_short =
         qe.fraction("attention_compute_short", "efficiency.attention_compute_short");
+    hw.efficiency.attention_compute_short_onchip = qe.fraction(
+        "attention_compute_short_onchip", "efficiency.attention_compute_short_onchip");
     hw.efficiency.memory_w8a8 = qe.fraction("memory_w8a8", "efficiency.memory_w8a8");
     // Optional per dtype: that dtype's GEMMs against its own peak, and the linear layers'
     // bandwidth with weights in it; absent means `compute` / `memory`.
@@ -247,6 +253,9 @@ std::string hardware_to_yaml(const HardwareSpec& hw) {
   if (hw.kernel_launch_overhead_s > 0)
     quantity(o, 0, "kernel_launch_overhead_us", hw.kernel_launch_overhead_s / kMicro, hw,
              "kernel_launch_overhead_s");
+  if (hw.kernel_launch_overhead_hot_s)
+    quantity(o, 0, "kernel_launch_overhead_hot_us", *hw.kernel_launch_overhead_hot_s / kMicro, hw,
+             "kernel_launch_overhead_hot_s");
   if (hw.interconnect_bandwidth_bytes_per_s > 0) {
     o << "interconnect:\n";
     if (!hw.interconnect_name.empty())
@@ -278,7 +287,8 @@ std::string hardware_to_yaml(const HardwareSpec& hw) {
   const bool by_dtype =
       any(e.compute_by_dtype) || any(e.memory_by_dtype) || any(e.attention_memory_by_dtype);
   if (e.memory != 1.0 || e.compute != 1.0 || e.communication != 1.0 || e.attention_memory ||
-      e.attention_compute || e.attention_compute_short || e.memory_w8a8 || by_dtype) {
+      e.attention_compute || e.attention_compute_short || e.attention_compute_short_onchip ||
+      e.memory_w8a8 || by_dtype) {
     o << "efficiency:\n";
     if (e.memory != 1.0) quantity(o, 2, "memory", e.memory, hw, "efficiency.memory");
     if (e.compute != 1.0) quantity(o, 2, "compute", e.compute, hw, "efficiency.compute");
@@ -291,6 +301,9 @@ std::string hardware_to_yaml(const HardwareSpec& hw) {
     if (e.attention_compute_short)
       quantity(o, 2, "attention_compute_short", *e.attention_compute_short, hw,
                "efficiency.attention_compute_short");
+    if (e.attention_compute_short_onchip)
+      quantity(o, 2, "attention_compute_short_onchip", *e.attention_compute_short_onchip, hw,
+               "efficiency.attention_compute_short_onchip");
     const auto per_dtype = [&](const char* prefix, const auto& factors) {
       for (int i = 0; i < kNumDTypes; ++i)
         if (factors[i]) {

@@ -2,6 +2,8 @@
 // hand-derived DRAM / cache bytes and times on a small fp32 model whose activations are 1 MiB.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <initializer_list>
 #include <string>
 
 #include "analyzer/analyzer.hpp"
@@ -183,4 +185,128 @@ TEST_CASE("a short prompt's prefill rows are split even when their tensors fit o
     CHECK(row(on.prefill, n).time_s == row(off.prefill, n).time_s);
   }
   for (const LayerRow& r : on.decode.rows) CHECK_FALSE(r.traffic_split);
+}
+
+namespace {
+
+// Decode of a model whose block weights are 256-512 KiB (hidden 256, 2 heads of 128, intermediate
+// 512, fp32): its vectors (1-2 KiB) stay in a 4 MiB LLC between uses. On chip 1 MiB, so every
+// decode row but the linear layers' is "small" (costed whole), and fixed costs of 2 us cold and
+// 0.2 us hot (hot distance 4 MiB / 8 = 512 KiB).
+ModelSpec tiny_model() {
+  ModelSpec m = small_model();
+  m.hidden_size = 256;
+  m.num_attention_heads = 2;
+  m.num_key_value_heads = 2;
+  m.intermediate_size = 512;
+  return m;
+}
+
+HardwareSpec cpu_with_hot_cost() {
+  HardwareSpec hw = cpu_with_cache();
+  hw.onchip_bytes_per_core = kMiB;
+  hw.kernel_launch_overhead_s = 2e-6;
+  hw.kernel_launch_overhead_hot_s = 0.2e-6;
+  return hw;
+}
+
+double bytes_of(const PhaseResult& p, std::initializer_list<const char*> names) {
+  double b = 0;
+  for (const char* n : names) b += row(p, n).cost.bytes.total();
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("decode mlp_add: the hot and cold fixed costs weighted by its streams' reuse distance") {
+  const Analysis a = analyze(tiny_model(), cpu_with_hot_cost(), fp32_prefill());
+  const LayerRow& r = row(a.decode, "mlp_add");
+  // Reads proj_out (1 KiB) that down_proj has just written: warmth 1. Updates hidden (1 KiB read,
+  // 1 KiB written), last touched by mlp_norm: D = the bytes of gate_proj, up_proj, mlp_act and
+  // down_proj since (~1.5 MiB), warmth w = (4 MiB - D) / (4 MiB - 0.5 MiB).
+  const double kib = 1024, c = 4 * kMiB, hot_d = c / 8;
+  const double d = bytes_of(a.decode, {"gate_proj", "up_proj", "mlp_act", "down_proj"});
+  const double w = (c - d) / (c - hot_d);
+  REQUIRE(w > 0.6);
+  REQUIRE(w < 0.8);
+  CHECK(r.cost.bytes.total() == 3 * kib);
+  const double f = (1 * kib + w * 2 * kib) / (3 * kib);  // warm share of the bytes
+  // The coldest stream sets the fixed cost: hidden, (1 - w) x 1 page / 2 (a stream pays by the
+  // pages it touches, all of it from two on); proj_out is warm and there are no other bytes.
+  REQUIRE(HardwareSpec::kColdStreamFullPages == 2);
+  const double g = 1 - (1 - w) * 0.5;
+  CHECK(r.hot_fraction == doctest::Approx(g));
+  REQUIRE(r.traffic_split);
+  CHECK(r.cache_bytes == doctest::Approx(f * 3 * kib));
+  CHECK(r.dram_bytes == doctest::Approx((1 - f) * 3 * kib));
+  CHECK(r.time_s == doctest::Approx((1 - f) * 3 * kib / 10e9 + f * 3 * kib / 40e9 +
+                                    (1 - g) * 2e-6 + g * 0.2e-6));
+}
+
+TEST_CASE("decode rope: the cold cos/sin and KV-cache rows pay by the page, not by the byte") {
+  const Analysis a = analyze(tiny_model(), cpu_with_hot_cost(), fp32_prefill());
+  const LayerRow& r = row(a.decode, "rope");
+  // Streams: q (updated in place, written by q_proj: D = k_proj + v_proj, just over 512 KiB ->
+  // warmth just under 1), k (read, written by k_proj: D = v_proj < 512 KiB -> warm), the cos/sin
+  // rows (activation bytes no tensor names) and the K written into the cache, both cold.
+  const double c = 4 * kMiB, hot_d = c / 8;
+  const double wq = std::min(1.0, (c - bytes_of(a.decode, {"k_proj", "v_proj"})) / (c - hot_d));
+  REQUIRE(wq > 0.99);
+  const double q = 256 * 4, k = 256 * 4;
+  const Bytes& b = r.cost.bytes;
+  const double cos_sin = b.act_read + b.act_written - (2 * q + k);
+  REQUIRE(cos_sin > 0);
+  REQUIRE(b.kv_written == k);  // fp32 cache
+  // Each cold stream touches one page (cos/sin 1 KiB, K 1 KiB): half the cold fixed cost, however
+  // few its bytes (q's coldness, (1 - wq) x 1/2, is smaller). Scaled by bytes instead, it was
+  // 1/16 and qwen2-0.5b's rope was costed 5.5x too fast.
+  REQUIRE(cos_sin <= HardwareSpec::kPageBytes);
+  CHECK(r.hot_fraction == doctest::Approx(0.5));
+  CHECK(r.time_s > 0.5 * 2e-6);
+  CHECK(r.cache_bytes == doctest::Approx(2 * q * wq + k));
+}
+
+TEST_CASE("decode attn_norm, 4096 wide: a cold hidden-sized stream pays all the cold cost") {
+  ModelSpec m = small_model();
+  m.hidden_size = 4096;
+  m.num_attention_heads = m.num_key_value_heads = 32;
+  const Analysis a = analyze(m, cpu_with_hot_cost(), fp32_prefill());
+  const LayerRow& r = row(a.decode, "attn_norm");
+  // hidden (16 KiB) was just updated by mlp_add: warm. gamma (16 KiB, weights) streams, and normed
+  // (16 KiB written) was last read by up_proj, a 32 MiB down_proj ago: both cold, and 16 KiB is
+  // the cold probe's stream size, so the fixed cost is the cold one.
+  const double v = 16384, bytes = 3 * v, f = 1.0 / 3;
+  CHECK(r.cost.bytes.total() == bytes);
+  CHECK(r.hot_fraction == 0);
+  CHECK(r.cache_bytes == doctest::Approx(f * bytes));
+  CHECK(r.time_s == doctest::Approx((1 - f) * bytes / 10e9 + f * bytes / 40e9 + 2e-6));
+}
+
+TEST_CASE("decode attn_add, 2048 wide: a cold two-page stream pays all the cold cost") {
+  ModelSpec m = small_model();
+  m.hidden_size = 2048;
+  m.num_attention_heads = m.num_key_value_heads = 16;
+  const Analysis a = analyze(m, cpu_with_hot_cost(), fp32_prefill());
+  const LayerRow& r = row(a.decode, "attn_add");
+  // proj_out (8 KiB) was just written by o_proj: warm. hidden (8 KiB, updated) was last touched by
+  // attn_norm, 4 x 16 MiB of q/k/v/o weights ago: cold, and two pages (Qwen1.5-MoE's vectors).
+  const double v = 8192;
+  CHECK(r.cost.bytes.total() == 3 * v);
+  CHECK(r.hot_fraction == 0);
+  REQUIRE(r.traffic_split);
+  CHECK(r.cache_bytes == doctest::Approx(v));
+  CHECK(r.time_s == doctest::Approx(2 * v / 10e9 + v / 40e9 + 2e-6));
+}
+
+TEST_CASE("decode small rows without kernel_launch_overhead_hot: costed whole and cold") {
+  HardwareSpec hw = cpu_with_hot_cost();
+  hw.kernel_launch_overhead_hot_s.reset();
+  const Analysis a = analyze(tiny_model(), hw, fp32_prefill());
+  const LayerRow& r = row(a.decode, "mlp_add");
+  CHECK_FALSE(r.traffic_split);
+  CHECK(r.hot_fraction == 0);
+  CHECK(r.time_s == doctest::Approx(3 * 1024 / 10e9 + 2e-6));
+  // Nor does a linear layer change with the key: its weights stream.
+  CHECK_FALSE(row(analyze(tiny_model(), cpu_with_hot_cost(), fp32_prefill()).decode, "o_proj")
+                  .traffic_split);
 }

@@ -83,3 +83,29 @@ TEST_CASE("the fixed cost per kernel is the small ops' time beyond their bandwid
   CHECK(none.kernel_launch_overhead_s == doctest::Approx(10e-9));
   CHECK(none.sources.at("kernel_launch_overhead_s").find("empty job") != std::string::npos);
 }
+
+TEST_CASE("the hot fixed cost: small ops with their inputs in the L3, against its read-back rate") {
+  Calibration c = synthetic(false);
+  c.dispatch_overhead_s = 10e-9;
+  c.small_ops = {{"add", 49152, 3.536e-6, 0.1}};  // cold: 2.0 us fixed, as above
+  // Hot, at 80 GB/s read back from the L3: 12 KiB take 153.6 ns, 33 KiB 422.4 ns. Fixed parts
+  // 100, 300 and -50 ns (faster than the read-back rate): the median is 100 ns.
+  c.small_ops.push_back({"add", 12288, 253.6e-9, 0.1, true});
+  c.small_ops.push_back({"silu_mul", 33792, 722.4e-9, 0.1, true});
+  c.small_ops.push_back({"rmsnorm", 12288, 103.6e-9, 0.1, true});
+  // Without a measured read-back rate (no last_level_cache) the spec has no hot figure.
+  CHECK_FALSE(to_hardware_spec(c, "host").kernel_launch_overhead_hot_s);
+  c.caches.l3_bytes_total = 32 << 20;
+  c.cache_probe.reread_bytes_per_s = 80e9;
+  const HardwareSpec hw = to_hardware_spec(c, "host");
+  REQUIRE(hw.last_level_cache);
+  REQUIRE(hw.kernel_launch_overhead_hot_s);
+  CHECK(*hw.kernel_launch_overhead_hot_s == doctest::Approx(100e-9).epsilon(1e-6));
+  CHECK(hw.sources.at("kernel_launch_overhead_hot_s").find("in the L3") != std::string::npos);
+  // The cold figure ignores the hot samples (median of the cold ones alone).
+  CHECK(hw.kernel_launch_overhead_s == doctest::Approx(2.0e-6).epsilon(1e-9));
+  // Never below the empty fork/join.
+  c.small_ops.back().time_s = 0;
+  c.small_ops[2].time_s = 0;
+  CHECK(*to_hardware_spec(c, "host").kernel_launch_overhead_hot_s == doctest::Approx(10e-9));
+}

@@ -117,6 +117,23 @@ TEST_CASE("slowdowns the reference does not see: the upper quartile of the ratio
   CHECK(paired_ratio(pairs_of(q, 1, 1), 1.0).ratio == doctest::Approx(0.51));
 }
 
+TEST_CASE("same kernel both sides (short_ops.cpp): the median ratio, disturbed pairs set aside") {
+  // 9 pairs, a kernel sample doing 1 unit and a reference 10 (10 /s quiet): ratios 0.030 x 4 and
+  // 0.032 x 3, then two pairs whose references ran 30 % slow (below 0.9 x the figure 10 /s: set
+  // aside). Median of the 7 kept (0.030 x 4, 0.032 x 3): 0.030; upper quartile (position 4.5):
+  // 0.032.
+  PairedSamples s;
+  s.reference_s.assign(10, 1.0);
+  for (double k : {0.30, 0.32, 0.30, 0.32, 0.30, 0.32, 0.30}) s.kernel_s.push_back(1.0 / k);
+  for (int i = 0; i < 2; ++i) s.kernel_s.push_back(1.0 / (0.5 * 0.7));
+  s.reference_s[8] = s.reference_s[9] = 1.0 / 0.7;  // both references around the last 2 kernels
+  const std::vector<Pair> pairs = pairs_of(s, 1, 10);
+  const PairedRatio r = paired_ratio(pairs, 10.0, kUndisturbedTolerance, RatioQuantile::median);
+  CHECK(r.used == 7);
+  CHECK(r.ratio == doctest::Approx(0.030));
+  CHECK(paired_ratio(pairs, 10.0).ratio == doctest::Approx(0.032));
+}
+
 TEST_CASE("a drift linear in time cancels: each kernel sample sits between two references") {
   // The machine slows steadily: reference i takes 1 + 0.1 i s, the kernel sample between
   // references i and i+1 takes 2 (1 + 0.1 (i + 0.5)) s: ratio exactly 0.5 in every pair.

@@ -49,6 +49,7 @@ TEST_CASE("every optional group converts to SI") {
           "onchip_kib_per_core: {value: 128, source: s}\n"
           "onchip_mib_total: {value: 6, source: s}\n"
           "kernel_launch_overhead_us: {value: 5, source: s}\n"
+          "kernel_launch_overhead_hot_us: {value: 0.4, source: hot}\n"
           "interconnect:\n"
           "  name: NVLink\n"
           "  bandwidth_gb_per_s_per_direction: {value: 56.25, source: s}\n"
@@ -61,6 +62,10 @@ TEST_CASE("every optional group converts to SI") {
   CHECK(h.onchip_bytes_per_core == 131072);
   CHECK(h.onchip_bytes_total == 6 * 1048576);
   CHECK(h.kernel_launch_overhead_s == doctest::Approx(5e-6));
+  REQUIRE(h.kernel_launch_overhead_hot_s);
+  CHECK(*h.kernel_launch_overhead_hot_s == doctest::Approx(0.4e-6));
+  CHECK(h.sources.at("kernel_launch_overhead_hot_s") == "hot");
+  CHECK_FALSE(parse_hardware_yaml(kHw, "h.yaml").kernel_launch_overhead_hot_s);  // optional
   CHECK(h.interconnect_name == "NVLink");
   CHECK(h.interconnect_bandwidth_bytes_per_s == 56.25e9);
   CHECK(h.interconnect_latency_s == doctest::Approx(5e-6));
@@ -72,6 +77,7 @@ TEST_CASE("every optional group converts to SI") {
   CHECK(hardware_to_yaml(r) == hardware_to_yaml(h));
   CHECK(r.sources == h.sources);
   CHECK(r.onchip_bytes_per_core == h.onchip_bytes_per_core);
+  CHECK(*r.kernel_launch_overhead_hot_s == doctest::Approx(0.4e-6));
   CHECK(*r.peak(DType::fp16) == *h.peak(DType::fp16));
 }
 
