@@ -125,6 +125,19 @@ double DecoderStack::block_bytes(const ModelSpec& m, const StackConfig& cfg) {
   return w + kv;
 }
 
+kernels::AttentionDims attention_dims(const ModelSpec& m, int64_t batch, int64_t q_len,
+                                      int64_t kv_len) {
+  kernels::AttentionDims d;
+  d.batch = batch;
+  d.q_heads = m.num_attention_heads;
+  d.kv_heads = m.num_key_value_heads;
+  d.head_dim = m.head_dim;
+  d.q_len = q_len;
+  d.kv_len = kv_len;
+  d.causal = true;
+  return d;
+}
+
 DecoderStack::DecoderStack(const ModelSpec& m, const StackConfig& cfg, kernels::ThreadPool& pool)
     : impl_(std::make_unique<Impl>()) {
   if (const auto why = unsupported_reason(m); !why.empty())
@@ -295,14 +308,7 @@ void DecoderStack::Impl::run_block(Block& b, int64_t q_len, int64_t pos0, OpTime
                   m.num_key_value_heads, pos0, p, kernels::best_isa(), &to_cache);
     lap("rope");
   }
-  kernels::AttentionDims d;
-  d.batch = cfg.batch;
-  d.q_heads = m.num_attention_heads;
-  d.kv_heads = m.num_key_value_heads;
-  d.head_dim = m.head_dim;
-  d.q_len = q_len;
-  d.kv_len = pos0 + q_len;
-  d.causal = true;
+  kernels::AttentionDims d = attention_dims(m, cfg.batch, q_len, pos0 + q_len);
   if (q_len > 1 && pos0 == 0) {
     // Prefill: the fresh fp32 K/V of the prompt, as an engine computes attention before (or while)
     // it writes the cache.

@@ -55,6 +55,11 @@ class OpTimes {
   std::map<std::string, std::vector<double>> samples_;
 };
 
+// The model's attention over q_len new tokens per sequence and kv_len keys (causal): what the
+// runner's fused_attention runs, and what validate's decode-attention probe times alone.
+kernels::AttentionDims attention_dims(const ModelSpec& m, int64_t batch, int64_t q_len,
+                                      int64_t kv_len);
+
 class DecoderStack {
  public:
   // Throws InputError when the model needs an op the kernels lack (layernorm, non-gated MLP, ALiBi).

@@ -70,6 +70,17 @@ struct Slot {
   }
 };
 
+double llc_bytes(const CacheSizes& caches) {
+  return caches.l3_bytes_total > 0 ? caches.l3_bytes_total : 32.0 * (1 << 20);
+}
+
+// Copies of a matrix of `bytes` enough that one is reused only after >= 8x the last-level cache
+// (and >= 256 MiB) of weights has streamed from DRAM; 4 to max_copies.
+int rotation_copies(const CacheSizes& caches, double bytes, double max_copies) {
+  const double stream = std::max(8 * llc_bytes(caches), 256.0 * (1 << 20));
+  return static_cast<int>(std::clamp(std::ceil(stream / bytes), 4.0, max_copies));
+}
+
 struct OpSamples {
   std::vector<double> add, norm, silu, rope;
 };
@@ -125,9 +136,7 @@ std::vector<SmallOpTime> measure_cold(kernels::ThreadPool& pool, const CacheSize
   kernels::fill_uniform(w, 13, -0.02f, 0.02f);
   const kernels::PackedWeights w0 =
       kernels::pack_weights(w.data(), sh.hidden, sh.hidden, kernels::WeightFormat::fp32);
-  const double llc = caches.l3_bytes_total > 0 ? caches.l3_bytes_total : 32.0 * (1 << 20);
-  const int copies = static_cast<int>(
-      std::clamp(std::ceil(std::max(8 * llc, 256.0 * (1 << 20)) / w0.bytes()), 4.0, 32.0));
+  const int copies = rotation_copies(caches, w0.bytes(), 32);
   std::vector<kernels::PackedWeights> ws(static_cast<size_t>(copies), w0);
   const int rounds = quick ? 6 : 24;
   std::vector<Slot> slots;
@@ -155,7 +164,7 @@ std::vector<SmallOpTime> measure_hot(kernels::ThreadPool& pool, const CacheSizes
                                      bool quick, const TimingPolicy& policy,
                                      const kernels::RopeTable& table) {
   const Shape& sh = kSmall;
-  const double l3 = caches.l3_bytes_total > 0 ? caches.l3_bytes_total : 32.0 * (1 << 20);
+  const double l3 = llc_bytes(caches);
   // The reuse distance the analyzer takes as hot (HardwareSpec::kHotReuseDistanceOfLlc).
   const double spacer_bytes = HardwareSpec::kHotReuseDistanceOfLlc * l3;
   // k x hidden: its output is a hidden-sized vector, as o_proj's (the add's addend).
@@ -164,8 +173,7 @@ std::vector<SmallOpTime> measure_hot(kernels::ThreadPool& pool, const CacheSizes
   kernels::fill_uniform(w, 15, -0.02f, 0.02f);
   const kernels::PackedWeights w0 =
       kernels::pack_weights(w.data(), k, sh.hidden, kernels::WeightFormat::fp32);
-  const int copies = static_cast<int>(
-      std::clamp(std::ceil(std::max(8 * l3, 256.0 * (1 << 20)) / w0.bytes()), 4.0, 256.0));
+  const int copies = rotation_copies(caches, w0.bytes(), 256);
   const std::vector<kernels::PackedWeights> ws(static_cast<size_t>(copies), w0);
   const int rounds = quick ? 48 : 160;  // ~0.1 ms a round
   Slot slot(sh, 0, rounds + 1);

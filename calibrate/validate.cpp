@@ -352,13 +352,7 @@ namespace {
 std::function<void(std::vector<double>&)> attention_probe(const ModelSpec& m, const Settings& s,
                                                           int64_t context, KvFormat kv,
                                                           kernels::ThreadPool& pool, Clock clock) {
-  kernels::AttentionDims d;
-  d.batch = s.batch;
-  d.q_heads = m.num_attention_heads;
-  d.kv_heads = m.num_key_value_heads;
-  d.head_dim = m.head_dim;
-  d.q_len = 1;
-  d.kv_len = context;
+  const kernels::AttentionDims d = attention_dims(m, s.batch, 1, context);
   const double bytes = kv_copy_bytes(kv, s.batch * context, d.kv_heads, d.head_dim);
   if (bytes < double(4u << 20) || bytes > host_memory_bytes() / 32) return {};
   auto probe = std::make_shared<DecodeAttentionProbe>(d, kv, double(96u << 20), 2);
