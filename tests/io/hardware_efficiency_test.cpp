@@ -12,14 +12,7 @@ using namespace llmroof;
 
 namespace {
 
-const std::string kHw =
-    "name: x\n"
-    "vendor: V\n"
-    "kind: cpu\n"
-    "memory_capacity_gb: {value: 24, source: \"os\"}\n"
-    "memory_bandwidth_gb_per_s: {value: 20, source: \"measured\"}\n"
-    "dense_tops:\n"
-    "  fp32: {value: 0.1, source: \"measured\"}\n";
+const std::string kHw = test::kMinimalCpuHardware;
 
 std::string error_of(const std::string& yaml) {
   return test::input_error_of([&] { parse_hardware_yaml(yaml, "h.yaml"); });
