@@ -17,6 +17,9 @@
 //   (batch, token, kv head) — fp32 or fp16 — and symmetric quantization: value = int8 · scale.
 //   With an int8 cache q is rounded to int8 too (per q head, quantize_int8_rows: scale =
 //   max|q_h| / 127), as llama.cpp's q8 paths do, so q·k is an integer dot product (vpdpbusd).
+//   With a bf16 cache q is rounded to bf16 (float_to_bf16, round to nearest even), as production
+//   bf16 attention does (FlashAttention's q is bf16), so q·k can be a bf16 dot product (vdpbf16ps;
+//   a product of two bf16 is exact in fp32). The added error is of the cache's own order.
 //   Every path, the reference included, uses that rounded q.
 #include <cstdint>
 
@@ -57,7 +60,8 @@ void attention_decode(const float* q, const KvCacheView& kv, float* o, const Att
 
 // Scalar references (double accumulation, plain softmax over materialised scores per query).
 // attention_ref handles any q_len and any KV format; prefill and decode are both checked against it.
-// With an int8 cache it rounds each q head with quantize_int8_rows first (see attention_decode).
+// With an int8 cache it rounds each q head with quantize_int8_rows first, with a bf16 cache each
+// q element with float_to_bf16 (see attention_decode).
 void attention_ref(const float* q, const KvCacheView& kv, float* o, const AttentionDims& d);
 
 // KV cache helpers, shared by tests, benchmarks and `validate`.

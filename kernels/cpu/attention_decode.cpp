@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <numeric>
 #include <stdexcept>
@@ -13,6 +14,7 @@
 
 #include "kernels/cpu/attention_decode.hpp"
 #include "kernels/cpu_features.hpp"
+#include "kernels/huge_buffer.hpp"
 
 namespace llmroof::kernels {
 
@@ -49,23 +51,36 @@ void merge(const AttentionDims& d, int64_t splits, const float* m, const float* 
     }
 }
 // q as the kernels read it (attention.hpp): with an int8 cache rounded to int8 per head
-// (quantize_int8_rows, with the scale and 128 · Σ q8 per head for vpdpbusd); q points at the
-// rounded values as fp32 (qr) then, else at the caller's q. The AVX-512 version is bit-identical
-// to the scalar one the reference uses (tested).
+// (quantize_int8_rows, with the scale and 128 · Σ q8 per head for vpdpbusd), with a bf16 cache
+// rounded to bf16 (float_to_bf16_row, the bits in q16 for vdpbf16ps); q points at the rounded
+// values as fp32 (qr) then, else (fp32) at the caller's q. The AVX-512 versions are bit-identical
+// to the scalar ones the reference uses (tested). q16 is 64-byte aligned: vdpbf16ps reads it 64
+// bytes at a time, and at malloc's 16 or 32 mod 64 (which varied with the heap state, i.e. with
+// what ran before in the process) every such load splits two lines: -4 to -6 % at GQA 8.
 struct RoundedQ {
   const float* q = nullptr;
   std::vector<float> qr, q8_scale;
   std::vector<int8_t> q8;
   std::vector<int32_t> q8_bias;
+  HugeVector<uint16_t> q16;
 };
 
 RoundedQ round_q(const float* q, KvFormat f, Isa path, int64_t rows, int64_t hd) {
   RoundedQ r;
   r.q = q;
-  if (f != KvFormat::int8) return r;
+  if (f == KvFormat::fp32) return r;
   const size_t n = static_cast<size_t>(rows * hd);
   r.qr.resize(n);
   r.q = r.qr.data();
+  if (f == KvFormat::bf16) {
+    r.q16.resize(n);
+    float_to_bf16_row(q, r.q16.data(), static_cast<int64_t>(n));
+    for (size_t i = 0; i < n; ++i) {  // bf16 -> fp32: the bits are the top half (bf16_to_float)
+      const uint32_t u = static_cast<uint32_t>(r.q16[i]) << 16;
+      std::memcpy(&r.qr[i], &u, 4);
+    }
+    return r;
+  }
   r.q8.resize(n);
   r.q8_scale.resize(static_cast<size_t>(rows));
   r.q8_bias.resize(static_cast<size_t>(rows));
@@ -85,6 +100,13 @@ RoundedQ round_q(const float* q, KvFormat f, Isa path, int64_t rows, int64_t hd)
 // Zen 5, KV in L3, one thread: +10 % over rows at group 4, -4 % at group 2). P·V on vpdpwssd
 // (probabilities quantized to int16 per block) from GQA 8 up: +3 % at group 8, -6 % at 4, -15 % at
 // 1 (its per-block quantization and permutes are per q head, the savings per group).
+// bf16 caches (q rounded to bf16) on AVX512_BF16 CPUs with head_dim % 32 == 0: q·k on vdpbf16ps
+// (DecodeSplit::q16, with the first reduction levels in registers) from GQA 8 up. Measured on Zen
+// 5 against the fp32-FMA path (paired in one process, medians of per-call ratios, the bench's
+// shape b4/32 q/4 kv heads/d128): GQA 8 +19 to +31 % with the KV in L2 (one thread), +30 % in DRAM
+// on one thread, +11 to +17 % in DRAM on 2 threads (then memory-bound). GQA 4: +25 % in L2 but -6
+// to -19 % in DRAM against the paced pair-split path; GQA 1: +8 % in L2, -1 to +6 % in DRAM; so
+// below GQA 8 the pair-split path stays.
 DecodeSplit base_split(const KvCacheView& kv, const AttentionDims& d, Isa path, const RoundedQ& rq,
                        const float* qp) {
   const int64_t hd = d.head_dim, group = d.q_heads / d.kv_heads;
@@ -97,6 +119,9 @@ DecodeSplit base_split(const KvCacheView& kv, const AttentionDims& d, Isa path, 
   s.q8_scale = q8 ? rq.q8_scale.data() : nullptr;
   s.q8_bias = q8 ? rq.q8_bias.data() : nullptr;
   s.qp = qp;
+  const bool dpbf16 = kv.format == KvFormat::bf16 && avx512 && cpu_features().avx512_bf16 &&
+                      hd % 32 == 0 && group >= 8;
+  s.q16 = dpbf16 ? rq.q16.data() : nullptr;
   s.format = kv.format;
   s.k = kv.k;
   s.v = kv.v;
@@ -125,6 +150,7 @@ DecodeSplit at_row(const DecodeSplit& base, const AttentionDims& d, KvFormat f, 
     s.q8_bias += b * d.q_heads;
   }
   if (s.qp) s.qp += qoff;
+  if (s.q16) s.q16 += qoff;
   s.k = static_cast<const char*>(base.k) + row_off * d.head_dim * eb;
   s.v = static_cast<const char*>(base.v) + row_off * d.head_dim * eb;
   if (s.k_scale) s.k_scale = static_cast<const char*>(base.k_scale) + row_off * sb;

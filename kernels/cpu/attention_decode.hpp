@@ -12,7 +12,8 @@ inline constexpr int64_t kDecodeBlock = 16;  // tokens scored together (one zmm 
 // Tokens [t0, t1) of one batch row, all heads. Outputs are the unnormalised partials of the
 // split: running max m (exp2 domain), sum l and output o = sum 2^(s - m) · v, per q head.
 struct DecodeSplit {
-  const float* q;          // [q_heads, head_dim] of this batch row (int8 caches: rounded, q8 · scale)
+  const float* q;          // [q_heads, head_dim] of this batch row (int8 / bf16 caches: rounded,
+                           // q8 · scale / the bf16 value)
   // int8 caches on VNNI CPUs with head_dim % 64 == 0, else null: q of this batch row rounded to
   // int8 per head (quantize_int8_rows: q ≈ q8 · q8_scale[h], the rounding every int8 path and the
   // reference use), and q8_bias[h] = 128 · Σ_c q8[h][c], which removes the +128 that makes K
@@ -23,6 +24,10 @@ struct DecodeSplit {
   // bf16 caches with head_dim % 32 == 0, else null: q of this batch row "pair-split" (see
   // split_pairs), matching the even/odd bf16 -> fp32 conversion of 32-element K/V chunks.
   const float* qp;         // [q_heads, head_dim]
+  // bf16 caches on AVX512_BF16 CPUs with head_dim % 32 == 0 and GQA >= 8 (base_split), else null:
+  // q of this batch row as bf16 bits (the bf16-rounded q every path uses), 64-byte aligned, for
+  // q·k on vdpbf16ps (qk_heads_dpbf16 in attention_decode_avx512_bf16.hpp).
+  const uint16_t* q16;     // [q_heads, head_dim]
   KvFormat format;
   const void* k;           // first element of this batch row of the K cache
   const void* v;

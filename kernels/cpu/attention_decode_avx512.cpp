@@ -8,7 +8,8 @@
 // 64) do q·k with vpdpbusd on the int8 q: by token rows below GQA 4 (qk_heads_u8), from GQA 4 with
 // the block's tokens in the lanes (qk_lanes_u8, so no transpose-add tree); from GQA 8 P·V with
 // vpdpwssd on int16 probabilities (pv_i8_vnni); all in attention_decode_avx512_int8.hpp. Bf16
-// caches below GQA 8 convert K/V pair-split (attention_decode_avx512_bf16.hpp). The next
+// caches below GQA 8 convert K/V pair-split, from GQA 8 on AVX512_BF16 CPUs do q·k with vdpbf16ps
+// on the bf16 q (qk_heads_dpbf16; attention_decode_avx512_bf16.hpp). The next
 // block's K and V are prefetched in address order (the hardware prefetchers do not follow the
 // per-kv-head access: without software prefetch the split runs 2-3x slower from DRAM): paced by
 // FMA work for fp32 and pair-split bf16 (PacedPrefetcher), else spread over every QK and PV step
@@ -235,6 +236,12 @@ void softmax_heads(const DecodeSplit& s, int64_t nt, int64_t g, int64_t h0, int6
     __m512 raw;
     if (s.k_lanes) {
       raw = _mm512_load_ps(red + h * B * 16);  // qk_lanes_u8: already one score per lane
+    } else if (F == KvFormat::bf16 && s.q16) {
+      // qk_heads_dpbf16: slot 4g holds tokens 4g..4g+3; groups past nt were not computed (their
+      // lanes are masked below; zeroed so no stale NaN or denormal enters the adds).
+      for (int64_t tt = (nt + 3) / 4 * 4; tt < B; tt += 4)
+        _mm512_store_ps(red + (h * B + tt) * 16, _mm512_setzero_ps());
+      raw = reduce_groups4(red + h * B * 16);
     } else {
       for (int64_t tt = nt; tt < B; ++tt) _mm512_store_ps(red + (h * B + tt) * 16, _mm512_setzero_ps());
       raw = reduce16(red + h * B * 16);
@@ -319,6 +326,15 @@ void block(const DecodeSplit& s, int64_t t, int64_t nt, int64_t& paced_steps) {
             }
           }
           if constexpr (F == KvFormat::bf16) {
+            if (s.q16) {  // GQA >= 8 (base_split): 4 tokens × 4 heads twice, as below
+              if constexpr (GB == 8) {
+                qk_heads_dpbf16<4>(s, kb, h0, red + tt * 16, pf);
+                qk_heads_dpbf16<4>(s, kb, h0 + 4, red + tt * 16, pf);
+              } else {
+                qk_heads_dpbf16<GB>(s, kb, h0, red + tt * 16, pf);
+              }
+              return;
+            }
             if (s.qp) {
               if constexpr (GB == 8) {
                 qk_heads_pairs<2, 8>(s, kb, h0, red + tt * 16, pf);
@@ -376,8 +392,9 @@ bool spread_prefetch(const DecodeSplit& s) {
 // pair-split path (GQA < 8). Measured on Zen 5 (KV in DRAM, the bench's shapes, paced and unpaced
 // alternated per call in one process, 2 threads, quiet): fp32 GQA 1 / 4 / 8 +6 / +18 / +21 %, bf16
 // GQA 1 / 4 +14 / +19 %. Not paced: bf16 GQA 8 (compute-bound: plain conversion, q·k twice over K;
-// paced -10 to -15 %) and int8 (paced -0 to -2 %, and -6 to -20 % with steps in its K transpose and
-// tokens-in-lanes q·k), where the extra steps cost more than the overlap gains.
+// paced -10 to -15 %; with the vdpbf16ps q·k paced 0 to -4 % against spread) and int8 (paced -0
+// to -2 %, and -6 to -20 % with steps in its K transpose and tokens-in-lanes q·k), where the extra
+// steps cost more than the overlap gains.
 template <KvFormat F>
 bool paced_prefetch(const DecodeSplit& s) {
   return F == KvFormat::fp32 || (F == KvFormat::bf16 && s.qp != nullptr);

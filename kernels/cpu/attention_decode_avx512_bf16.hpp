@@ -1,6 +1,7 @@
 #pragma once
-// The bf16 "pair-split" pieces of the AVX-512 flash-decoding split (bf16 caches, GQA < 8), included
-// only by attention_decode_avx512.cpp (internal linkage, see simd_avx512.hpp).
+// The bf16 pieces of the AVX-512 flash-decoding split, included only by attention_decode_avx512.cpp
+// (internal linkage, see simd_avx512.hpp): the "pair-split" conversion (GQA < 8) and q·k on
+// vdpbf16ps (GQA >= 8 on AVX512_BF16 CPUs).
 #include "kernels/cpu/attention_decode.hpp"
 #include "kernels/cpu/simd_avx512.hpp"
 
@@ -41,6 +42,69 @@ inline void qk_heads_pairs(const DecodeSplit& s, const int64_t* kbase, int64_t h
   }
   for (int u = 0; u < U; ++u)
     for (int x = 0; x < GB; ++x) _mm512_store_ps(red + ((h0 + x) * kDecodeBlock + u) * 16, acc[u][x]);
+}
+
+// acc += in fp32 lane i, a[2i]·b[2i] + a[2i+1]·b[2i+1] of the bf16 pairs of a and b (vdpbf16ps,
+// AVX512_BF16: the caller checks the CPU; inline asm because this file is not compiled with
+// -mavx512bf16). The products of two bf16 are exact in fp32.
+inline void dpbf16(__m512& acc, __m512i a, __m512i b) {
+  asm("vdpbf16ps %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
+}
+
+// q·k on the bf16-rounded q (s.q16) for 4 token rows of K as they are in the cache and GB q heads:
+// the 4 × GB blocking of qk_heads, one vdpbf16ps per 32 dims per (token, q head) instead of two
+// FMAs on K converted to fp32 (no conversion at all). Lane i of a partial sum holds dims 2i and
+// 2i + 1 of every 32-dim chunk. The first two levels of the 16-token transpose-add tree run here
+// in registers: per head the 4 tokens' partial sums become one vector whose 128-bit block u holds
+// 4 partial sums of token u, stored in red slot 0 of the 4 (reduce_groups4 finishes). That is 1
+// store and later 1 load per head and 4 tokens instead of 4 each, and a shorter dependency chain
+// between q·k and the softmax: with reduce16 over 16 stored vectors, vdpbf16ps alone measured no
+// faster than the fp32 FMAs (Zen 5, KV in L2, one thread), because the tree then cost as much as
+// q·k itself. The lanes still add up every product of the row, in another order.
+template <int GB, typename P>
+inline void qk_heads_dpbf16(const DecodeSplit& s, const int64_t* kbase, int64_t h0, float* red,
+                            P&) {
+  const int64_t hd = s.head_dim;
+  const uint16_t* k = static_cast<const uint16_t*>(s.k);
+  __m512 acc[4][GB];
+  for (int u = 0; u < 4; ++u)
+    for (int x = 0; x < GB; ++x) acc[u][x] = _mm512_setzero_ps();
+  // No paced prefetch steps here: the path runs from GQA 8, where the prefetch is spread, not paced
+  // (paced_prefetch).
+  for (int64_t c = 0; c < hd; c += 32) {
+    __m512i kc[4];
+    for (int u = 0; u < 4; ++u) kc[u] = _mm512_loadu_si512(k + kbase[u] + c);
+    for (int x = 0; x < GB; ++x) {
+      const __m512i qx = _mm512_load_si512(s.q16 + (h0 + x) * hd + c);  // 64-byte aligned (round_q)
+      for (int u = 0; u < 4; ++u) dpbf16(acc[u][x], kc[u], qx);
+    }
+  }
+  for (int x = 0; x < GB; ++x) {
+    const __m512 a = _mm512_add_ps(_mm512_shuffle_f32x4(acc[0][x], acc[1][x], 0x44),
+                                   _mm512_shuffle_f32x4(acc[0][x], acc[1][x], 0xEE));
+    const __m512 b = _mm512_add_ps(_mm512_shuffle_f32x4(acc[2][x], acc[3][x], 0x44),
+                                   _mm512_shuffle_f32x4(acc[2][x], acc[3][x], 0xEE));
+    const __m512 y =
+        _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x88), _mm512_shuffle_f32x4(a, b, 0xDD));
+    _mm512_store_ps(red + (h0 + x) * kDecodeBlock * 16, y);
+  }
+}
+
+// The block's 16 scores of one head from qk_heads_dpbf16's vectors: slot 4g (g = 0..3, 64 floats
+// apart) holds in its 128-bit block u 4 partial sums of token 4g + u. The last two levels of the
+// transpose-add tree (in-lane shuffles), then the 4 × 4 transpose of (u, g) to lane t = token t.
+inline __m512 reduce_groups4(const float* v) {
+  const __m512 y0 = _mm512_load_ps(v), y1 = _mm512_load_ps(v + 64), y2 = _mm512_load_ps(v + 128),
+               y3 = _mm512_load_ps(v + 192);
+  const __m512 z01 =
+      _mm512_add_ps(_mm512_shuffle_ps(y0, y1, 0x44), _mm512_shuffle_ps(y0, y1, 0xEE));
+  const __m512 z23 =
+      _mm512_add_ps(_mm512_shuffle_ps(y2, y3, 0x44), _mm512_shuffle_ps(y2, y3, 0xEE));
+  const __m512 w =
+      _mm512_add_ps(_mm512_shuffle_ps(z01, z23, 0x88), _mm512_shuffle_ps(z01, z23, 0xDD));
+  // w lane 4u + g = token 4g + u
+  const __m512i perm = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  return _mm512_permutexvar_ps(perm, w);
 }
 
 // pv_chunks for the pair-split layout: NP 32-element chunks, output rows kept pair-split.

@@ -108,7 +108,7 @@ void attention_ref(const float* q, const KvCacheView& kv, float* o, const Attent
   const double scale = d.softmax_scale();
   std::vector<double> p(static_cast<size_t>(d.kv_len)), acc(static_cast<size_t>(hd));
   // int8 caches: q rounded to int8 per head, like the kernels (attention.hpp); q8 · scale is exact
-  // in double.
+  // in double. bf16 caches: q rounded to bf16 element by element.
   std::vector<double> qr(static_cast<size_t>(hd));
   std::vector<int8_t> q8(static_cast<size_t>(hd));
   for (int64_t b = 0; b < d.batch; ++b)
@@ -119,6 +119,8 @@ void attention_ref(const float* q, const KvCacheView& kv, float* o, const Attent
           float qs;
           quantize_int8_rows(qf, q8.data(), &qs, 1, hd);
           for (int64_t c = 0; c < hd; ++c) qr[c] = q8[c] * static_cast<double>(qs);
+        } else if (kv.format == KvFormat::bf16) {
+          for (int64_t c = 0; c < hd; ++c) qr[c] = bf16_to_float(float_to_bf16(qf[c]));
         } else {
           for (int64_t c = 0; c < hd; ++c) qr[c] = qf[c];
         }

@@ -68,6 +68,45 @@ TEST_CASE("int8 caches: q is rounded to int8 per head (reference and kernel)") {
   CHECK(o[1] == doctest::Approx(1 - want).epsilon(1e-5));
 }
 
+// bf16 caches round q to bf16 too (attention.hpp), in the reference and in every kernel path. Two
+// keys, k0 = (0, 2, 0, ...), k1 = 0, v0 = e0, v1 = e1, scale 1, so o[0] = sigmoid(2 · q[1]). q[1]
+// = 1 + 3 · 2^-9 lies between the bf16 neighbours 1 and 1 + 2^-7 and rounds up to 1.0078125;
+// unrounded, o[0] would be 4.1e-4 lower. 8 q heads on 1 kv head with head_dim 32 take the
+// vdpbf16ps q·k on AVX512_BF16 CPUs; Isa::avx2 the pair-split AVX2 path; scalar the reference.
+TEST_CASE("bf16 caches: q is rounded to bf16 (reference and every kernel path)") {
+  ThreadPool pool(2);
+  const int64_t hd = 32, heads = 8;
+  AttentionDims d = dims(1, heads, 1, hd, 1, 2, false);
+  d.scale = 1;
+  std::vector<float> q(heads * hd, 0.f);
+  for (int64_t h = 0; h < heads; ++h) {
+    q[h * hd] = 0.25f * static_cast<float>(h);  // meets k = 0: no effect
+    q[h * hd + 1] = 1.f + 3.f / 512;
+  }
+  std::vector<uint16_t> k(2 * hd, 0), v(2 * hd, 0);
+  k[1] = float_to_bf16(2.f);
+  v[0] = float_to_bf16(1.f);
+  v[hd + 1] = float_to_bf16(1.f);
+  KvCacheView kv;
+  kv.format = KvFormat::bf16;
+  kv.k = k.data();
+  kv.v = v.data();
+  const double want = 1 / (1 + std::exp(-2 * 1.0078125));
+  std::vector<float> ref(q.size());
+  attention_ref(q.data(), kv, ref.data(), d);
+  for (Isa isa : {best_isa(), Isa::avx2, Isa::scalar}) {
+    CAPTURE(static_cast<int>(isa));
+    std::vector<float> o(q.size(), -1.f);
+    attention_decode(q.data(), kv, o.data(), d, pool, isa);
+    for (int64_t h = 0; h < heads; ++h) {
+      CAPTURE(h);
+      CHECK(ref[h * hd] == doctest::Approx(want).epsilon(1e-6));
+      CHECK(o[h * hd] == doctest::Approx(want).epsilon(1e-6));
+      CHECK(o[h * hd + 1] == doctest::Approx(1 - want).epsilon(1e-5));
+    }
+  }
+}
+
 TEST_CASE("flash prefill matches the reference") {
   ThreadPool pool(2);
   SUBCASE("head_dim 64 and 128, GQA 1/4/8, batch > 1") {
@@ -175,7 +214,8 @@ TEST_CASE("int8 decode: integer dot-product paths match the reference, peaked so
 
 // int8 on VNNI CPUs with head_dim % 64 == 0: q·k on vpdpbusd by token rows below GQA 4 and with
 // the block's tokens in the vector lanes from GQA 4 (K transposed per block and kv head,
-// DecodeSplit::k_lanes); bf16 (pair-split below GQA 8, plain conversion from 8) alongside. Every
+// DecodeSplit::k_lanes); bf16 (pair-split below GQA 8, vdpbf16ps q·k from 8 on AVX512_BF16 CPUs,
+// else the plain conversion) alongside. Every
 // block fill from 1 to 17 tokens (the slots past the end repeat the last token and must be
 // masked), two blocks and a bit, head_dim 64 and 128, GQA 1, 2, 4, 8 and 16, batch > 1 with spare
 // capacity, and a peaked softmax.
@@ -194,13 +234,14 @@ TEST_CASE("int8 and bf16 decode: every path matches the reference for every bloc
     check_decode(dims(3, 32, 4, 128, 1, 530, true, 600), f, pool, true, 12.f);
     check_decode(dims(1, 64, 4, 64, 1, 4096), f, pool, true, 12.f);
     check_decode(dims(1, 32, 32, 128, 1, 999), f, pool, true, 12.f);
+    check_decode(dims(2, 12, 1, 160, 1, 77), f, pool);  // group 12 = 8 + 4, head_dim not 64 / 128
   }
 }
 
 TEST_CASE("bf16 decode: pair-split path (head_dim % 32 == 0) matches the reference at GQA 1..4") {
   // The even/odd conversion path reorders q and the output rows; every q head and output element
-  // must land back in place, including 1-token and partial (nt < 16) blocks. (GQA 8 and up take the
-  // plain conversion, covered by the cases above.)
+  // must land back in place, including 1-token and partial (nt < 16) blocks. (GQA 8 and up take
+  // vdpbf16ps or the plain conversion, covered by the cases above.)
   ThreadPool pool(2);
   check_decode(dims(1, 8, 8, 32, 1, 1), KvFormat::bf16, pool);
   check_decode(dims(2, 16, 4, 96, 1, 19), KvFormat::bf16, pool);
