@@ -21,6 +21,23 @@
 //   bf16 attention does (FlashAttention's q is bf16), so q·k can be a bf16 dot product (vdpbf16ps;
 //   a product of two bf16 is exact in fp32). The added error is of the cache's own order.
 //   Every path, the reference included, uses that rounded q.
+//   With an int8 cache at GQA >= 8 on AVX-512 VNNI CPUs (head_dim % 64 == 0; decode_quantizes_p)
+//   the probabilities are rounded too, so P·V is a u8 × s8 dot product (vpdpbusd, 4 tokens per
+//   instruction). Per q head and absolute 16-token block [16j, 16j + 16) of the context, all in
+//   fp32 in this order: scores s_t = float(Σ q8·k8) · (((scale · log2 e) · kscale_t) · q8_scale)
+//   (log2 units), the block max mb, e_t = exp2_ps(s_t - mb) <= 1 (the kernels' vector exp2, whose
+//   scalar twin the reference runs), vmax = max_t vscale_t (scales >= 0), w8_t = round to nearest
+//   even (e_t · (vscale_t · (255 / vmax))) in 0..255. The block adds 2^(mb - M) · (vmax / 255) ·
+//   Σ_t w8_t v8_t to the numerator and 2^(mb - M) · Σ_t e_t (unrounded) to the denominator. A
+//   weight e_t · vscale_t moves by at most vmax / 510, so |Δo| <= 16 · 127 · max vscale / 510 ≈
+//   0.031 · max|V| in the worst case (16 errors of one sign, e = 1 at each block's max); uniform
+//   data sees 1e-3 to 3.7e-3 of max|o| (5e-5 to 3.6e-3 absolute with |v| <= 1; attention_test.cpp),
+//   the order of the int8 cache's own rounding of V (max|v| / 254 per element), but 10-40x the
+//   1e-4 kernels check tolerance: hence the reference models it. The splits start at multiples of
+//   16 there, so the result does not depend on the thread count. Other paths (AVX2, GQA < 8,
+//   other head_dims) keep fp32 probabilities: u8 P·V only pays where 8+ q heads share each V byte
+//   (P·V on int16 was slower below GQA 8), and their fp32 scores are not the bit-exact integer
+//   ones the rounding needs.
 #include <cstdint>
 
 #include "kernels/cpu/dispatch.hpp"
@@ -63,6 +80,12 @@ void attention_decode(const float* q, const KvCacheView& kv, float* o, const Att
 // With an int8 cache it rounds each q head with quantize_int8_rows first, with a bf16 cache each
 // q element with float_to_bf16 (see attention_decode).
 void attention_ref(const float* q, const KvCacheView& kv, float* o, const AttentionDims& d);
+// With u8_probabilities (int8 caches, q_len 1) the same with the u8 probabilities attention_decode
+// uses where decode_quantizes_p (see attention_decode above), bit for bit in the weights.
+void attention_ref(const float* q, const KvCacheView& kv, float* o, const AttentionDims& d,
+                   bool u8_probabilities);
+// Whether attention_decode(q, kv, o, d, pool, isa) rounds the probabilities to u8 on this CPU.
+bool decode_quantizes_p(const KvCacheView& kv, const AttentionDims& d, Isa isa = best_isa());
 
 // KV cache helpers, shared by tests, benchmarks and `validate`.
 uint16_t float_to_bf16(float x);  // round to nearest even

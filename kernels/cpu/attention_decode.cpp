@@ -31,6 +31,16 @@ int64_t splits_per_row(const AttentionDims& d, int threads) {
   return std::max<int64_t>(1, std::min<int64_t>(want, d.kv_len / 64));
 }
 
+// Token where split j of `splits` of a batch row starts (j == splits: kv_len). Equal shares; with
+// u8 probabilities (DecodeSplit::pv_u8) rounded down to a multiple of kDecodeBlock, so every block
+// is an absolute 16-token block and the result does not depend on the thread count (a split keeps
+// >= 64 - 15 tokens: splits_per_row).
+int64_t split_start(const AttentionDims& d, int64_t splits, int64_t j, bool aligned) {
+  if (j >= splits) return d.kv_len;
+  const int64_t t = d.kv_len * j / splits;
+  return aligned ? t / kDecodeBlock * kDecodeBlock : t;
+}
+
 void merge(const AttentionDims& d, int64_t splits, const float* m, const float* l, const float* o,
            float* out) {
   const int64_t hd = d.head_dim;
@@ -97,9 +107,11 @@ RoundedQ round_q(const float* q, KvFormat f, Isa path, int64_t rows, int64_t hd)
 // int8 caches (q rounded to int8, see round_q): on VNNI CPUs with head_dim % 64 == 0 q·k is an
 // integer dot product, vpdpbusd (64 MACs per instruction, K needs no conversion): by token rows
 // below GQA 4, from GQA 4 with the block's tokens in the lanes (DecodeSplit::k_lanes; measured on
-// Zen 5, KV in L3, one thread: +10 % over rows at group 4, -4 % at group 2). P·V on vpdpwssd
-// (probabilities quantized to int16 per block) from GQA 8 up: +3 % at group 8, -6 % at 4, -15 % at
-// 1 (its per-block quantization and permutes are per q head, the savings per group).
+// Zen 5, KV in L3, one thread: +10 % over rows at group 4, -4 % at group 2). P·V on vpdpbusd
+// with u8 probabilities (4 tokens per instruction; the rounding the reference models, see
+// attention.hpp) from GQA 8 up: +15-20 % at group 8 over P·V on int16 vpdpwssd (KV in L3, one
+// thread), which itself was -6 % at group 4 and -15 % at 1 against fp32 FMAs (the per-block
+// quantization and permutes are per q head, the savings per group).
 // bf16 caches (q rounded to bf16) on AVX512_BF16 CPUs with head_dim % 32 == 0: q·k on vdpbf16ps
 // (DecodeSplit::q16, with the first reduction levels in registers) from GQA 8 up. Measured on Zen
 // 5 against the fp32-FMA path (paired in one process, medians of per-call ratios, the bench's
@@ -132,7 +144,7 @@ DecodeSplit base_split(const KvCacheView& kv, const AttentionDims& d, Isa path, 
   s.kv_heads = d.kv_heads;
   s.head_dim = hd;
   s.scale_log2 = d.softmax_scale() * 1.4426950408889634f;
-  s.pv_i16 = vnni && hd % 32 == 0 && group >= 8;
+  s.pv_u8 = q8 && group >= 8;  // == decode_quantizes_p(kv, d, path)
   s.k_lanes = q8 && group >= 4;
   return s;
 }
@@ -176,6 +188,11 @@ void split_pairs(const float* x, float* y, int64_t rows, int64_t head_dim) {
     }
 }
 
+bool decode_quantizes_p(const KvCacheView& kv, const AttentionDims& d, Isa isa) {
+  return kv.format == KvFormat::int8 && d.q_len == 1 && usable_isa(isa) == Isa::avx512 &&
+         cpu_features().avx512_vnni && d.head_dim % 64 == 0 && d.q_heads / d.kv_heads >= 8;
+}
+
 void attention_decode(const float* q, const KvCacheView& kv, float* o, const AttentionDims& d,
                       ThreadPool& pool, Isa isa) {
   validate(d);
@@ -209,8 +226,8 @@ void attention_decode(const float* q, const KvCacheView& kv, float* o, const Att
                                                          &std::free);
     for (int64_t i = i0; i < i1; ++i) {
       DecodeSplit s = at_row(base, d, kv.format, i / splits);
-      s.t0 = d.kv_len * (i % splits) / splits;
-      s.t1 = d.kv_len * (i % splits + 1) / splits;
+      s.t0 = split_start(d, splits, i % splits, base.pv_u8);
+      s.t1 = split_start(d, splits, i % splits + 1, base.pv_u8);
       s.m = m.data() + i * d.q_heads;
       s.l = l.data() + i * d.q_heads;
       s.o = part.data() + i * d.q_heads * hd;

@@ -41,16 +41,18 @@ struct DecodeSplit {
   float* l;                // [q_heads]
   float* o;                // [q_heads, head_dim], zeroed by the caller
   float* scratch;          // decode_scratch_floats(q_heads) floats, 64-byte aligned
-  // int8 caches on VNNI CPUs (head_dim a multiple of 32): P·V on integer dot products too, with the
-  // block's probabilities (times the V scales) quantized to int16 per q head (see pv_i8_vnni).
-  bool pv_i16 = false;
+  // int8 caches with q8 and GQA >= 8 (decode_quantizes_p): P·V on integer dot products too, with
+  // the block's probabilities (times the V scales) rounded to u8 per q head (see pv_u8_vnni); t0
+  // is then a multiple of kDecodeBlock, so the blocks are the absolute 16-token blocks of the
+  // rounding attention_ref models.
+  bool pv_u8 = false;
   // int8 caches on VNNI CPUs, head_dim % 64 == 0 (with q8): q·k with the block's 16 tokens in the
   // vector lanes (qk_lanes_u8 in attention_decode_avx512_int8.hpp): K is transposed once per
   // (block, kv head) and shared by the group, so there is no per-(token, head) horizontal sum.
   bool k_lanes = false;
 };
 // Per q head: 16 × 16 partial dot products, 16 probabilities, 16 lanes of the running sum, and the
-// 16 int16 probabilities plus their scale of the int8 P·V (pv_i16).
+// 16 u8 probabilities (in 8 dwords) plus their scale of the int8 P·V (pv_u8).
 // k_lanes adds the transposed K of one (block, kv head): head_dim / 4 vectors of 16 dwords; int8
 // caches the block's K and V scales as fp32 (2 · 16 · kv_heads <= 32 · q_heads).
 inline int64_t decode_scratch_floats(int64_t q_heads, int64_t head_dim = 0) {

@@ -7,14 +7,15 @@
 // rounded to the cache's format (attention.hpp). Int8 caches on VNNI CPUs (head_dim a multiple of
 // 64) do q·k with vpdpbusd on the int8 q: by token rows below GQA 4 (qk_heads_u8), from GQA 4 with
 // the block's tokens in the lanes (qk_lanes_u8, so no transpose-add tree); from GQA 8 P·V with
-// vpdpwssd on int16 probabilities (pv_i8_vnni); all in attention_decode_avx512_int8.hpp. Bf16
-// caches below GQA 8 convert K/V pair-split, from GQA 8 on AVX512_BF16 CPUs do q·k with vdpbf16ps
-// on the bf16 q (qk_heads_dpbf16; attention_decode_avx512_bf16.hpp). The next
-// block's K and V are prefetched in address order (the hardware prefetchers do not follow the
-// per-kv-head access: without software prefetch the split runs 2-3x slower from DRAM): paced by
-// FMA work for fp32 and pair-split bf16 (PacedPrefetcher), else spread over every QK and PV step
-// (Prefetcher) or a slice per QK step (prefetch_slice); see block() and split(). head_dim 64 and
-// 128 get specialised copies of the whole split (split_hd).
+// vpdpbusd on u8 probabilities (pv_u8_vnni, rounding in attention.hpp); all in
+// attention_decode_avx512_int8.hpp. Bf16 caches below GQA 8 convert K/V pair-split, from GQA 8 on
+// AVX512_BF16 CPUs do q·k with vdpbf16ps on the bf16 q (qk_heads_dpbf16;
+// attention_decode_avx512_bf16.hpp). The next block's K and V are prefetched in address order
+// (the hardware prefetchers do not follow the per-kv-head access: without software prefetch the
+// split runs 2-3x slower from DRAM): paced by FMA work for fp32 and pair-split bf16
+// (PacedPrefetcher), else spread over every QK and PV step (Prefetcher) or a slice per QK step
+// (prefetch_slice); see block() and split(). head_dim 64 and 128 get specialised copies of the
+// whole split (split_hd).
 #include <math.h>
 
 #include "kernels/cpu/attention_decode.hpp"
@@ -186,8 +187,12 @@ inline void for_group(int64_t g, int64_t group, Fn&& fn) {
   for (; h < end; ++h) fn.template operator()<1>(h);
 }
 
+// The per-q-head scales of the u8 probabilities (pv_u8_vnni) in the scratch, after the scores,
+// probabilities, running sums and the u8 probabilities (4 dwords per head, 8 reserved).
+inline float* p8_scale(const DecodeSplit& s) { return s.scratch + s.q_heads * (B * 16 + B + 16 + 8); }
+
 // Where the block's K and V scales as fp32 start in the scratch (decode_scratch_floats): after the
-// scores, probabilities, running sums, int16 probabilities and the transposed K.
+// scores, probabilities, running sums, u8 probabilities and their scales and the transposed K.
 inline int64_t scales_offset(const DecodeSplit& s) { return s.q_heads * (B * 16 + B + 32) + s.head_dim * 4; }
 
 // The K and V scales of the nt tokens of the block at t, all kv heads ([token][kv head], contiguous
@@ -205,6 +210,51 @@ inline void block_scales(const DecodeSplit& s, int64_t t, int64_t nt) {
           ? _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, static_cast<const uint16_t*>(src) + at))
           : _mm512_maskz_loadu_ps(m, static_cast<const float*>(src) + at);
       _mm512_mask_storeu_ps(dst + i, m, v);
+    }
+  }
+}
+
+// softmax_heads for q heads [h0, h1) on the u8 P·V path (s.pv_u8), on the block's scores that
+// softmax_heads left in red[h][0]. The probabilities are taken relative to the block's own max mb,
+// e_t = 2^(s_t - mb) <= 1, so their u8 rounding w8_t = round(e_t · vsi_t) (vsi_t = vscale_t · 255
+// / max vscale, shared by the group) does not depend on the running max m, i.e. on where a split
+// starts (attention.hpp); the block's factor a = 2^(mb - m) goes to the running sum here and, times
+// max vscale / 255 (ws0), to the output through p8_scale. 8 heads at a time: their block maxima in
+// one reduction (hmax8) and the factors in one exp2_ps, not a horizontal max and an exp2 per head.
+inline void softmax_u8(const DecodeSplit& s, __m512 vsi, float ws0, int64_t h0, int64_t h1) {
+  float* red = s.scratch;
+  float* lsum = red + s.q_heads * (B * 16 + B);
+  int32_t* pw = reinterpret_cast<int32_t*>(lsum + s.q_heads * 16);  // 4 dwords (16 u8) per head
+  float* ws = p8_scale(s);
+  for (int64_t hc = h0; hc < h1; hc += 8) {
+    const int n = h1 - hc < 8 ? static_cast<int>(h1 - hc) : 8;
+    const __mmask16 heads = static_cast<__mmask16>((1u << n) - 1);
+    __m512 sc[8];
+    for (int i = 0; i < 8; ++i)
+      sc[i] = i < n ? _mm512_load_ps(red + (hc + i) * B * 16) : _mm512_set1_ps(-__builtin_inff());
+    const __m512 mb = hmax8(sc);
+    const __m512 m = _mm512_mask_loadu_ps(_mm512_set1_ps(-__builtin_inff()), heads, s.m + hc);
+    const __m512 mnew = _mm512_max_ps(m, mb);
+    const __mmask16 up = _mm512_mask_cmp_ps_mask(heads, mb, m, _CMP_GT_OQ);
+    alignas(64) float mbv[16], av[16], rv[16];
+    _mm512_store_ps(mbv, mb);
+    _mm512_store_ps(av, exp2_ps(_mm512_sub_ps(mb, mnew)));  // 1 where the block raised the max
+    _mm512_store_ps(rv, exp2_ps(_mm512_sub_ps(m, mnew)));   // 0 on the first block (m = -inf)
+    _mm512_mask_storeu_ps(s.m + hc, heads, mnew);
+    _mm512_mask_storeu_ps(ws + hc, heads, _mm512_mul_ps(_mm512_load_ps(av), _mm512_set1_ps(ws0)));
+    for (int i = 0; i < n; ++i) {
+      const int64_t h = hc + i;
+      __m512 l = _mm512_load_ps(lsum + h * 16);
+      if (up >> i & 1) {
+        const __m512 r = _mm512_set1_ps(rv[i]);
+        l = _mm512_mul_ps(l, r);
+        for (int64_t c = 0; c < s.head_dim; c += 16)
+          _mm512_storeu_ps(s.o + h * s.head_dim + c, _mm512_mul_ps(_mm512_loadu_ps(s.o + h * s.head_dim + c), r));
+      }
+      const __m512 e = exp2_ps(_mm512_sub_ps(sc[i], _mm512_set1_ps(mbv[i])));
+      _mm512_store_ps(lsum + h * 16, _mm512_fmadd_ps(e, _mm512_set1_ps(av[i]), l));
+      const __m128i w8 = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(e, vsi)));  // 0..255
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(pw + h * 4), w8);
     }
   }
 }
@@ -232,6 +282,7 @@ void softmax_heads(const DecodeSplit& s, int64_t nt, int64_t g, int64_t h0, int6
     vscale = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), live, idx, sk + B * s.kv_heads + g, 4);
   }
   for (int64_t h = h0; h < h1; ++h) {
+    // (s.pv_u8: attention_ref repeats these float operations to get the same scores.)
     const __m512 ksh = s.q8 ? _mm512_mul_ps(kscale, _mm512_set1_ps(s.q8_scale[h])) : kscale;
     __m512 raw;
     if (s.k_lanes) {
@@ -250,6 +301,10 @@ void softmax_heads(const DecodeSplit& s, int64_t nt, int64_t g, int64_t h0, int6
     if (s.q8) raw = _mm512_sub_ps(raw, _mm512_set1_ps(static_cast<float>(s.q8_bias[h])));
     __m512 sc = _mm512_mul_ps(raw, ksh);
     sc = _mm512_mask_mov_ps(_mm512_set1_ps(-__builtin_inff()), live, sc);
+    if (F == KvFormat::int8 && s.pv_u8) {
+      _mm512_store_ps(red + h * B * 16, sc);  // for softmax_u8
+      continue;
+    }
     __m512 l = _mm512_load_ps(lsum + h * 16);
     if (_mm512_cmp_ps_mask(sc, _mm512_set1_ps(s.m[h]), _CMP_GT_OQ) != 0) {
       const float mnew = fmaxf(s.m[h], hmax(sc));
@@ -262,6 +317,11 @@ void softmax_heads(const DecodeSplit& s, int64_t nt, int64_t g, int64_t h0, int6
     const __m512 p = exp2_ps(_mm512_sub_ps(sc, _mm512_set1_ps(s.m[h])));
     _mm512_store_ps(lsum + h * 16, _mm512_add_ps(l, p));
     _mm512_store_ps(pbuf + h * B, _mm512_mul_ps(p, vscale));
+  }
+  if (F == KvFormat::int8 && s.pv_u8) {
+    // 255 / max vscale (0 if all are 0), correctly rounded as the reference's division
+    const float vmax = hmax(vscale), inv = vmax > 0 ? 255.f / vmax : 0.f;
+    softmax_u8(s, _mm512_mul_ps(vscale, _mm512_set1_ps(inv)), vmax / 255.f, h0, h1);
   }
 }
 
@@ -287,7 +347,10 @@ void block(const DecodeSplit& s, int64_t t, int64_t nt, int64_t& paced_steps) {
       pf.k = static_cast<const char*>(s.k) + (t + B) * row * eb;
       pf.v = static_cast<const char*>(s.v) + (t + B) * row * eb;
       pf.end = next * row * eb;
-      const int64_t per_head = group >= 8 ? group * hd / 256 : group >= 4 ? hd / 64 : hd / 128 > 0 ? hd / 128 : 1;
+      // u8 P·V (s.pv_u8) steps twice per 4 tokens and 32 channels of the group, the others once
+      // per token and 32..128 channels.
+      const int64_t wide = F == KvFormat::int8 && s.pv_u8 ? 512 : 256;
+      const int64_t per_head = group >= 8 ? group * hd / wide : group >= 4 ? hd / 64 : hd / 128 > 0 ? hd / 128 : 1;
       int64_t steps = s.kv_heads * (4 + nt * per_head);
       if (P::kPaced && paced_steps > 0) steps = paced_steps;
       pf.per = ((pf.end + 63) / 64 + steps - 1) / steps;
@@ -359,11 +422,10 @@ void block(const DecodeSplit& s, int64_t t, int64_t nt, int64_t& paced_steps) {
     }
     softmax_heads<F>(s, nt, g, g * group, (g + 1) * group);
     const void* vrow0 = static_cast<const char*>(s.v) + (t * row + g * hd) * eb;
-    if (F == KvFormat::int8 && s.pv_i16) {
-      int32_t* pw = reinterpret_cast<int32_t*>(pbuf + s.q_heads * (B + 16));  // after lsum
-      float* ws = reinterpret_cast<float*>(pw + s.q_heads * 8);
-      quantize_p_i16(pbuf, pw, ws, g * group, (g + 1) * group);
-      for_group(g, group, [&]<int GB>(int64_t h0) { pv_heads_i8_vnni<GB>(s, vrow0, row, nt, h0, pw, ws, pf); });
+    if (F == KvFormat::int8 && s.pv_u8) {
+      const int32_t* pw = reinterpret_cast<const int32_t*>(pbuf + s.q_heads * (B + 16));  // softmax_u8's
+      const float* ws = p8_scale(s);
+      for_group(g, group, [&]<int GB>(int64_t h0) { pv_heads_u8_vnni<GB>(s, vrow0, row, nt, h0, pw, ws, pf); });
       continue;
     }
     for_group(g, group, [&]<int GB>(int64_t h0) {

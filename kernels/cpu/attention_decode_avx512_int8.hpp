@@ -5,7 +5,7 @@
 //   q·k  qk_lanes_u8: vpdpbusd (u8 × s8, 4 products per dword lane, 64 MACs per instruction) on q
 //        rounded to int8 and K offset to unsigned, with the block's 16 tokens in the vector lanes
 //        (K transposed once per (block, kv head) and shared by the GQA group);
-//   P·V  pv_i8_vnni: vpdpwssd on the block's probabilities quantized to int16 (GQA >= 8).
+//   P·V  pv_u8_vnni: vpdpbusd on the block's probabilities quantized to u8 (GQA >= 8).
 // The VNNI instructions are issued through inline asm (the file is not compiled with
 // -mavx512vnni; the caller checks the CPU), which also keeps GCC 12 from copying every accumulator
 // through a spare register around the intrinsics (measured: 16 extra moves per 16 dot products).
@@ -24,11 +24,6 @@ inline void dpbusd_bcast(__m512i& acc, __m512i u8, const int32_t* s8x4) {
 inline void dpbusd(__m512i& acc, __m512i u8, __m512i s8) {
   asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u8), "v"(s8));
 }
-// acc += per dword lane, the dot product of the int16 pair of a with the pair *b32 (broadcast).
-inline void dpwssd_bcast(__m512i& acc, __m512i a, const int32_t* b32) {
-  asm("vpdpwssd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(a), "m"(*b32));
-}
-
 // 16 × 16 transpose of dwords: on return lane t of r[j] is what lane j of r[t] was. Unpacks of
 // dwords and qwords build 4 × 4 blocks inside each 128-bit lane; two rounds of 128-bit shuffles
 // then move the blocks (64 shuffles in all).
@@ -124,51 +119,70 @@ inline void qk_lanes_u8(const DecodeSplit& s, const __m512i* kt, int64_t h0, flo
   }
 }
 
-// int8 V on VNNI (s.pv_i16): P·V as integer dot products over token pairs. quantize_p_i16 turns a
-// head's 16 weights w_t = p_t · vscale_t (>= 0) into int16 w16_t = round(w_t / ws), ws = max_t w_t
-// / 32767 (error <= ws / 2 per weight, i.e. 2^-16 of the block's largest), stored as 8 dwords
-// (w16_2j, w16_2j+1). pv_i8_vnni interleaves the int16 V rows of tokens 2j and 2j+1 (unpack lo/hi)
-// so one vpdpwssd with that dword broadcast adds both tokens to 16 channels: 32 MACs per
-// instruction instead of 16 per FMA, and no int8 -> fp32 conversion of V. Sums are exact in int32
-// (|sum| <= 16 · 32767 · 127 < 2^31); they reach o once per block as fp32 · ws.
-inline void quantize_p_i16(const float* pbuf, int32_t* pw, float* ws, int64_t h0, int64_t h1) {
-  for (int64_t h = h0; h < h1; ++h) {
-    const __m512 w = _mm512_load_ps(pbuf + h * kDecodeBlock);
-    const float mx = hmax(w);
-    ws[h] = mx / 32767.f;
-    const __m512 inv = _mm512_set1_ps(mx > 0 ? 32767.f / mx : 0.f);
-    const __m256i w16 = _mm512_cvtepi32_epi16(_mm512_cvtps_epi32(_mm512_mul_ps(w, inv)));
-    _mm256_store_si256(reinterpret_cast<__m256i*>(pw + h * 8), w16);
-  }
+// Lane h (< 8) of the result = max over the 16 lanes of v[h]: a max tree over the 8 vectors (24
+// shuffles and maxes instead of 8 horizontal maxes of 7 steps each, and no scalar results). After
+// the 128-bit-lane rounds, lane k of y0 holds heads 0, 4, 2, 6 (k = 0..3), of y1 heads 1, 5, 3, 7;
+// the in-lane rounds leave head h's max at element `at[h]`. Max is exact, so any order gives the
+// same value as the reference's.
+inline __m512 hmax8(const __m512 v[8]) {
+  __m512 x[4];
+  for (int i = 0; i < 4; ++i)
+    x[i] = _mm512_max_ps(_mm512_shuffle_f32x4(v[i], v[i + 4], 0x44), _mm512_shuffle_f32x4(v[i], v[i + 4], 0xEE));
+  const __m512 y0 = _mm512_max_ps(_mm512_shuffle_f32x4(x[0], x[2], 0x88), _mm512_shuffle_f32x4(x[0], x[2], 0xDD));
+  const __m512 y1 = _mm512_max_ps(_mm512_shuffle_f32x4(x[1], x[3], 0x88), _mm512_shuffle_f32x4(x[1], x[3], 0xDD));
+  const __m512 z = _mm512_max_ps(_mm512_shuffle_ps(y0, y1, 0x44), _mm512_shuffle_ps(y0, y1, 0xEE));
+  const __m512 w = _mm512_max_ps(z, _mm512_permute_ps(z, 0xB1));
+  const __m512i at = _mm512_setr_epi32(0, 2, 8, 10, 4, 6, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0);
+  return _mm512_permutexvar_ps(at, w);
 }
 
-// Channels [c, c + 32) of GB q heads. Lane i of the lo/hi accumulators holds channel
-// 8·(i / 4) + i % 4 (lo) or that + 4 (hi), the in-lane order of vpunpck*wd; one permute per 16
-// channels puts them back in order. (Keeping the output rows in that order until the end of the
-// split, instead of two permutes per block, measured no faster.)
+// int8 V on VNNI (s.pv_u8): P·V as integer dot products over 4 tokens. softmax_u8 rounds a head's
+// block probabilities to u8, w8_t = round(2^(s_t - block max) · vscale_t · 255 / max_t vscale_t),
+// with the scale ws = 2^(block max - running max) · max_t vscale_t / 255, the rounding
+// attention_ref models bit for bit (attention.hpp), stored as 4 dwords of 4 tokens each.
+// pv_u8_vnni byte-interleaves the V rows of 4 tokens so one vpdpbusd (u8 weights broadcast × s8 V)
+// adds 4 tokens to 16 channels: 64 MACs per instruction, twice the int16 vpdpwssd's, and no int8
+// -> fp32 conversion of V. Sums are exact in int32 (|sum| <= 16 · 255 · 128 < 2^31); they reach o
+// once per block as fp32 · ws.
+// Channels [c, c + 32) of GB q heads. Rows r0..r3 (32 bytes each) become 2 vectors whose dword
+// lanes hold one channel of the 4 tokens: unpack bytes of (r0|r2, r1|r3), a 128-bit shuffle, then
+// unpack words, 8 shuffles per 4 tokens for all GB heads. The four 4-lane quarters of acc0 then hold
+// channels 0-3, 16-19, 8-11, 24-27 (acc1: each + 4), which `first` / `second` put back in order
+// (one permute per 16 channels).
 template <int GB, typename P>
-inline void pv_i8_vnni(const DecodeSplit& s, const int8_t* vrow0, int64_t row, int64_t nt, int64_t h0,
+inline void pv_u8_vnni(const DecodeSplit& s, const int8_t* vrow0, int64_t row, int64_t nt, int64_t h0,
                        const int32_t* pw, const float* ws, int64_t c, P& pf) {
   const int64_t hd = s.head_dim;
-  __m512i lo_acc[GB], hi_acc[GB];
-  for (int x = 0; x < GB; ++x) lo_acc[x] = hi_acc[x] = _mm512_setzero_si512();
-  const int32_t* pj = pw + h0 * 8;  // the pair of weights of tokens 2j, 2j + 1 of head h0 + x: pj[8x + j]
-  for (int64_t t = 0; t < nt; t += 2, ++pj) {
-    const int64_t t1 = t + 1 < nt ? t + 1 : t;  // odd tail: that slot's weight is 0
+  __m512i acc0[GB], acc1[GB];
+  for (int x = 0; x < GB; ++x) acc0[x] = acc1[x] = _mm512_setzero_si512();
+  const int32_t* pj = pw + h0 * 4;  // the 4 weights of tokens 4j .. 4j + 3 of head h0 + x: pj[4x + j]
+  auto step4 = [&](const int8_t* r0, const int8_t* r1, const int8_t* r2, const int8_t* r3) {
     pf.step();
     pf.step();
-    const __m512i a = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(vrow0 + t * row + c)));
-    const __m512i b = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(vrow0 + t1 * row + c)));
-    const __m512i lo = _mm512_unpacklo_epi16(a, b), hi = _mm512_unpackhi_epi16(a, b);
+    const auto ld = [](const int8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); };
+    const __m512i a = _mm512_inserti64x4(_mm512_castsi256_si512(ld(r0)), ld(r2), 1);
+    const __m512i b = _mm512_inserti64x4(_mm512_castsi256_si512(ld(r1)), ld(r3), 1);
+    const __m512i lo = _mm512_unpacklo_epi8(a, b), hi = _mm512_unpackhi_epi8(a, b);
+    const __m512i x01 = _mm512_shuffle_i64x2(lo, hi, 0x44), x23 = _mm512_shuffle_i64x2(lo, hi, 0xEE);
+    const __m512i d0 = _mm512_unpacklo_epi16(x01, x23), d1 = _mm512_unpackhi_epi16(x01, x23);
     for (int x = 0; x < GB; ++x) {
-      dpwssd_bcast(lo_acc[x], lo, pj + 8 * x);
-      dpwssd_bcast(hi_acc[x], hi, pj + 8 * x);
+      const __m512i w = _mm512_set1_epi32(pj[4 * x]);
+      dpbusd(acc0[x], w, d0);
+      dpbusd(acc1[x], w, d1);
     }
+    ++pj;
+  };
+  const int8_t* r = vrow0 + c;
+  int64_t t = 0;
+  for (; t + 4 <= nt; t += 4, r += 4 * row) step4(r, r + row, r + 2 * row, r + 3 * row);
+  if (t < nt) {  // the block's tail: slots past nt repeat its last token (their weights are 0)
+    const int64_t last = nt - 1 - t;
+    step4(r, r + (last < 1 ? last : 1) * row, r + (last < 2 ? last : 2) * row, r + (last < 3 ? last : 3) * row);
   }
-  const __m512i first = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
-  const __m512i second = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
+  const __m512i first = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27);
+  const __m512i second = _mm512_setr_epi32(4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
   for (int x = 0; x < GB; ++x) {
-    const __m512 l = _mm512_cvtepi32_ps(lo_acc[x]), h = _mm512_cvtepi32_ps(hi_acc[x]);
+    const __m512 l = _mm512_cvtepi32_ps(acc0[x]), h = _mm512_cvtepi32_ps(acc1[x]);
     const __m512 w = _mm512_set1_ps(ws[h0 + x]);
     float* o = s.o + (h0 + x) * hd + c;
     _mm512_storeu_ps(o, _mm512_fmadd_ps(_mm512_permutex2var_ps(l, first, h), w, _mm512_loadu_ps(o)));
@@ -177,10 +191,10 @@ inline void pv_i8_vnni(const DecodeSplit& s, const int8_t* vrow0, int64_t row, i
 }
 
 template <int GB, typename P>
-inline void pv_heads_i8_vnni(const DecodeSplit& s, const void* vrow0, int64_t row, int64_t nt, int64_t h0,
+inline void pv_heads_u8_vnni(const DecodeSplit& s, const void* vrow0, int64_t row, int64_t nt, int64_t h0,
                              const int32_t* pw, const float* ws, P& pf) {
   for (int64_t c = 0; c < s.head_dim; c += 32)
-    pv_i8_vnni<GB>(s, static_cast<const int8_t*>(vrow0), row, nt, h0, pw, ws, c, pf);
+    pv_u8_vnni<GB>(s, static_cast<const int8_t*>(vrow0), row, nt, h0, pw, ws, c, pf);
 }
 
 }  // namespace

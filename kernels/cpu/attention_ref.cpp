@@ -1,4 +1,5 @@
 // Scalar attention reference and the KV-cache format helpers.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -100,7 +101,87 @@ double kv_value(const KvCacheView& kv, bool is_k, int64_t row, int64_t i, int64_
   return 0;
 }
 
+// Scalar twin of avx512::exp2_ps (simd_avx512.hpp), bit for bit: the same clamp, the
+// round-to-nearest-even split x = n + f (f exact), the degree-6 polynomial by fused multiply-adds
+// and p · 2^n (ldexp and vscalefps both round a subnormal result to nearest even).
+float exp2_twin(float x) {
+  if (!(x >= -126.f)) return 0.f;
+  x = std::fmin(x, 127.f);
+  const float n = std::nearbyint(x), f = x - n;
+  float p = 1.535336188319500e-4f;
+  p = std::fma(p, f, 1.339887440266574e-3f);
+  p = std::fma(p, f, 9.618437357674640e-3f);
+  p = std::fma(p, f, 5.550332471162809e-2f);
+  p = std::fma(p, f, 2.402264791363012e-1f);
+  p = std::fma(p, f, 6.931472028550421e-1f);
+  p = std::fma(p, f, 1.0f);
+  return std::ldexp(p, static_cast<int>(n));
+}
+
+float scale_at(const void* s, int64_t row, bool fp16) {
+  return fp16 ? half_to_float(static_cast<const uint16_t*>(s)[row]) : static_cast<const float*>(s)[row];
+}
+
+// One q head of decode with u8 probabilities (attention.hpp): the scores in fp32 exactly as the
+// AVX-512 kernel forms them (integer q8·k8, then · ((scale·log2 e) · kscale) · q8_scale), the
+// weights per absolute 16-token block as its softmax_u8 rounds them (fp32, the same operations),
+// then numerator and denominator in double.
+void decode_head_u8p(const int8_t* q8, float q8s, const KvCacheView& kv, const AttentionDims& d,
+                     int64_t row0, int64_t kvh, float* out) {
+  const int64_t hd = d.head_dim, n = d.kv_len, stride = d.kv_heads;
+  const float sl2 = d.softmax_scale() * 1.4426950408889634f;  // as DecodeSplit::scale_log2
+  const auto* k = static_cast<const int8_t*>(kv.k);
+  const auto* v = static_cast<const int8_t*>(kv.v);
+  std::vector<float> sc(static_cast<size_t>(n));
+  for (int64_t j = 0; j < n; ++j) {
+    const int64_t row = row0 + j * stride + kvh;
+    int64_t raw = 0;
+    for (int64_t c = 0; c < hd; ++c) raw += int64_t{q8[c]} * k[row * hd + c];
+    const float ks = sl2 * scale_at(kv.k_scale, row, kv.scales_fp16);
+    const float ksh = ks * q8s;
+    sc[j] = static_cast<float>(raw) * ksh;
+  }
+  float big = -INFINITY;
+  for (float x : sc) big = std::fmax(big, x);
+  std::vector<double> num(static_cast<size_t>(hd), 0.0);
+  double den = 0;
+  for (int64_t t0 = 0; t0 < n; t0 += 16) {
+    const int64_t t1 = std::min<int64_t>(n, t0 + 16);
+    float mb = -INFINITY, vmax = 0, vs[16];
+    for (int64_t j = t0; j < t1; ++j) {
+      mb = std::fmax(mb, sc[j]);
+      vs[j - t0] = scale_at(kv.v_scale, row0 + j * stride + kvh, kv.scales_fp16);
+      vmax = std::fmax(vmax, vs[j - t0]);
+    }
+    const float inv = vmax > 0 ? 255.f / vmax : 0.f;
+    const double f = std::exp2(static_cast<double>(mb) - big), ws = vmax / 255.f;
+    for (int64_t j = t0; j < t1; ++j) {
+      const float e = exp2_twin(sc[j] - mb), vsi = vs[j - t0] * inv;
+      den += f * e;
+      const double w8 = static_cast<double>(std::lrint(e * vsi));  // nearest even (the default mode)
+      const int8_t* vr = v + (row0 + j * stride + kvh) * hd;
+      for (int64_t c = 0; c < hd; ++c) num[c] += f * ws * w8 * vr[c];
+    }
+  }
+  for (int64_t c = 0; c < hd; ++c) out[c] = static_cast<float>(num[c] / den);
+}
+
 }  // namespace
+
+void attention_ref(const float* q, const KvCacheView& kv, float* o, const AttentionDims& d,
+                   bool u8_probabilities) {
+  if (!u8_probabilities || kv.format != KvFormat::int8) return attention_ref(q, kv, o, d);
+  validate(d);
+  if (d.q_len != 1) throw std::invalid_argument("attention_ref: u8 probabilities need q_len 1 (decode)");
+  const int64_t hd = d.head_dim, group = d.q_heads / d.kv_heads;
+  std::vector<int8_t> q8(static_cast<size_t>(hd));
+  for (int64_t b = 0; b < d.batch; ++b)
+    for (int64_t h = 0; h < d.q_heads; ++h) {
+      float qs;
+      quantize_int8_rows(q + (b * d.q_heads + h) * hd, q8.data(), &qs, 1, hd);
+      decode_head_u8p(q8.data(), qs, kv, d, b * d.capacity() * d.kv_heads, h / group, o + (b * d.q_heads + h) * hd);
+    }
+}
 
 void attention_ref(const float* q, const KvCacheView& kv, float* o, const AttentionDims& d) {
   validate(d);

@@ -97,7 +97,7 @@ inline void check_decode(const AttentionDims& d, KvFormat f, ThreadPool& pool,
   for (float& x : q) x *= q_gain;
   std::vector<float> o(q.size()), ref(q.size());
   attention_decode(q.data(), c.view, o.data(), d, pool, isa);
-  attention_ref(q.data(), c.view, ref.data(), d);
+  attention_ref(q.data(), c.view, ref.data(), d, decode_quantizes_p(c.view, d, isa));
   const CheckResult r = check_close(o, ref, kAttnTol);
   INFO(r.detail, " error ", r.error);
   CHECK(r.disposition == Disposition::passed);

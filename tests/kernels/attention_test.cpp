@@ -3,6 +3,7 @@
 // caches, and a KV buffer with spare capacity. Hand-derived cases check the reference itself.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -139,8 +140,8 @@ TEST_CASE("flash decoding matches the reference for fp32, bf16 and int8 caches")
 }
 
 // GQA 8 and 16 run 8 q heads per K/V load (for int8 on VNNI CPUs integer q·k and P·V: q·k is exact
-// on the int8-rounded q the reference uses too; the int16 rounding of the probabilities in P·V
-// gives max_norm ≈ 1-2e-5 here, under the 1e-4).
+// on the int8-rounded q the reference uses too, and the reference models the u8 rounding of the
+// probabilities in P·V; see the u8 test below).
 TEST_CASE("flash decoding: GQA 8 and 16, odd lengths, both int8 scale types") {
   ThreadPool pool(2);
   for (KvFormat f : {KvFormat::fp32, KvFormat::bf16, KvFormat::int8}) {
@@ -182,6 +183,58 @@ TEST_CASE("quantize_q8_avx512 equals quantize_int8_rows bit for bit, ties includ
   }
 }
 
+namespace {
+double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  double m = 0;
+  for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(static_cast<double>(a[i]) - b[i]));
+  return m;
+}
+}  // namespace
+
+// The u8 probabilities of the int8 GQA >= 8 path (attention.hpp). The reference models them bit
+// for bit, so kernel and reference differ only by fp32 sums: 1e-6 of max|o| here, where one weight
+// off by one unit (vmax / 255) would show as >= ~1e-4 (a few dozen tokens: ws · |v| / Σ p). The
+// 16-aligned splits make the result independent of the thread count (1, 2 and 3 threads agree to
+// fp32 merge rounding). Against unrounded probabilities (the plain fp64 reference on the same
+// cache) each weight e_t · vscale_t moves by at most max vscale / 510, so |Δo| <= 16 · 127 · max
+// vscale / 510 per block and in total (a weighted mean of blocks, each with e = 1 at its max); the
+// test checks that bound and that the rounding is visible at all (> 1e-7, else the path is not
+// what runs). Measured here: 5e-5 - 1.1e-3 at gain 1 (max|o| 0.06 - 0.46), 1.4e-3 - 3.6e-3 at
+// gain 12 (max|o| 0.86 - 0.98), i.e. 0.1 - 0.37 % of max|o|.
+TEST_CASE("int8 GQA >= 8 decode: u8 probabilities, modelled bit for bit, within the rounding bound") {
+  const AttentionDims shapes[] = {dims(1, 8, 1, 128, 1, 17), dims(2, 32, 4, 128, 1, 777),
+                                  dims(1, 16, 1, 64, 1, 301), dims(1, 8, 1, 128, 1, 4096),
+                                  dims(1, 12, 1, 128, 1, 99)};  // group 12: 8 + 4 heads
+  if (!decode_quantizes_p(make_cache(shapes[0], KvFormat::int8, true).view, shapes[0])) {
+    MESSAGE("no AVX-512 VNNI: the u8 P path does not run here");
+    return;
+  }
+  ThreadPool one(1), two(2), three(3);
+  for (const AttentionDims& d : shapes)
+    for (float gain : {1.f, 12.f}) {
+      CAPTURE(d.kv_len);
+      CAPTURE(gain);
+      const Cache c = make_cache(d, KvFormat::int8, true);
+      std::vector<float> q = uniform(d.batch * d.q_heads * d.head_dim, 4);
+      for (float& x : q) x *= gain;
+      std::vector<float> o1(q.size()), o2(q.size()), o3(q.size()), ref(q.size()), exact(q.size());
+      attention_decode(q.data(), c.view, o1.data(), d, one);
+      attention_decode(q.data(), c.view, o2.data(), d, two);
+      attention_decode(q.data(), c.view, o3.data(), d, three);
+      attention_ref(q.data(), c.view, ref.data(), d, true);
+      attention_ref(q.data(), c.view, exact.data(), d);
+      double omax = 0, vsmax = 0;
+      for (float x : ref) omax = std::max(omax, std::fabs(static_cast<double>(x)));
+      for (uint16_t h : c.s16[1]) vsmax = std::max(vsmax, static_cast<double>(half_to_float(h)));
+      CHECK(max_abs_diff(o2, ref) <= 1e-6 * omax);
+      CHECK(max_abs_diff(o1, o2) <= 1e-6 * omax);
+      CHECK(max_abs_diff(o3, o2) <= 1e-6 * omax);
+      const double dq = max_abs_diff(ref, exact);
+      CHECK(dq <= 16 * 127 * vsmax / 510);
+      CHECK(dq > 1e-7);
+    }
+}
+
 TEST_CASE("split_pairs: each 32-element chunk becomes its even elements, then its odd ones") {
   std::vector<float> x(2 * 64), y(x.size());
   for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i);
@@ -197,10 +250,10 @@ TEST_CASE("split_pairs: each 32-element chunk becomes its even elements, then it
 }
 
 // int8 caches on VNNI CPUs: q·k on vpdpbusd (exact integer sums on the int8-rounded q), and from
-// GQA 8 up P·V on int16 probabilities (times the V scales), quantized per block and q head to
-// 2^-16 of the block's largest. Both keep the 1e-4 tolerance; a peaked softmax (q × 12: one or two
-// tokens per block dominate, the rest round to a few units) and odd lengths (an odd token pair at
-// the block tail) are the hard cases for the P quantization.
+// GQA 8 up P·V on u8 probabilities (times the V scales), rounded per absolute 16-token block and q
+// head, which the reference then models (decode_quantizes_p). A peaked softmax (q × 12: one or two
+// tokens per block dominate, the rest round to a few units) and odd lengths (a partial group of 4
+// tokens at the block tail) are the hard cases for the P quantization.
 TEST_CASE("int8 decode: integer dot-product paths match the reference, peaked softmax included") {
   ThreadPool pool(2);
   for (float gain : {1.f, 12.f}) {
