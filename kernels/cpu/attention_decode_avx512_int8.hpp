@@ -147,8 +147,9 @@ inline __m512 hmax8(const __m512 v[8]) {
 // Channels [c, c + 32) of GB q heads. Rows r0..r3 (32 bytes each) become 2 vectors whose dword
 // lanes hold one channel of the 4 tokens: unpack bytes of (r0|r2, r1|r3), a 128-bit shuffle, then
 // unpack words, 8 shuffles per 4 tokens for all GB heads. The four 4-lane quarters of acc0 then hold
-// channels 0-3, 16-19, 8-11, 24-27 (acc1: each + 4), which `first` / `second` put back in order
-// (one permute per 16 channels).
+// channels 0-3, 16-19, 8-11, 24-27 (acc1: each + 4); o keeps that order over the whole split (the
+// rescales are per element) and unsplit_u8 puts it back once at its end, instead of two permutes
+// per 32 channels, head and block (measured on Zen 5, GQA 8, KV in L3: +2-3 %).
 template <int GB, typename P>
 inline void pv_u8_vnni(const DecodeSplit& s, const int8_t* vrow0, int64_t row, int64_t nt, int64_t h0,
                        const int32_t* pw, const float* ws, int64_t c, P& pf) {
@@ -179,14 +180,22 @@ inline void pv_u8_vnni(const DecodeSplit& s, const int8_t* vrow0, int64_t row, i
     const int64_t last = nt - 1 - t;
     step4(r, r + (last < 1 ? last : 1) * row, r + (last < 2 ? last : 2) * row, r + (last < 3 ? last : 3) * row);
   }
-  const __m512i first = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27);
-  const __m512i second = _mm512_setr_epi32(4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
   for (int x = 0; x < GB; ++x) {
-    const __m512 l = _mm512_cvtepi32_ps(acc0[x]), h = _mm512_cvtepi32_ps(acc1[x]);
     const __m512 w = _mm512_set1_ps(ws[h0 + x]);
     float* o = s.o + (h0 + x) * hd + c;
-    _mm512_storeu_ps(o, _mm512_fmadd_ps(_mm512_permutex2var_ps(l, first, h), w, _mm512_loadu_ps(o)));
-    _mm512_storeu_ps(o + 16, _mm512_fmadd_ps(_mm512_permutex2var_ps(l, second, h), w, _mm512_loadu_ps(o + 16)));
+    _mm512_storeu_ps(o, _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc0[x]), w, _mm512_loadu_ps(o)));
+    _mm512_storeu_ps(o + 16, _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc1[x]), w, _mm512_loadu_ps(o + 16)));
+  }
+}
+
+// The output rows of a split from pv_u8_vnni's channel order back to the natural one.
+inline void unsplit_u8(float* o, int64_t rows, int64_t hd) {
+  const __m512i first = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27);
+  const __m512i second = _mm512_setr_epi32(4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
+  for (int64_t c = 0; c < rows * hd; c += 32) {
+    const __m512 l = _mm512_loadu_ps(o + c), h = _mm512_loadu_ps(o + c + 16);
+    _mm512_storeu_ps(o + c, _mm512_permutex2var_ps(l, first, h));
+    _mm512_storeu_ps(o + c + 16, _mm512_permutex2var_ps(l, second, h));
   }
 }
 
