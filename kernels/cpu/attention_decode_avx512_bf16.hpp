@@ -142,11 +142,7 @@ inline void pv_heads_pairs(const DecodeSplit& s, const void* vrow0, int64_t row,
 inline void unsplit_rows(float* o, int64_t rows, int64_t hd) {
   const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
   const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-  for (int64_t c = 0; c < rows * hd; c += 32) {
-    const __m512 e = _mm512_loadu_ps(o + c), d = _mm512_loadu_ps(o + c + 16);
-    _mm512_storeu_ps(o + c, _mm512_permutex2var_ps(e, lo, d));
-    _mm512_storeu_ps(o + c + 16, _mm512_permutex2var_ps(e, hi, d));
-  }
+  permute_rows32(o, rows * hd, lo, hi);
 }
 
 }  // namespace

@@ -192,11 +192,7 @@ inline void pv_u8_vnni(const DecodeSplit& s, const int8_t* vrow0, int64_t row, i
 inline void unsplit_u8(float* o, int64_t rows, int64_t hd) {
   const __m512i first = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27);
   const __m512i second = _mm512_setr_epi32(4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
-  for (int64_t c = 0; c < rows * hd; c += 32) {
-    const __m512 l = _mm512_loadu_ps(o + c), h = _mm512_loadu_ps(o + c + 16);
-    _mm512_storeu_ps(o + c, _mm512_permutex2var_ps(l, first, h));
-    _mm512_storeu_ps(o + c + 16, _mm512_permutex2var_ps(l, second, h));
-  }
+  permute_rows32(o, rows * hd, first, second);
 }
 
 template <int GB, typename P>

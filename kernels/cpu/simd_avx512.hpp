@@ -49,5 +49,15 @@ inline __m512 load_i8(const int8_t* p) {
   return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(b));
 }
 
+// Every 32 floats of o[0, n) (n a multiple of 32) through a two-vector permute: output i of the
+// first half is input first[i] of the 32, output i of the second half input second[i]. Used to
+// put the flash-decoding output rows back in order after a P·V that kept its own channel order.
+inline void permute_rows32(float* o, int64_t n, __m512i first, __m512i second) {
+  for (int64_t c = 0; c < n; c += 32) {
+    const __m512 a = _mm512_loadu_ps(o + c), b = _mm512_loadu_ps(o + c + 16);
+    _mm512_storeu_ps(o + c, _mm512_permutex2var_ps(a, first, b));
+    _mm512_storeu_ps(o + c + 16, _mm512_permutex2var_ps(a, second, b));
+  }
+}
 }  // namespace
 }  // namespace llmroof::kernels::avx512
