@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <numeric>
 #include <stdexcept>
@@ -85,10 +84,7 @@ RoundedQ round_q(const float* q, KvFormat f, Isa path, int64_t rows, int64_t hd)
   if (f == KvFormat::bf16) {
     r.q16.resize(n);
     float_to_bf16_row(q, r.q16.data(), static_cast<int64_t>(n));
-    for (size_t i = 0; i < n; ++i) {  // bf16 -> fp32: the bits are the top half (bf16_to_float)
-      const uint32_t u = static_cast<uint32_t>(r.q16[i]) << 16;
-      std::memcpy(&r.qr[i], &u, 4);
-    }
+    for (size_t i = 0; i < n; ++i) r.qr[i] = bf16_to_float(r.q16[i]);
     return r;
   }
   r.q8.resize(n);
@@ -144,7 +140,7 @@ DecodeSplit base_split(const KvCacheView& kv, const AttentionDims& d, Isa path, 
   s.kv_heads = d.kv_heads;
   s.head_dim = hd;
   s.scale_log2 = d.softmax_scale() * 1.4426950408889634f;
-  s.pv_u8 = q8 && group >= 8;  // == decode_quantizes_p(kv, d, path)
+  s.pv_u8 = decode_quantizes_p(kv, d, path);  // the one definition the reference also asks
   s.k_lanes = q8 && group >= 4;
   return s;
 }

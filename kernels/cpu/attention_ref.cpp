@@ -84,6 +84,11 @@ void quantize_int8_rows(const float* x, int8_t* q, float* scale, int64_t rows, i
 
 namespace {
 
+// Scale of row `row` of an int8 cache's K or V scales, fp32 or fp16.
+float scale_at(const void* s, int64_t row, bool fp16) {
+  return fp16 ? half_to_float(static_cast<const uint16_t*>(s)[row]) : static_cast<const float*>(s)[row];
+}
+
 // Value of element `i` of row `row` ([batch, capacity, kv_heads] flattened) of a K or V cache.
 double kv_value(const KvCacheView& kv, bool is_k, int64_t row, int64_t i, int64_t head_dim) {
   const void* base = is_k ? kv.k : kv.v;
@@ -92,9 +97,7 @@ double kv_value(const KvCacheView& kv, bool is_k, int64_t row, int64_t i, int64_
     case KvFormat::fp32: return static_cast<const float*>(base)[idx];
     case KvFormat::bf16: return bf16_to_float(static_cast<const uint16_t*>(base)[idx]);
     case KvFormat::int8: {
-      const void* sp = is_k ? kv.k_scale : kv.v_scale;
-      const double s = kv.scales_fp16 ? half_to_float(static_cast<const uint16_t*>(sp)[row])
-                                      : static_cast<const float*>(sp)[row];
+      const double s = scale_at(is_k ? kv.k_scale : kv.v_scale, row, kv.scales_fp16);
       return static_cast<const int8_t*>(base)[idx] * s;
     }
   }
@@ -116,10 +119,6 @@ float exp2_twin(float x) {
   p = std::fma(p, f, 6.931472028550421e-1f);
   p = std::fma(p, f, 1.0f);
   return std::ldexp(p, static_cast<int>(n));
-}
-
-float scale_at(const void* s, int64_t row, bool fp16) {
-  return fp16 ? half_to_float(static_cast<const uint16_t*>(s)[row]) : static_cast<const float*>(s)[row];
 }
 
 // One q head of decode with u8 probabilities (attention.hpp): the scores in fp32 exactly as the
