@@ -7,7 +7,16 @@
 //   2. each kernel on a DRAM-sized problem (>= 1 GiB moved per call, or rotated copies), reporting
 //      the median time, GB/s and GFLOP/s from analyzer/cost.hpp, and the fraction of the limit:
 //      of_read / of_copy = achieved GB/s over STREAM read / copy; of_peak = GFLOP/s over the fp32
-//      FMA peak (--peak-gflops=, default 2 x 241, the reference host's figure).
+//      FMA peak (--peak-gflops=, default 2 x 241, the reference host's figure);
+//   3. for cases that name the buffers they stream (KernelCase::inputs: decode attention's KV cache),
+//      a read baseline paired with every call: right after the kernel, a plain sum over the same
+//      inputs, same pool (from their start: what the kernel left in L3 was read last, and the
+//      first 32 MiB of the sum evict it). of_read_paired = median over calls of the kernel's GB/s
+//      over that read's. On a shared host whose DRAM bandwidth drifts over minutes and where each
+//      allocation's pages read at their own speed, this compares like with like; of_read (one
+//      STREAM figure for the whole run) does not. Measured on the 2-core Zen 5 host: STREAM read
+//      38-65 GB/s between runs; one run had every decode case at 0.49-0.57 of a 60 GB/s STREAM
+//      figure; in another, plain reads of the cases' own KV caches ran at 39-59 GB/s.
 // Usage: kernels_bench [--threads=N] [--peak-gflops=X] [google-benchmark flags]
 #include <benchmark/benchmark.h>
 
@@ -108,6 +117,36 @@ void BM_stream_copy(benchmark::State& state, bool huge) {
   state.counters["GB/s"] = bps / 1e9;
 }
 
+// Seconds for one pool-wide sum over `in` (64-bit words; each thread a contiguous share of the
+// concatenated bytes). The loads, not the adds, are the limit, as in stream_sum.
+double read_inputs(const std::vector<KernelCase::Input>& in) {
+  size_t total = 0;
+  for (const auto& x : in) total += x.bytes / 8;
+  uint64_t sums[64] = {};
+  const double t = timed([&] {
+    pool().run([&](int i, int n) {
+      size_t b = total * i / n, e = total * (i + 1) / n;
+      uint64_t acc[8] = {};
+      for (const auto& x : in) {
+        const size_t words = x.bytes / 8;
+        if (b < words && e > 0) {
+          const uint64_t* p = static_cast<const uint64_t*>(x.data);
+          const size_t lo = b, hi = e < words ? e : words;
+          size_t j = lo;
+          for (; j + 8 <= hi; j += 8)
+            for (int k = 0; k < 8; ++k) acc[k] += p[j + k];
+          for (; j < hi; ++j) acc[0] += p[j];
+        }
+        b = b > words ? b - words : 0;
+        e = e > words ? e - words : 0;
+      }
+      for (uint64_t a : acc) sums[i] += a;
+    });
+  });
+  benchmark::DoNotOptimize(sums);
+  return t;
+}
+
 // One registered kernel on `p`.
 void run_kernel(benchmark::State& state, const std::string& name, const Problem& p) {
   KernelRegistry r;
@@ -128,17 +167,31 @@ void run_kernel(benchmark::State& state, const std::string& name, const Problem&
     cases.push_back(e->make(q));
   }
   for (auto& c : cases) c->run(pool());  // warm-up: page faults, pool threads
-  std::vector<double> t;
+  const bool paired = memory_bound && !cases[0]->inputs().empty();
+  std::vector<double> t, read_bps, ratio;
   size_t i = 0;
   const double cpu0 = process_cpu_seconds();
+  double paused = 0;
   for (auto _ : state) {
-    KernelCase& c = *cases[i++ % cases.size()];
+    KernelCase& c = *cases[i % cases.size()];
     t.push_back(timed([&] { c.run(pool()); }));
+    if (paired) {
+      state.PauseTiming();
+      const double p0 = process_cpu_seconds();
+      const auto in = c.inputs();
+      double bytes = 0;
+      for (const auto& x : in) bytes += static_cast<double>(x.bytes / 8 * 8);
+      read_bps.push_back(bytes / read_inputs(in));
+      ratio.push_back(c.cost().bytes.total() / t.back() / read_bps.back());
+      paused += process_cpu_seconds() - p0;
+      state.ResumeTiming();
+    }
+    ++i;
   }
   double wall = 0;
   for (double x : t) wall += x;
   // Well below 1: other processes had the cores, and the times are not the kernel's own.
-  state.counters["cpu_share"] = (process_cpu_seconds() - cpu0) / (wall * pool().size());
+  state.counters["cpu_share"] = (process_cpu_seconds() - cpu0 - paused) / (wall * pool().size());
   const double s = median(t);
   const llmroof::OpCost cost = cases[0]->cost();
   const double bps = cost.bytes.total() / s, flops = cost.ops / s;
@@ -149,6 +202,10 @@ void run_kernel(benchmark::State& state, const std::string& name, const Problem&
   if (g_copy_bps > 0) state.counters["of_copy"] = bps / g_copy_bps;
   state.counters["of_peak"] = flops / g_peak_flops;
   state.counters["copies"] = static_cast<double>(cases.size());
+  if (paired) {
+    state.counters["read_GB/s"] = median(read_bps) / 1e9;
+    state.counters["of_read_paired"] = median(ratio);
+  }
 }
 
 Problem rows(int64_t m, int64_t n) {

@@ -54,6 +54,14 @@ class KernelCase {
   virtual CheckResult compare() const = 0;  // optimized output vs reference output
   virtual OpCost cost() const = 0;          // from analyzer/cost.hpp
   virtual size_t working_set_bytes() const = 0;
+  // The buffers a memory-bound case streams from memory on each run (KV cache and its scales,
+  // packed weights), for a read baseline over the same pages (kernels_bench's of_read_paired);
+  // empty where the case does not say.
+  struct Input {
+    const void* data;
+    size_t bytes;
+  };
+  virtual std::vector<Input> inputs() const { return {}; }
 };
 
 struct KernelEntry {

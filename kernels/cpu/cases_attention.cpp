@@ -145,6 +145,17 @@ class DecodeCase : public KernelCase {
       b += f32_[w].size() * 4 + b16_[w].size() * 2 + i8_[w].size() + scale_[w].size() * 2;
     return b;
   }
+  std::vector<Input> inputs() const override {
+    std::vector<Input> in;
+    for (int w = 0; w < 2; ++w) {
+      in.push_back({view_.format == KvFormat::fp32 ? static_cast<const void*>(f32_[w].data())
+                    : view_.format == KvFormat::bf16 ? static_cast<const void*>(b16_[w].data())
+                                                    : static_cast<const void*>(i8_[w].data()),
+                    f32_[w].size() * 4 + b16_[w].size() * 2 + i8_[w].size()});
+      if (!scale_[w].empty()) in.push_back({scale_[w].data(), scale_[w].size() * 2});
+    }
+    return in;
+  }
 
  private:
   AttentionDims d_;

@@ -67,6 +67,13 @@ class GemmCase final : public KernelCase {
   size_t working_set_bytes() const override {
     return static_cast<size_t>(w_.bytes()) + (x_.size() + y_.size()) * sizeof(float);
   }
+  std::vector<Input> inputs() const override {
+    std::vector<Input> in{{w_.data.data(), w_.data.size()}};
+    if (!w_.scale.empty()) in.push_back({w_.scale.data(), w_.scale.size() * 4});
+    if (!w_.scale16.empty()) in.push_back({w_.scale16.data(), w_.scale16.size() * 2});
+    if (!w_.zeros.empty()) in.push_back({w_.zeros.data(), w_.zeros.size()});
+    return in;
+  }
 
  private:
   Problem p_;

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <set>
+#include <string>
 
 #include "kernels/registry.hpp"
 
@@ -53,4 +54,53 @@ TEST_CASE("reproducer arguments name exactly the fields an op reads") {
   p.seed = 3;
   CHECK(p.to_args(Op::attention_decode) ==
         "--batch 1 --q-heads 32 --kv-heads 32 --head-dim 128 --q-len 1 --kv-len 1 --seed 3");
+}
+
+// kernels_bench's paired read baseline sums over KernelCase::inputs(); the bytes it reads must be
+// the bytes the analyzer's cost counts for those buffers, or of_read_paired compares unlike things.
+TEST_CASE("decode and GEMV inputs are exactly the KV cache and weight bytes the cost counts") {
+  KernelRegistry r;
+  register_cpu_kernels(r);
+  const auto input_bytes = [](const KernelCase& c) {
+    double b = 0;
+    for (const KernelCase::Input& in : c.inputs()) {
+      CHECK(in.data != nullptr);
+      b += static_cast<double>(in.bytes);
+    }
+    return b;
+  };
+  Problem d;  // decode: GQA 4, 100 tokens
+  d.batch = 2;
+  d.q_heads = 8;
+  d.kv_heads = 2;
+  d.head_dim = 64;
+  d.kv_len = 100;
+  for (const char* name : {"attention_decode_fp32", "attention_decode_bf16", "attention_decode_int8"}) {
+    auto c = r.find(name)->make(d);
+    INFO(name);
+    const double elems = 2.0 * d.batch * d.kv_len * d.kv_heads * d.head_dim;  // K and V
+    const double per = std::string(name).ends_with("fp32") ? 4 : std::string(name).ends_with("bf16") ? 2 : 1;
+    const double scales = per == 1 ? 2.0 * d.batch * d.kv_len * d.kv_heads * 2 : 0;  // fp16, K and V
+    CHECK(input_bytes(*c) == elems * per + scales);
+    CHECK(input_bytes(*c) == c->cost().bytes.kv_read);
+  }
+  Problem g;  // GEMV, shapes the packing does not pad
+  g.m = 1;
+  g.k = 256;
+  g.n = 128;
+  for (const char* name : {"gemm_fp32", "gemm_bf16", "gemm_w8a16", "gemm_w4a16", "gemm_fp8"}) {
+    const KernelEntry* e = r.find(name);
+    REQUIRE(e != nullptr);
+    auto c = e->make(g);
+    INFO(name);
+    // The CPU packing keeps int8 and fp8 per-column scales in fp32 (one multiply per output, no
+    // conversion); the analyzer counts the fp16 scales deployments store: 2 bytes more per column.
+    const std::string n = name;
+    const double fp32_scales = n == "gemm_w8a16" || n == "gemm_fp8" ? 2.0 * static_cast<double>(g.n) : 0;
+    CHECK(input_bytes(*c) == c->cost().bytes.weights + fp32_scales);
+  }
+  Problem rows;  // cases that do not name their inputs get no paired baseline
+  rows.m = 4;
+  rows.n = 64;
+  CHECK(r.find("rmsnorm")->make(rows)->inputs().empty());
 }
