@@ -20,8 +20,9 @@ constexpr int kJsonSchemaVersion = 1;
 // 6738415616 -> "6,738,415,616": parameter counts are compared digit by digit with model cards.
 std::string grouped(int64_t n) {
   std::string s = std::to_string(n < 0 ? -n : n);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(i, ",");
-  return (n < 0 ? "-" : "") + s;
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), 1, ',');
+  if (n < 0) s.insert(s.begin(), '-');  // char inserts: GCC 12's -Wrestrict misfires on "-" + s
+  return s;
 }
 // 6.74e9 -> "6.74 B", 494e6 -> "494 M": how model cards quote sizes.
 std::string params_human(int64_t n) {

@@ -63,7 +63,9 @@ CpuFeatures detect() { return {}; }
 std::string CpuFeatures::summary() const {
   std::string s;
   auto add = [&](bool on, const char* n) {
-    if (on) s += (s.empty() ? "" : " ") + std::string(n);
+    if (!on) return;
+    if (!s.empty()) s += ' ';  // appends, not "" + std::string: GCC 12's -Wrestrict misfires on that
+    s += n;
   };
   add(avx2, "avx2");
   add(fma, "fma");
