@@ -14,6 +14,13 @@ using namespace llmroof::testing;
 
 namespace {
 
+// "B7" for column 'B', row 7 (appends: GCC 12's -Wrestrict misfires on "B" + std::to_string(7)).
+std::string cell(char column, int row) {
+  std::string s(1, column);
+  s += std::to_string(row);
+  return s;
+}
+
 std::string temp_path(const std::string& name) {
   return (std::filesystem::temp_directory_path() / ("llmroof_test_" + name)).string();
 }
@@ -104,11 +111,11 @@ TEST_CASE("xlsx: sweep workbook has typed numbers in the units its headers name"
   const auto hw = book.cells(3);
   bool found = false;
   for (int row = 2; row < 60; ++row) {
-    auto name = hw.find("B" + std::to_string(row));
+    auto name = hw.find(cell('B', row));
     if (name == hw.end() || name->second.text != "Memory") continue;
-    CHECK(hw.at("C" + std::to_string(row)).type == 'n');
-    CHECK(hw.at("C" + std::to_string(row)).number == doctest::Approx(24));
-    CHECK(hw.at("D" + std::to_string(row)).text == "GB");
+    CHECK(hw.at(cell('C', row)).type == 'n');
+    CHECK(hw.at(cell('C', row)).number == doctest::Approx(24));
+    CHECK(hw.at(cell('D', row)).text == "GB");
     found = true;
   }
   CHECK(found);
@@ -135,10 +142,10 @@ TEST_CASE("xlsx: analysis workbook with per-layer sheets") {
   const auto summary = book.cells(1);
   bool ttft = false;
   for (int row = 2; row < 30; ++row) {
-    auto it = summary.find("B" + std::to_string(row));
+    auto it = summary.find(cell('B', row));
     if (it != summary.end() && it->second.text == "TTFT") {
-      CHECK(summary.at("C" + std::to_string(row)).number == doctest::Approx(282));
-      CHECK(summary.at("D" + std::to_string(row)).text == "ms");
+      CHECK(summary.at(cell('C', row)).number == doctest::Approx(282));
+      CHECK(summary.at(cell('D', row)).text == "ms");
       ttft = true;
     }
   }
@@ -162,8 +169,8 @@ TEST_CASE("xlsx: plan workbook and an unwritable path") {
   const auto pareto = book.cells(1);
   const auto all = book.cells(2);
   size_t pareto_rows = 0, all_rows = 0;
-  while (pareto.count("A" + std::to_string(pareto_rows + 2))) ++pareto_rows;
-  while (all.count("A" + std::to_string(all_rows + 2))) ++all_rows;
+  while (pareto.count(cell('A', pareto_rows + 2))) ++pareto_rows;
+  while (all.count(cell('A', all_rows + 2))) ++all_rows;
   CHECK(pareto_rows == r.pareto[0].size());
   CHECK(all_rows == r.candidates.size());
   CHECK(pareto.at(column_of(pareto, "Rank") + "2").number == 1);
