@@ -15,7 +15,7 @@
 //      over that read's. On a shared host whose DRAM bandwidth drifts over minutes and where each
 //      allocation's pages read at their own speed, this compares like with like; of_read (one
 //      STREAM figure for the whole run) does not. Measured on the 2-core Zen 5 host: STREAM read
-//      38-65 GB/s between runs; one run had every decode case at 0.49-0.57 of a 60 GB/s STREAM
+//      38-65 GB/s between runs; one run had every decode case at 0.42-0.57 of a 60 GB/s STREAM
 //      figure; in another, plain reads of the cases' own KV caches ran at 39-59 GB/s.
 // Usage: kernels_bench [--threads=N] [--peak-gflops=X] [google-benchmark flags]
 #include <benchmark/benchmark.h>
