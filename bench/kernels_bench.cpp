@@ -29,12 +29,15 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.hpp"
 #include "kernels/check.hpp"
 #include "kernels/huge_buffer.hpp"
 #include "kernels/registry.hpp"
 
 namespace {
 using namespace llmroof::kernels;
+using llmroof::bench::median;
+using llmroof::bench::timed;
 
 int g_threads = 0;
 double g_peak_flops = 2 * 241e9;
@@ -45,22 +48,10 @@ ThreadPool& pool() {
   return p;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
-
 double process_cpu_seconds() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-
-template <typename Fn>
-double timed(Fn&& fn) {
-  const auto t0 = std::chrono::steady_clock::now();
-  fn();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 constexpr int64_t kStreamFloats = int64_t{1} << 28;  // 1 GiB of fp32
@@ -117,34 +108,26 @@ void BM_stream_copy(benchmark::State& state, bool huge) {
   state.counters["GB/s"] = bps / 1e9;
 }
 
-// Seconds for one pool-wide sum over `in` (64-bit words; each thread a contiguous share of the
-// concatenated bytes). The loads, not the adds, are the limit, as in stream_sum.
-double read_inputs(const std::vector<KernelCase::Input>& in) {
+// Bytes per second of one pool-wide sum over `in` (bench::sum_words; each thread a contiguous
+// share of the concatenated 64-bit words).
+double read_bps(const std::vector<KernelCase::Input>& in) {
   size_t total = 0;
   for (const auto& x : in) total += x.bytes / 8;
   uint64_t sums[64] = {};
   const double t = timed([&] {
     pool().run([&](int i, int n) {
-      size_t b = total * i / n, e = total * (i + 1) / n;
-      uint64_t acc[8] = {};
+      size_t b = total * i / n, e = total * (i + 1) / n;  // words, across the inputs
       for (const auto& x : in) {
         const size_t words = x.bytes / 8;
-        if (b < words && e > 0) {
-          const uint64_t* p = static_cast<const uint64_t*>(x.data);
-          const size_t lo = b, hi = e < words ? e : words;
-          size_t j = lo;
-          for (; j + 8 <= hi; j += 8)
-            for (int k = 0; k < 8; ++k) acc[k] += p[j + k];
-          for (; j < hi; ++j) acc[0] += p[j];
-        }
+        if (b < words && e > 0)
+          sums[i] += llmroof::bench::sum_words(static_cast<const uint64_t*>(x.data) + b, ((e < words ? e : words) - b) * 8);
         b = b > words ? b - words : 0;
         e = e > words ? e - words : 0;
       }
-      for (uint64_t a : acc) sums[i] += a;
     });
   });
   benchmark::DoNotOptimize(sums);
-  return t;
+  return static_cast<double>(total) * 8 / t;
 }
 
 // One registered kernel on `p`.
@@ -168,7 +151,8 @@ void run_kernel(benchmark::State& state, const std::string& name, const Problem&
   }
   for (auto& c : cases) c->run(pool());  // warm-up: page faults, pool threads
   const bool paired = memory_bound && !cases[0]->inputs().empty();
-  std::vector<double> t, read_bps, ratio;
+  const double kernel_bytes = cases[0]->cost().bytes.total();  // the same for every copy
+  std::vector<double> t, read_rates, ratio;
   size_t i = 0;
   const double cpu0 = process_cpu_seconds();
   double paused = 0;
@@ -178,11 +162,8 @@ void run_kernel(benchmark::State& state, const std::string& name, const Problem&
     if (paired) {
       state.PauseTiming();
       const double p0 = process_cpu_seconds();
-      const auto in = c.inputs();
-      double bytes = 0;
-      for (const auto& x : in) bytes += static_cast<double>(x.bytes / 8 * 8);
-      read_bps.push_back(bytes / read_inputs(in));
-      ratio.push_back(c.cost().bytes.total() / t.back() / read_bps.back());
+      read_rates.push_back(read_bps(c.inputs()));
+      ratio.push_back(kernel_bytes / t.back() / read_rates.back());
       paused += process_cpu_seconds() - p0;
       state.ResumeTiming();
     }
@@ -203,7 +184,7 @@ void run_kernel(benchmark::State& state, const std::string& name, const Problem&
   state.counters["of_peak"] = flops / g_peak_flops;
   state.counters["copies"] = static_cast<double>(cases.size());
   if (paired) {
-    state.counters["read_GB/s"] = median(read_bps) / 1e9;
+    state.counters["read_GB/s"] = median(read_rates) / 1e9;
     state.counters["of_read_paired"] = median(ratio);
   }
 }
@@ -259,11 +240,11 @@ void register_all() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<char*> rest;
-  for (int i = 0; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--threads=", 10) == 0) g_threads = std::atoi(argv[i] + 10);
-    else if (std::strncmp(argv[i], "--peak-gflops=", 14) == 0) g_peak_flops = std::atof(argv[i] + 14) * 1e9;
-    else rest.push_back(argv[i]);
+  std::vector<char*> args, rest;
+  if (!llmroof::bench::take_threads_flag(argc, argv, &g_threads, args)) return 2;
+  for (char* a : args) {
+    if (std::strncmp(a, "--peak-gflops=", 14) == 0) g_peak_flops = std::atof(a + 14) * 1e9;
+    else rest.push_back(a);
   }
   int n = static_cast<int>(rest.size());
   benchmark::Initialize(&n, rest.data());

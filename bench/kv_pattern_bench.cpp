@@ -13,18 +13,17 @@
 // Usage: kv_pattern_bench [--threads=N] [google-benchmark flags]
 #include <benchmark/benchmark.h>
 
-#include <algorithm>
-#include <chrono>
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
-#include <functional>
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.hpp"
 #include "kernels/thread_pool.hpp"
 
 namespace {
+using llmroof::bench::median;
+using llmroof::bench::sum_words;
+using llmroof::bench::timed;
 using llmroof::kernels::ThreadPool;
 
 int g_threads = 0;
@@ -35,28 +34,6 @@ constexpr int64_t kRowsBytes = kTokens * kRow;  // one batch row of K (or V)
 ThreadPool& pool() {
   static ThreadPool p(g_threads);
   return p;
-}
-
-double seconds_of(const std::function<void()>& fn) {
-  const auto t0 = std::chrono::steady_clock::now();
-  fn();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-// Sum of the `bytes` bytes at p as 64-bit words (bytes % 64 == 0).
-inline uint64_t sum_words(const int8_t* p, int64_t bytes) {
-  uint64_t acc[8] = {};
-  const auto* w = reinterpret_cast<const uint64_t*>(p);
-  for (int64_t i = 0; i < bytes / 8; i += 8)
-    for (int k = 0; k < 8; ++k) acc[k] += w[i + k];
-  uint64_t s = 0;
-  for (uint64_t a : acc) s += a;
-  return s;
 }
 
 inline void prefetch_l1(const int8_t* p) {
@@ -100,14 +77,14 @@ void BM_kv_pattern_read(benchmark::State& state, int64_t block) {
   std::vector<double> pattern_bps, seq_bps, ratio;
   uint64_t sums[64] = {};
   for (auto _ : state) {
-    const double tp = seconds_of([&] {
+    const double tp = timed([&] {
       pool().run([&](int i, int n) {
         for (int64_t b = i; b < kBatch; b += n)
           sums[i] += read_like_decode(k.data() + b * kRowsBytes, v.data() + b * kRowsBytes, block);
       });
     });
     state.PauseTiming();
-    const double ts = seconds_of([&] {
+    const double ts = timed([&] {
       pool().run([&](int i, int n) {
         for (int64_t b = i; b < kBatch; b += n) {
           sums[i] += sum_words(k.data() + b * kRowsBytes, kRowsBytes);
@@ -130,10 +107,7 @@ void BM_kv_pattern_read(benchmark::State& state, int64_t block) {
 
 int main(int argc, char** argv) {
   std::vector<char*> rest;
-  for (int i = 0; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--threads=", 10) == 0) g_threads = std::atoi(argv[i] + 10);
-    else rest.push_back(argv[i]);
-  }
+  if (!llmroof::bench::take_threads_flag(argc, argv, &g_threads, rest)) return 2;
   int n = static_cast<int>(rest.size());
   benchmark::Initialize(&n, rest.data());
   for (int64_t block : {16, 32})
