@@ -214,25 +214,31 @@ inline void block_scales(const DecodeSplit& s, int64_t t, int64_t nt) {
   }
 }
 
-// Lanes t (live) of kv head g's scales among the block's [token][kv head] fp32 scales f
-// (block_scales): f[t · kv_heads + g]. For 2, 4 or 8 kv heads by kv_heads / 2 two-vector permutes
-// (the flat index's low 5 bits pick the element of a pair of vectors, the rest the pair) instead
-// of a 16-element gather: +3 % measured on Zen 5 (int8 GQA 8, one thread, KV in L3, paired A/B).
-inline __m512 head_scales(const float* f, int64_t kv_heads, int64_t g, __mmask16 live) {
+// Lanes t (live) of kv head g's K and V scales among the block's [token][kv head] fp32 scales
+// (block_scales: K at f, V at f + vs): f[t · kv_heads + g]. For 2, 4 or 8 kv heads by kv_heads / 2
+// two-vector permutes (the flat index's low 5 bits pick the element of a pair of vectors, the rest
+// the pair) instead of a 16-element gather: +3 % measured on Zen 5 (int8 GQA 8, one thread, KV in
+// L3, paired A/B). The index and the pair masks serve both.
+inline void head_scales(const float* f, int64_t vs, int64_t kv_heads, int64_t g, __mmask16 live, __m512& k,
+                        __m512& v) {
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   const __m512i at = _mm512_add_epi32(
       _mm512_mullo_epi32(lane, _mm512_set1_epi32(static_cast<int>(kv_heads))),
       _mm512_set1_epi32(static_cast<int>(g)));
-  if (kv_heads != 2 && kv_heads != 4 && kv_heads != 8)
-    return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), live, at, f, 4);
-  __m512 r = _mm512_setzero_ps();
+  if (kv_heads != 2 && kv_heads != 4 && kv_heads != 8) {
+    k = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), live, at, f, 4);
+    v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), live, at, f + vs, 4);
+    return;
+  }
+  k = v = _mm512_setzero_ps();
   const __m512i pair = _mm512_srli_epi32(at, 5);
   for (int64_t j = 0; j < kv_heads / 2; ++j) {
     const __mmask16 m = _mm512_mask_cmpeq_epi32_mask(live, pair, _mm512_set1_epi32(static_cast<int>(j)));
-    const __m512 lo = _mm512_loadu_ps(f + 32 * j), hi = _mm512_loadu_ps(f + 32 * j + 16);
-    r = _mm512_mask_mov_ps(r, m, _mm512_permutex2var_ps(lo, at, hi));
+    const float* fk = f + 32 * j;
+    const float* fv = f + vs + 32 * j;
+    k = _mm512_mask_mov_ps(k, m, _mm512_permutex2var_ps(_mm512_loadu_ps(fk), at, _mm512_loadu_ps(fk + 16)));
+    v = _mm512_mask_mov_ps(v, m, _mm512_permutex2var_ps(_mm512_loadu_ps(fv), at, _mm512_loadu_ps(fv + 16)));
   }
-  return r;
 }
 
 // softmax_heads for q heads [h0, h1) on the u8 P·V path (s.pv_u8), on the block's q·k sums that
@@ -318,8 +324,9 @@ void softmax_heads(const DecodeSplit& s, int64_t nt, int64_t g, int64_t h0, int6
     // The block's scales of kv head g: lanes tt < nt, stride kv_heads in the block's scales as
     // fp32 (block_scales), by head_scales.
     const float* sk = s.scratch + scales_offset(s);
-    kscale = _mm512_mul_ps(kscale, head_scales(sk, s.kv_heads, g, live));
-    vscale = head_scales(sk + B * s.kv_heads, s.kv_heads, g, live);
+    __m512 ks;
+    head_scales(sk, B * s.kv_heads, s.kv_heads, g, live, ks, vscale);
+    kscale = _mm512_mul_ps(kscale, ks);
   }
   if (F == KvFormat::int8 && s.pv_u8) {
     // 255 / max vscale (0 if all are 0), correctly rounded as the reference's division
