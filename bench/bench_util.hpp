@@ -1,6 +1,6 @@
 #pragma once
-// Helpers the kernels_bench and kv_pattern_bench programs share: medians, wall-clock timing, a
-// load-bound sum over memory, and the --threads=N flag.
+// Helpers the benchmark programs (kernels_bench, kv_pattern_bench, gemm_bench) share: medians and
+// percentiles, wall-clock timing, a load-bound sum over memory, and the --threads=N flag.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -15,6 +15,15 @@ namespace llmroof::bench {
 inline double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+// The element at fraction f of the sorted v (0.1: the 10th percentile, by the lower rank
+// floor(f · size)); 0 for an empty v. On this shared machine the 10th percentile of per-call times
+// is what a kernel does when it has the cores.
+inline double at_fraction(std::vector<double> v, double f) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[static_cast<size_t>(f * static_cast<double>(v.size()))];
 }
 
 // Wall-clock seconds of fn().

@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_util.hpp"
 #include "bench/gemm_bench_eigen.hpp"
 #include "bench/gemm_bench_mrows.hpp"
 #ifdef LLMROOF_HAVE_DNNL
@@ -40,6 +41,7 @@
 #include "kernels/thread_pool.hpp"
 
 namespace lk = llmroof::kernels;
+namespace bench = llmroof::bench;
 
 namespace {
 
@@ -91,13 +93,14 @@ struct ReadArray {
   double pass(int64_t b0, int64_t len) {
     const bool avx = lk::cpu_features().avx512f;
     std::vector<float> part(kThreads);
-    const auto t0 = std::chrono::steady_clock::now();
-    pool().run([&](int t, int nt) {
-      const int64_t b = b0 + len * t / nt / 64 * 64, e = b0 + len * (t + 1) / nt / 64 * 64;
-      part[t] = avx ? sum_avx512(p + b, e - b) : sum_portable(p + b, e - b);
+    const double t = bench::timed([&] {
+      pool().run([&](int th, int nt) {
+        const int64_t b = b0 + len * th / nt / 64 * 64, e = b0 + len * (th + 1) / nt / 64 * 64;
+        part[th] = avx ? sum_avx512(p + b, e - b) : sum_portable(p + b, e - b);
+      });
     });
     benchmark::DoNotOptimize(part.data());
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return t;
   }
   double pass() { return pass(0, n); }  // the whole array
 };
@@ -114,13 +117,11 @@ void measure_read_bandwidth(Pages pg) {
   ReadArray& a = read_array(pg);
   std::vector<double> t;
   for (int i = 0; i < 9; ++i) t.push_back(a.pass());
-  std::sort(t.begin(), t.end());
-  g_read_bytes_per_s[int(pg)] = static_cast<double>(a.n) * 4 / t[t.size() / 2];
+  g_read_bytes_per_s[int(pg)] = static_cast<double>(a.n) * 4 / bench::median(t);
   const int64_t chunk = (int64_t{32} << 20) / 4, chunks = a.n / chunk;
   std::vector<double> c;
   for (int64_t i = 0; i < 10 * chunks; ++i) c.push_back(a.pass((i % chunks) * chunk, chunk));
-  std::sort(c.begin(), c.end());
-  g_read_p10_bytes_per_s[int(pg)] = static_cast<double>(chunk) * 4 / c[c.size() / 10];
+  g_read_p10_bytes_per_s[int(pg)] = static_cast<double>(chunk) * 4 / bench::at_fraction(c, 0.1);
 }
 
 // The machine is shared: besides Google Benchmark's mean time per iteration, keep every call's
@@ -129,14 +130,9 @@ struct CallTimes {
   std::vector<double> s;
   template <class F>
   void time(F&& f) {
-    const auto t0 = std::chrono::steady_clock::now();
-    f();
-    s.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    s.push_back(bench::timed(f));
   }
-  double p10() {
-    std::sort(s.begin(), s.end());
-    return s.empty() ? 0 : s[s.size() / 10];
-  }
+  double p10() const { return bench::at_fraction(s, 0.1); }
 };
 
 ReadArray& read_array(Pages pg) {
@@ -155,15 +151,11 @@ double paired_fraction(Pages pg, double bytes, F&& call) {
   const int64_t chunks = a.n / chunk;
   std::vector<double> frac;
   for (int i = 0; i < 41; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    call();
-    const double t_call =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double t_call = bench::timed(call);
     const double t_read = a.pass((i % chunks) * chunk, chunk);
     frac.push_back((bytes / t_call) / (static_cast<double>(chunk) * 4 / t_read));
   }
-  std::sort(frac.begin(), frac.end());
-  return frac[frac.size() / 2];
+  return bench::median(frac);
 }
 
 void BM_read(benchmark::State& state, Pages pg) {
@@ -306,11 +298,6 @@ void BM_ours_vs_dnnl(benchmark::State& state, lk::WeightFormat f, DnnlMatmul::Ki
   DnnlMatmul g(kind, m, k, n, copies);
   std::vector<float> x(m * k), y(m * n);
   lk::fill_uniform(x, 5);
-  const auto seconds = [](auto&& call) {
-    const auto t0 = std::chrono::steady_clock::now();
-    call();
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  };
   std::vector<double> ours, theirs, ratio;
   int64_t i = 0;
   // Each side's idle threads spin after a call (libgomp's default ~300,000 pauses, ~8 ms here;
@@ -320,12 +307,12 @@ void BM_ours_vs_dnnl(benchmark::State& state, lk::WeightFormat f, DnnlMatmul::Ki
   bool ours_first = true;
   for (auto _ : state) {
     const auto run_ours = [&] {
-      ours.push_back(seconds([&] { lk::gemm(x.data(), m, rot[i], y.data(), pool()); }));
+      ours.push_back(bench::timed([&] { lk::gemm(x.data(), m, rot[i], y.data(), pool()); }));
       i = (i + 1) % copies;
       settle();
     };
     const auto run_theirs = [&] {
-      theirs.push_back(seconds([&] { g.run(); }));
+      theirs.push_back(bench::timed([&] { g.run(); }));
       settle();
     };
     if (ours_first) {
@@ -339,18 +326,14 @@ void BM_ours_vs_dnnl(benchmark::State& state, lk::WeightFormat f, DnnlMatmul::Ki
     ratio.push_back(theirs.back() / ours.back());
   }
   benchmark::DoNotOptimize(y.data());
-  const auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-  };
   // GEMV: bytes of each one's own weights (oneDNN's blocked bf16 is the same size); GEMM: FLOP.
   const bool gemv = m == 1;
   const char* unit = gemv ? "_GBps" : "_GFLOPs";
   const double work = gemv ? one.bytes() : 2.0 * m * n * k;
-  state.counters[std::string("ours") + unit] = work / median(ours) / 1e9;
+  state.counters[std::string("ours") + unit] = work / bench::median(ours) / 1e9;
   state.counters[std::string("dnnl") + unit] =
-      (gemv ? g.weight_bytes() : work) / median(theirs) / 1e9;
-  state.counters["ours_speed_vs_dnnl"] = median(ratio);
+      (gemv ? g.weight_bytes() : work) / bench::median(theirs) / 1e9;
+  state.counters["ours_speed_vs_dnnl"] = bench::median(ratio);
   state.SetLabel(std::string(lk::gemm_isa(f)) + " vs " + g.describe());
 }
 
@@ -427,14 +410,11 @@ void register_all() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int kept = 1;  // take --threads=N out before Google Benchmark parses the rest
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--threads=", 10) == 0)
-      kThreads = std::max(1, std::atoi(argv[i] + 10));
-    else
-      argv[kept++] = argv[i];
-  }
-  argc = kept;
+  // --threads=N comes out before Google Benchmark parses the rest.
+  std::vector<char*> args;
+  if (!bench::take_threads_flag(argc, argv, &kThreads, args)) return 2;
+  argc = static_cast<int>(args.size());
+  argv = args.data();
   benchmark::Initialize(&argc, argv);
 #ifdef LLMROOF_HAVE_DNNL
   DnnlMatmul::set_threads(kThreads);  // oneDNN's OpenMP threads = the pool's threads
@@ -462,11 +442,6 @@ int main(int argc, char** argv) {
 // avx2/avx512 (both halves of a pair see nearly the same load on this shared machine).
 namespace {
 
-double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
-
 void BM_avx2_vs_avx512(benchmark::State& state, lk::WeightFormat f, int64_t m, int64_t k,
                        int64_t n) {
   std::vector<float> wsrc(k * n);
@@ -478,9 +453,7 @@ void BM_avx2_vs_avx512(benchmark::State& state, lk::WeightFormat f, int64_t m, i
   std::vector<float> x(m * k), y(m * n);
   lk::fill_uniform(x, 5);
   const auto timed = [&](lk::Isa isa, const lk::PackedWeights& w) {
-    const auto t0 = std::chrono::steady_clock::now();
-    lk::gemm(x.data(), m, w, y.data(), pool(), isa);
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return bench::timed([&] { lk::gemm(x.data(), m, w, y.data(), pool(), isa); });
   };
   std::vector<double> t2, t5, ratio;
   int64_t i = 0;
@@ -494,9 +467,9 @@ void BM_avx2_vs_avx512(benchmark::State& state, lk::WeightFormat f, int64_t m, i
   benchmark::DoNotOptimize(y.data());
   const double work = m == 1 ? one.bytes() : 2.0 * m * n * k;  // bytes (GEMV) or FLOP (GEMM)
   const char* unit = m == 1 ? "GBps" : "GFLOPs";
-  state.counters[std::string("avx2_") + unit] = work / median_of(t2) / 1e9;
-  state.counters[std::string("avx512_") + unit] = work / median_of(t5) / 1e9;
-  state.counters["avx2_speed_vs_avx512"] = median_of(ratio);
+  state.counters[std::string("avx2_") + unit] = work / bench::median(t2) / 1e9;
+  state.counters[std::string("avx512_") + unit] = work / bench::median(t5) / 1e9;
+  state.counters["avx2_speed_vs_avx512"] = bench::median(ratio);
   state.SetLabel(std::string(lk::gemm_isa(f, lk::Isa::avx2)) + " vs " +
                  std::string(lk::gemm_isa(f, lk::Isa::avx512)));
 }

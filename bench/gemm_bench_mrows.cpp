@@ -15,16 +15,17 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
-#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.hpp"
 #include "kernels/check.hpp"
 #include "kernels/cpu/gemm.hpp"
 #include "kernels/cpu/gemm_internal.hpp"
 
 namespace lk = llmroof::kernels;
+namespace bench = llmroof::bench;
 
 namespace {
 
@@ -52,14 +53,8 @@ const std::vector<lk::PackedWeights>& rotated(lk::WeightFormat f, int64_t k, int
   return r.copies;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
-double p10(std::vector<double> v) {  // the call that had the cores (the machine is shared)
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 10];
-}
+using bench::median;
+double p10(const std::vector<double>& v) { return bench::at_fraction(v, 0.1); }  // the call that had the cores
 
 void BM_gemv_mrows(benchmark::State& state, lk::ThreadPool& (*pool)(), const double* read_bps,
                    lk::WeightFormat f, int64_t m, int64_t k, int64_t n, lk::Isa isa) {
@@ -72,9 +67,7 @@ void BM_gemv_mrows(benchmark::State& state, lk::ThreadPool& (*pool)(), const dou
   size_t i = 0;
   const auto timed = [&](int64_t rows, int64_t cross) {
     crossover = cross;
-    const auto t0 = std::chrono::steady_clock::now();
-    lk::gemm(x.data(), rows, rot[i], y.data(), pool(), isa);
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double s = bench::timed([&] { lk::gemm(x.data(), rows, rot[i], y.data(), pool(), isa); });
     i = (i + 1) % rot.size();
     return s;
   };
