@@ -239,8 +239,10 @@ void run_bench(const BenchOptions& o, Context& ctx) {
   const OpCost cost = cases[0]->cost();
   const Limit lim = roofline_limit(cost, lim_in.peak_ops_per_s, lim_in.bandwidth_bytes_per_s);
   using namespace reports;
-  std::cout << e.name << "(" << o.problem.to_params(e.op) << ") threads=" << pool.size() << " isa=" << e.isa
-            << "\n  working set " << bytes_binary(ws) << " x " << cases.size() << " copies, " << t.reps
+  std::cout << e.name << "(" << o.problem.to_params(e.op) << ") threads=" << pool.size() << " isa=" << e.isa;
+  // A shape the SIMD path does not take (attention head_dim % 16 != 0) is timed as what it runs.
+  if (const std::string fb = cases[0]->fallback(); !fb.empty()) std::cout << ", this shape runs the " << fb;
+  std::cout << "\n  working set " << bytes_binary(ws) << " x " << cases.size() << " copies, " << t.reps
             << " runs, cpu share " << percent(t.cpu_share, 0) << "\n  median " << seconds(t.median_s) << " (min " << seconds(t.min_s) << ", max "
             << seconds(t.max_s) << ")\n  " << si(cost.ops) << "OP, " << bytes(cost.bytes.total())
             << " moved: " << si(cost.ops / t.median_s) << (integer_math(e.compute) ? "OP/s, " : "FLOP/s, ")

@@ -62,6 +62,9 @@ class KernelCase {
     size_t bytes;
   };
   virtual std::vector<Input> inputs() const { return {}; }
+  // What this shape runs where it is not the entry's `isa` path (attention with head_dim not a
+  // multiple of 16: the scalar reference), for `kernels bench` to say; empty otherwise.
+  virtual std::string fallback() const { return {}; }
 };
 
 struct KernelEntry {

@@ -71,7 +71,7 @@ struct KvCacheView {
   bool scales_fp16 = false;
 };
 // Both attention kernels have an AVX-512 path, an AVX2 + FMA path (isa == avx2, or a CPU without
-// AVX-512) and the reference (isa == scalar, or head_dim not a multiple of 16).
+// AVX-512) and the reference (attention_runs_reference).
 void attention_decode(const float* q, const KvCacheView& kv, float* o, const AttentionDims& d,
                       ThreadPool& pool, Isa isa = best_isa());
 
@@ -84,6 +84,9 @@ void attention_ref(const float* q, const KvCacheView& kv, float* o, const Attent
 // uses where decode_quantizes_p (see attention_decode above), bit for bit in the weights.
 void attention_ref(const float* q, const KvCacheView& kv, float* o, const AttentionDims& d,
                    bool u8_probabilities);
+// Whether attention_prefill / attention_decode hand (d, isa) to attention_ref (hundreds of times
+// slower): no AVX2 + FMA path on this CPU (or isa == scalar), or head_dim not a multiple of 16.
+bool attention_runs_reference(const AttentionDims& d, Isa isa = best_isa());
 // Whether attention_decode(q, kv, o, d, pool, isa) rounds the probabilities to u8 on this CPU.
 bool decode_quantizes_p(const KvCacheView& kv, const AttentionDims& d, Isa isa = best_isa());
 

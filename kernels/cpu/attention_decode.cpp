@@ -184,6 +184,10 @@ void split_pairs(const float* x, float* y, int64_t rows, int64_t head_dim) {
     }
 }
 
+bool attention_runs_reference(const AttentionDims& d, Isa isa) {
+  return usable_isa(isa) == Isa::scalar || d.head_dim % 16 != 0;
+}
+
 bool decode_quantizes_p(const KvCacheView& kv, const AttentionDims& d, Isa isa) {
   return kv.format == KvFormat::int8 && d.q_len == 1 && usable_isa(isa) == Isa::avx512 &&
          cpu_features().avx512_vnni && d.head_dim % 64 == 0 && d.q_heads / d.kv_heads >= 8;
@@ -196,7 +200,7 @@ void attention_decode(const float* q, const KvCacheView& kv, float* o, const Att
   if (kv.format == KvFormat::int8 && (!kv.k_scale || !kv.v_scale))
     throw std::invalid_argument("attention_decode: an int8 KV cache needs k_scale and v_scale");
   const Isa path = usable_isa(isa);  // avx512 or avx2 splits; the reference otherwise
-  if (path == Isa::scalar || d.head_dim % 16 != 0) {
+  if (attention_runs_reference(d, isa)) {
     attention_ref(q, kv, o, d);
     return;
   }

@@ -29,7 +29,7 @@ void attention_prefill(const float* q, const float* k, const float* v, float* o,
   kv.k = k;
   kv.v = v;
   const Isa path = usable_isa(isa);  // avx512 or avx2 tiles; the reference otherwise
-  if (path == Isa::scalar || d.head_dim % 16 != 0) {
+  if (attention_runs_reference(d, isa)) {
     attention_ref(q, kv, o, d);
     return;
   }

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -35,6 +36,13 @@ AttentionDims dims_of(const Problem& p) {
     throw InputError(std::string(e.what()) + " (check --q-heads/--kv-heads/--q-len/--kv-len)");
   }
   return d;
+}
+
+// The attention cases' KernelCase::fallback().
+std::string attention_fallback(const AttentionDims& d, Isa isa) {
+  if (!attention_runs_reference(d, isa)) return {};
+  return usable_isa(isa) == Isa::scalar ? "scalar reference (no AVX2 + FMA)"
+                                        : "scalar reference (head_dim not a multiple of 16)";
 }
 
 AttentionShape shape_of(const AttentionDims& d, DType kv) {
@@ -78,6 +86,7 @@ class PrefillCase : public KernelCase {
     attention_ref(q_.data(), kv, ref_.data(), d_);
   }
   CheckResult compare() const override { return check_close(o_, ref_, kAttnTol); }
+  std::string fallback() const override { return attention_fallback(d_, isa_); }
   OpCost cost() const override { return fused_attention_cost(shape_of(d_, DType::fp32)); }
   size_t working_set_bytes() const override {
     return (q_.size() + k_.size() + v_.size() + o_.size()) * sizeof(float);
@@ -134,6 +143,7 @@ class DecodeCase : public KernelCase {
     attention_ref(q_.data(), view_, ref_.data(), d_, decode_quantizes_p(view_, d_, isa_));
   }
   CheckResult compare() const override { return check_close(o_, ref_, kAttnTol); }
+  std::string fallback() const override { return attention_fallback(d_, isa_); }
   OpCost cost() const override {
     const DType kv = view_.format == KvFormat::fp32 ? DType::fp32
                      : view_.format == KvFormat::bf16 ? DType::bf16 : DType::int8;

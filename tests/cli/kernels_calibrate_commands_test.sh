@@ -51,6 +51,15 @@ has "(host-reference-cpu: 34.0 GB/s, int8 1.93TOP/s)" out
 expect 0 "$bin" kernels bench gemm_fp32 --m 2 --n 64 --k 64 --reps 1 --min-time 0 --threads 1 \
   --hardware hardware_db/a6000.yaml --peak-gflops 100
 has "(a6000: 768 GB/s, " out; has "fp32 100GOP/s)" out
+# A shape the SIMD path does not take is timed as what it runs, and the line says so.
+expect 0 "$bin" kernels bench attention_decode_fp32 --head-dim 100 --kv-len 64 --q-heads 4 --kv-heads 4 \
+  --reps 1 --min-time 0 --threads 1
+has "isa=" out; has ", this shape runs the scalar reference (head_dim not a multiple of 16)" out
+expect 0 "$bin" kernels bench attention_decode_fp32 --head-dim 64 --kv-len 64 --q-heads 4 --kv-heads 4 \
+  --reps 1 --min-time 0 --threads 1
+if grep -qF "scalar reference" <<<"$out"; then
+  echo "FAIL: head_dim 64 is reported as running the reference"; failures=$((failures + 1))
+fi
 expect 2 "$bin" kernels bench gemm_fp32 --m 1 --n 64 --k 64 --hardware no_such_hw
 has "--hardware no_such_hw: unknown hardware" err
 expect 2 "$bin" kernels bench gemm_fp32 --m 1 --n 64 --k 64 --peak-gflops -5
