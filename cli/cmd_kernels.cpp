@@ -141,7 +141,10 @@ CheckResult check_case(const KernelEntry& e, const Problem& p, ThreadPool& pool)
     auto k = e.make(p);
     k->run(pool);
     k->run_reference();
-    return k->compare();
+    CheckResult r = k->compare();
+    if (const std::string fb = k->fallback(); !fb.empty() && r.detail.empty())
+      r.detail = "this shape runs the " + fb + ": compared with itself";
+    return r;
   } catch (const std::exception& ex) {
     c.disposition = Disposition::failed;
     c.detail = ex.what();

@@ -55,6 +55,10 @@ has "(a6000: 768 GB/s, " out; has "fp32 100GOP/s)" out
 expect 0 "$bin" kernels bench attention_decode_fp32 --head-dim 100 --kv-len 64 --q-heads 4 --kv-heads 4 \
   --reps 1 --min-time 0 --threads 1
 has "isa=" out; has ", this shape runs the scalar reference (head_dim not a multiple of 16)" out
+expect 0 "$bin" kernels bench attention_prefill --head-dim 72 --q-len 8 --kv-len 8 --q-heads 2 --kv-heads 2 \
+  --reps 1 --min-time 0 --threads 1 --check
+has "PASSED attention_prefill(" out
+has "[this shape runs the scalar reference (head_dim not a multiple of 16): compared with itself]" out
 expect 0 "$bin" kernels bench attention_decode_fp32 --head-dim 64 --kv-len 64 --q-heads 4 --kv-heads 4 \
   --reps 1 --min-time 0 --threads 1
 if grep -qF "scalar reference" <<<"$out"; then
