@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 namespace llmroof::bench {
@@ -46,6 +47,46 @@ inline uint64_t sum_words(const void* p, size_t bytes) {
   uint64_t s = 0;
   for (uint64_t a : acc) s += a;
   return s;
+}
+
+// Stores `pattern` over the bytes / 8 whole 64-bit words at p with plain stores: a write baseline
+// that, like the kernels' stores, reads each line for ownership first (memset is not one: glibc's
+// uses non-temporal stores for large sizes). A pattern that is not one byte repeated keeps the
+// compiler from turning the loop into a memset call.
+inline void fill_words(void* p, size_t bytes, uint64_t pattern) {
+  auto* w = static_cast<uint64_t*>(p);
+  const size_t n = bytes / 8;
+  for (size_t i = 0; i < n; ++i) w[i] = pattern;
+}
+
+// Both in one pass, for a buffer read and written in place: sums each word, then stores `pattern`
+// over it while the line is in cache (one read and one write-back per line, as an in-place kernel).
+inline uint64_t sum_and_fill_words(void* p, size_t bytes, uint64_t pattern) {
+  auto* w = static_cast<uint64_t*>(p);
+  const size_t n = bytes / 8;
+  uint64_t s = 0;
+  for (size_t i = 0; i < n; ++i) {
+    s += w[i];
+    w[i] = pattern;
+  }
+  return s;
+}
+
+// Calls fn(words, bytes) on thread i's share (of n) of the whole 64-bit words of `bufs` (each with
+// `data` and `bytes`) taken as one concatenated array: a contiguous share, which crosses from one
+// buffer into the next. `words` is const where `data` is.
+template <typename Buf, typename Fn>
+void for_share(const std::vector<Buf>& bufs, int i, int n, Fn&& fn) {
+  using Word = std::conditional_t<std::is_const_v<std::remove_pointer_t<decltype(Buf::data)>>, const uint64_t, uint64_t>;
+  size_t total = 0;
+  for (const Buf& x : bufs) total += x.bytes / 8;
+  size_t b = total * i / n, e = total * (i + 1) / n;  // words
+  for (const Buf& x : bufs) {
+    const size_t words = x.bytes / 8;
+    if (b < words && e > 0) fn(static_cast<Word*>(x.data) + b, ((e < words ? e : words) - b) * 8);
+    b = b > words ? b - words : 0;
+    e = e > words ? e - words : 0;
+  }
 }
 
 // Takes `--threads=N` (N >= 1) out of argv into *threads and the other arguments into `rest`, for

@@ -8,11 +8,13 @@
 //      the median time, GB/s and GFLOP/s from analyzer/cost.hpp, and the fraction of the limit:
 //      of_read / of_copy = achieved GB/s over STREAM read / copy; of_peak = GFLOP/s over the fp32
 //      FMA peak (--peak-gflops=, default 2 x 241, the reference host's figure);
-//   3. for cases that name the buffers they stream (KernelCase::inputs: decode attention's KV cache),
-//      a read baseline paired with every call: right after the kernel, a plain sum over the same
-//      inputs, same pool (from their start: what the kernel left in L3 was read last, and the
-//      first 32 MiB of the sum evict it). of_read_paired = median over calls of the kernel's GB/s
-//      over that read's. On a shared host whose DRAM bandwidth drifts over minutes and where each
+//   3. for cases that name the buffers they stream (KernelCase::inputs: decode attention's KV cache;
+//      and KernelCase::outputs: what the row ops write), a baseline paired with every call: right
+//      after the kernel, a plain pass over the same buffers, same pool (from their start: what the
+//      kernel left in L3 was read last, and the first 32 MiB of the pass evict it): a sum of the
+//      inputs, and for the row ops stores over the outputs (in-place buffers read and written in
+//      one pass; baseline_bps). of_read_paired (read only) or of_rw_paired (read + write) = median
+//      over calls of the kernel's GB/s over that pass's. On a shared host whose DRAM bandwidth drifts over minutes and where each
 //      allocation's pages read at their own speed, this compares like with like; of_read (one
 //      STREAM figure for the whole run) does not. Measured on the 2-core Zen 5 host: STREAM read
 //      38-65 GB/s between runs; one run had every decode case at 0.42-0.57 of a 60 GB/s STREAM
@@ -108,26 +110,38 @@ void BM_stream_copy(benchmark::State& state, bool huge) {
   state.counters["GB/s"] = bps / 1e9;
 }
 
-// Bytes per second of one pool-wide sum over `in` (bench::sum_words; each thread a contiguous
-// share of the concatenated 64-bit words).
-double read_bps(const std::vector<KernelCase::Input>& in) {
-  size_t total = 0;
-  for (const auto& x : in) total += x.bytes / 8;
+// Bytes per second of one pool-wide pass over the case's buffers, each thread over its share of
+// each kind: inputs only read are summed (bench::sum_words), outputs only written are stored over
+// (bench::fill_words), and a buffer in both (add_rmsnorm's residual, rope's q and k) is summed and
+// stored in one pass, as an in-place kernel reads and writes it (two passes would read it from
+// DRAM twice). The stores write two 1.0f per word: a finite input for the in-place buffers.
+double baseline_bps(const std::vector<KernelCase::Input>& in, const std::vector<KernelCase::Output>& out) {
+  std::vector<KernelCase::Input> read_only;
+  std::vector<KernelCase::Output> write_only, in_place;
+  for (const auto& x : in) {
+    const bool written = std::any_of(out.begin(), out.end(), [&](const auto& o) { return o.data == x.data; });
+    if (!written) read_only.push_back(x);
+  }
+  for (const auto& o : out) {
+    const bool read = std::any_of(in.begin(), in.end(), [&](const auto& x) { return x.data == o.data; });
+    (read ? in_place : write_only).push_back(o);
+  }
+  size_t bytes = 0;  // the bytes the pass moves, an in-place buffer counted read and written
+  for (const auto& x : in) bytes += x.bytes / 8 * 8;
+  for (const auto& x : out) bytes += x.bytes / 8 * 8;
+  constexpr uint64_t kOnes = 0x3f8000003f800000ull;  // two 1.0f
   uint64_t sums[64] = {};
   const double t = timed([&] {
     pool().run([&](int i, int n) {
-      size_t b = total * i / n, e = total * (i + 1) / n;  // words, across the inputs
-      for (const auto& x : in) {
-        const size_t words = x.bytes / 8;
-        if (b < words && e > 0)
-          sums[i] += llmroof::bench::sum_words(static_cast<const uint64_t*>(x.data) + b, ((e < words ? e : words) - b) * 8);
-        b = b > words ? b - words : 0;
-        e = e > words ? e - words : 0;
-      }
+      using namespace llmroof::bench;
+      for_share(read_only, i, n, [&](const uint64_t* p, size_t b) { sums[i] += sum_words(p, b); });
+      for_share(in_place, i, n, [&](uint64_t* p, size_t b) { sums[i] += sum_and_fill_words(p, b, kOnes); });
+      for_share(write_only, i, n, [&](uint64_t* p, size_t b) { fill_words(p, b, kOnes); });
     });
   });
   benchmark::DoNotOptimize(sums);
-  return static_cast<double>(total) * 8 / t;
+  benchmark::ClobberMemory();
+  return static_cast<double>(bytes) / t;
 }
 
 // One registered kernel on `p`.
@@ -162,7 +176,7 @@ void run_kernel(benchmark::State& state, const std::string& name, const Problem&
     if (paired) {
       state.PauseTiming();
       const double p0 = process_cpu_seconds();
-      read_rates.push_back(read_bps(c.inputs()));
+      read_rates.push_back(baseline_bps(c.inputs(), c.outputs()));
       ratio.push_back(kernel_bytes / t.back() / read_rates.back());
       paused += process_cpu_seconds() - p0;
       state.ResumeTiming();
@@ -183,9 +197,10 @@ void run_kernel(benchmark::State& state, const std::string& name, const Problem&
   if (g_copy_bps > 0) state.counters["of_copy"] = bps / g_copy_bps;
   state.counters["of_peak"] = flops / g_peak_flops;
   state.counters["copies"] = static_cast<double>(cases.size());
-  if (paired) {
-    state.counters["read_GB/s"] = median(read_rates) / 1e9;
-    state.counters["of_read_paired"] = median(ratio);
+  if (paired) {  // a read for read-only cases (decode, GEMV), read + write for the row ops
+    const bool writes = !cases[0]->outputs().empty();
+    state.counters[writes ? "rw_GB/s" : "read_GB/s"] = median(read_rates) / 1e9;
+    state.counters[writes ? "of_rw_paired" : "of_read_paired"] = median(ratio);
   }
 }
 

@@ -62,6 +62,14 @@ class KernelCase {
     size_t bytes;
   };
   virtual std::vector<Input> inputs() const { return {}; }
+  // The buffers it writes (a buffer read and written, like add_rmsnorm's residual, is in both), for
+  // the baseline's stores (kernels_bench's of_rw_paired); the baseline overwrites them, so only
+  // buffers whose values the next run() may take as any finite input. Empty: read-only baseline.
+  struct Output {
+    void* data;
+    size_t bytes;
+  };
+  virtual std::vector<Output> outputs() { return {}; }
   // What this shape runs where it is not the entry's `isa` path (attention with head_dim not a
   // multiple of 16: the scalar reference), for `kernels bench` to say; empty otherwise.
   virtual std::string fallback() const { return {}; }

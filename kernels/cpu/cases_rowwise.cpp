@@ -27,6 +27,9 @@ std::vector<float> uniform(int64_t n, uint64_t seed, float lo = -1.f, float hi =
   return v;
 }
 
+KernelCase::Input read_buffer(const std::vector<float>& v) { return {v.data(), v.size() * sizeof(float)}; }
+KernelCase::Output written_buffer(std::vector<float>& v) { return {v.data(), v.size() * sizeof(float)}; }
+
 void require_rows(const Problem& p) {
   if (p.m < 1 || p.n < 1) throw InputError("--m and --n must be >= 1");
 }
@@ -57,6 +60,16 @@ class RmsnormCase : public KernelCase {
   OpCost cost() const override {
     return fused_ ? add_rmsnorm_cost(p_.m, p_.n, 4) : rmsnorm_cost(p_.m, p_.n, 4);
   }
+  std::vector<Input> inputs() const override {
+    std::vector<Input> in{read_buffer(x_), read_buffer(gamma_)};
+    if (fused_) in.push_back(read_buffer(res_));
+    return in;
+  }
+  std::vector<Output> outputs() override {
+    std::vector<Output> out{written_buffer(y_)};
+    if (fused_) out.push_back(written_buffer(res_));
+    return out;
+  }
   size_t working_set_bytes() const override {
     return (x_.size() + y_.size() + res_.size() + gamma_.size()) * sizeof(float);
   }
@@ -84,6 +97,8 @@ class SiluMulCase : public KernelCase {
   }
   CheckResult compare() const override { return check_close(out_, ref_, kRowTol); }
   OpCost cost() const override { return activation_cost(p_.m, p_.n, true, 4); }
+  std::vector<Input> inputs() const override { return {read_buffer(gu_)}; }
+  std::vector<Output> outputs() override { return {written_buffer(out_)}; }
   size_t working_set_bytes() const override { return (gu_.size() + out_.size()) * sizeof(float); }
 
  private:
@@ -105,6 +120,8 @@ class SoftmaxCase : public KernelCase {
   }
   CheckResult compare() const override { return check_close(y_, ref_, kRowTol); }
   OpCost cost() const override { return softmax_cost(p_.m, p_.n, 4); }
+  std::vector<Input> inputs() const override { return {read_buffer(x_)}; }
+  std::vector<Output> outputs() override { return {written_buffer(y_)}; }
   size_t working_set_bytes() const override { return (x_.size() + y_.size()) * sizeof(float); }
 
  private:
@@ -141,6 +158,14 @@ class RopeCase : public KernelCase {
   OpCost cost() const override {
     return rope_cost(p_.batch * p_.q_len, p_.q_heads, p_.kv_heads, p_.head_dim, 4);
   }
+  // q and k in place, and the cos and sin rows of the q_len positions (read once per batch row
+  // from cache: rope_cost counts them per token).
+  std::vector<Input> inputs() const override {
+    const size_t row = static_cast<size_t>(p_.head_dim / 2), first = (p_.kv_len - p_.q_len) * row;
+    const size_t bytes = static_cast<size_t>(p_.q_len) * row * sizeof(float);
+    return {read_buffer(q_), read_buffer(k_), {table_.cos.data() + first, bytes}, {table_.sin.data() + first, bytes}};
+  }
+  std::vector<Output> outputs() override { return {written_buffer(q_), written_buffer(k_)}; }
   size_t working_set_bytes() const override { return (q_.size() + k_.size()) * sizeof(float); }
 
  private:

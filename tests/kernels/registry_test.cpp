@@ -99,8 +99,52 @@ TEST_CASE("decode and GEMV inputs are exactly the KV cache and weight bytes the 
     const double fp32_scales = n == "gemm_w8a16" || n == "gemm_fp8" ? 2.0 * static_cast<double>(g.n) : 0;
     CHECK(input_bytes(*c) == c->cost().bytes.weights + fp32_scales);
   }
-  Problem rows;  // cases that do not name their inputs get no paired baseline
-  rows.m = 4;
-  rows.n = 64;
-  CHECK(r.find("rmsnorm")->make(rows)->inputs().empty());
+  // Read-only cases: the baseline stores nothing.
+  CHECK(r.find("attention_decode_int8")->make(d)->outputs().empty());
+  CHECK(r.find("gemm_w4a16")->make(g)->outputs().empty());
+}
+
+// The row ops' baseline reads their inputs and writes their outputs (of_rw_paired): together
+// exactly the bytes the cost counts, except rope's cos/sin rows, which the cost counts once per
+// token and the kernel reads once per position (the batch's other rows hit the cache).
+TEST_CASE("row ops name the bytes they read and write, as the cost counts them") {
+  KernelRegistry r;
+  register_cpu_kernels(r);
+  const auto total = [](KernelCase& c, double* written) {
+    double b = 0;
+    for (const KernelCase::Input& in : c.inputs()) b += static_cast<double>(in.bytes);
+    *written = 0;
+    for (const KernelCase::Output& out : c.outputs()) {
+      CHECK(out.data != nullptr);
+      *written += static_cast<double>(out.bytes);
+    }
+    return b + *written;
+  };
+  Problem rows;
+  rows.m = 5;
+  rows.n = 96;
+  for (const char* name : {"rmsnorm", "add_rmsnorm", "silu_mul", "softmax"}) {
+    INFO(name);
+    auto c = r.find(name)->make(rows);
+    double written = 0;
+    const double bytes = total(*c, &written);
+    CHECK(bytes == c->cost().bytes.total());
+    CHECK(written == c->cost().bytes.act_written);
+    CHECK(written > 0);
+  }
+  Problem p;  // rope: batch 3, 4 new tokens of a 10-token context, GQA 4, d 64
+  p.batch = 3;
+  p.q_len = 4;
+  p.kv_len = 10;
+  p.q_heads = 8;
+  p.kv_heads = 2;
+  p.head_dim = 64;
+  auto c = r.find("rope")->make(p);
+  double written = 0;
+  const double bytes = total(*c, &written);
+  const double qk = 3.0 * 4 * (8 + 2) * 64 * 4;  // tokens × heads × d × 4 bytes
+  const double rows_read = 4.0 * 64 * 4;          // cos and sin (d/2 each) of the 4 positions
+  CHECK(written == qk);
+  CHECK(bytes == 2 * qk + rows_read);
+  CHECK(c->cost().bytes.total() == 2 * qk + 3 * rows_read);  // the cost: per token
 }
