@@ -158,8 +158,8 @@ class RopeCase : public KernelCase {
   OpCost cost() const override {
     return rope_cost(p_.batch * p_.q_len, p_.q_heads, p_.kv_heads, p_.head_dim, 4);
   }
-  // q and k in place, and the cos and sin rows of the q_len positions (read once per batch row
-  // from cache: rope_cost counts them per token).
+  // q and k in place, and the cos and sin rows of the q_len positions, once (the kernel reads them
+  // once per batch row, and rope_cost counts them per token: docs/kernels.md).
   std::vector<Input> inputs() const override {
     const size_t row = static_cast<size_t>(p_.head_dim / 2), first = (p_.kv_len - p_.q_len) * row;
     const size_t bytes = static_cast<size_t>(p_.q_len) * row * sizeof(float);

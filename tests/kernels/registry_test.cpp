@@ -106,7 +106,7 @@ TEST_CASE("decode and GEMV inputs are exactly the KV cache and weight bytes the 
 
 // The row ops' baseline reads their inputs and writes their outputs (of_rw_paired): together
 // exactly the bytes the cost counts, except rope's cos/sin rows, which the cost counts once per
-// token and the kernel reads once per position (the batch's other rows hit the cache).
+// token (as the token-major kernel reads them, once per batch row) and the baseline reads once.
 TEST_CASE("row ops name the bytes they read and write, as the cost counts them") {
   KernelRegistry r;
   register_cpu_kernels(r);
