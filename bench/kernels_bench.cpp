@@ -8,17 +8,18 @@
 //      the median time, GB/s and GFLOP/s from analyzer/cost.hpp, and the fraction of the limit:
 //      of_read / of_copy = achieved GB/s over STREAM read / copy; of_peak = GFLOP/s over the fp32
 //      FMA peak (--peak-gflops=, default 2 x 241, the reference host's figure);
-//   3. for cases that name the buffers they stream (KernelCase::inputs: decode attention's KV cache;
-//      and KernelCase::outputs: what the row ops write), a baseline paired with every call: right
-//      after the kernel, a plain pass over the same buffers, same pool (from their start: what the
-//      kernel left in L3 was read last, and the first 32 MiB of the pass evict it): a sum of the
-//      inputs, and for the row ops stores over the outputs (in-place buffers read and written in
-//      one pass; baseline_bps). of_read_paired (read only) or of_rw_paired (read + write) = median
-//      over calls of the kernel's GB/s over that pass's. On a shared host whose DRAM bandwidth drifts over minutes and where each
-//      allocation's pages read at their own speed, this compares like with like; of_read (one
-//      STREAM figure for the whole run) does not. Measured on the 2-core Zen 5 host: STREAM read
-//      38-65 GB/s between runs; one run had every decode case at 0.42-0.57 of a 60 GB/s STREAM
-//      figure; in another, plain reads of the cases' own KV caches ran at 39-59 GB/s.
+//   3. for cases that name the buffers they stream (KernelCase::inputs: decode attention's KV
+//      cache; KernelCase::outputs: what the row ops write), a baseline paired with every call:
+//      right after the kernel, a plain pass over the same buffers, same pool (from their start:
+//      what the kernel left in L3 was read last, and the first 32 MiB of the pass evict it): a sum
+//      of the inputs, and for the row ops stores over the outputs (in-place buffers read and
+//      written in one pass; baseline_bps). of_read_paired (read only) or of_rw_paired (read +
+//      write) = median over calls of the kernel's GB/s over that pass's. On a shared host whose
+//      DRAM bandwidth drifts over minutes and where each allocation's pages read at their own
+//      speed, this compares like with like; of_read (one STREAM figure for the whole run) does
+//      not. Measured on the 2-core Zen 5 host: STREAM read 38-65 GB/s between runs; one run had
+//      every decode case at 0.42-0.57 of a 60 GB/s STREAM figure; in another, plain reads of the
+//      cases' own KV caches ran at 39-59 GB/s.
 // Usage: kernels_bench [--threads=N] [--peak-gflops=X] [google-benchmark flags]
 #include <benchmark/benchmark.h>
 

@@ -39,6 +39,7 @@
 //   (P·V on int16 was slower below GQA 8), and their fp32 scores are not the bit-exact integer
 //   ones the rounding needs.
 #include <cstdint>
+#include <string>
 
 #include "kernels/cpu/dispatch.hpp"
 #include "kernels/thread_pool.hpp"
@@ -84,8 +85,10 @@ void attention_ref(const float* q, const KvCacheView& kv, float* o, const Attent
 // uses where decode_quantizes_p (see attention_decode above), bit for bit in the weights.
 void attention_ref(const float* q, const KvCacheView& kv, float* o, const AttentionDims& d,
                    bool u8_probabilities);
-// Whether attention_prefill / attention_decode hand (d, isa) to attention_ref (hundreds of times
-// slower): no AVX2 + FMA path on this CPU (or isa == scalar), or head_dim not a multiple of 16.
+// Why attention_prefill / attention_decode hand (d, isa) to attention_ref (hundreds of times
+// slower): no AVX2 + FMA path on this CPU (or isa == scalar), or head_dim not a multiple of 16;
+// empty where they run a SIMD path. attention_runs_reference: whether that reason is non-empty.
+std::string attention_reference_reason(const AttentionDims& d, Isa isa = best_isa());
 bool attention_runs_reference(const AttentionDims& d, Isa isa = best_isa());
 // Whether attention_decode(q, kv, o, d, pool, isa) rounds the probabilities to u8 on this CPU.
 bool decode_quantizes_p(const KvCacheView& kv, const AttentionDims& d, Isa isa = best_isa());

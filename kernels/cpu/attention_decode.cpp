@@ -8,6 +8,7 @@
 #include <memory>
 #include <numeric>
 #include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -184,9 +185,13 @@ void split_pairs(const float* x, float* y, int64_t rows, int64_t head_dim) {
     }
 }
 
-bool attention_runs_reference(const AttentionDims& d, Isa isa) {
-  return usable_isa(isa) == Isa::scalar || d.head_dim % 16 != 0;
+std::string attention_reference_reason(const AttentionDims& d, Isa isa) {
+  if (usable_isa(isa) == Isa::scalar) return "no AVX2 + FMA";
+  if (d.head_dim % 16 != 0) return "head_dim not a multiple of 16";
+  return {};
 }
+
+bool attention_runs_reference(const AttentionDims& d, Isa isa) { return !attention_reference_reason(d, isa).empty(); }
 
 bool decode_quantizes_p(const KvCacheView& kv, const AttentionDims& d, Isa isa) {
   return kv.format == KvFormat::int8 && d.q_len == 1 && usable_isa(isa) == Isa::avx512 &&

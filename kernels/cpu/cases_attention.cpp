@@ -40,9 +40,8 @@ AttentionDims dims_of(const Problem& p) {
 
 // The attention cases' KernelCase::fallback().
 std::string attention_fallback(const AttentionDims& d, Isa isa) {
-  if (!attention_runs_reference(d, isa)) return {};
-  return usable_isa(isa) == Isa::scalar ? "scalar reference (no AVX2 + FMA)"
-                                        : "scalar reference (head_dim not a multiple of 16)";
+  const std::string why = attention_reference_reason(d, isa);
+  return why.empty() ? why : "scalar reference (" + why + ")";
 }
 
 AttentionShape shape_of(const AttentionDims& d, DType kv) {
