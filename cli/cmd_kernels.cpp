@@ -4,6 +4,7 @@
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -177,8 +178,9 @@ void run_check(const CheckOptions& o, Context& ctx) {
 }
 
 struct RooflineLimits {
-  double bandwidth_bytes_per_s = 0, peak_ops_per_s = 0;
+  double bandwidth_bytes_per_s = 0, peak_ops_per_s = 0;  // peak_ops_per_s: e.compute's
   std::string source;  // the hardware file's name, or "given" where both were overridden
+  std::optional<HardwareSpec> hw;  // where the peak comes from the file (peaks of other dtypes)
 };
 
 // The limits `kernels bench` divides by: the hardware's memory bandwidth and the peak of the dtype
@@ -196,6 +198,7 @@ RooflineLimits roofline_limits(const BenchOptions& o, const KernelEntry& e, cons
     throw InputError("--hardware " + o.hardware + ": " + err.what());
   }
   l.source = hw.name;
+  if (!(l.peak_ops_per_s > 0)) l.hw = hw;
   if (!(l.bandwidth_bytes_per_s > 0)) l.bandwidth_bytes_per_s = hw.memory_bandwidth_bytes_per_s;
   if (!(l.peak_ops_per_s > 0)) {
     const auto peak = hw.peak(e.compute);
@@ -205,6 +208,31 @@ RooflineLimits roofline_limits(const BenchOptions& o, const KernelEntry& e, cons
     l.peak_ops_per_s = *peak;
   }
   return l;
+}
+
+// The compute side of the roofline for a case whose ops run at more than one peak
+// (KernelCase::ops_at: the int8 decode's vpdpbusd dot products): each share at its dtype's peak and
+// the rest at e.compute's, their times added (on one core they share the vector pipes), given as
+// the one peak that takes that time, with its description for the limit line. A given
+// --peak-gflops, or a hardware file without the other dtype's peak, puts every op at e.compute's.
+struct ComputePeak {
+  double ops_per_s = 0;
+  std::string text;  // "fp32 482GOP/s" or "fp32 482GOP/s, int8 1.93TOP/s for 1.07GOP"
+};
+ComputePeak compute_peak(const KernelEntry& e, const KernelCase& c, const OpCost& cost, const RooflineLimits& l) {
+  using reports::si;
+  ComputePeak p{l.peak_ops_per_s, std::string(to_string(e.compute)) + " " + si(l.peak_ops_per_s) + "OP/s"};
+  if (!l.hw) return p;
+  double rest = cost.ops, seconds = 0;
+  for (const KernelCase::OpsAt& share : c.ops_at()) {
+    const auto peak = l.hw->peak(share.dtype);
+    if (!peak || !(*peak > 0) || !(share.ops > 0) || share.ops > rest) continue;
+    rest -= share.ops;
+    seconds += share.ops / *peak;
+    p.text += ", " + std::string(to_string(share.dtype)) + " " + si(*peak) + "OP/s for " + si(share.ops) + "OP";
+  }
+  if (seconds > 0) p.ops_per_s = cost.ops / (seconds + rest / l.peak_ops_per_s);
+  return p;
 }
 
 void run_bench(const BenchOptions& o, Context& ctx) {
@@ -240,7 +268,8 @@ void run_bench(const BenchOptions& o, Context& ctx) {
   }
   const Timing t = time_cases(cases, pool, o.reps, o.min_seconds);
   const OpCost cost = cases[0]->cost();
-  const Limit lim = roofline_limit(cost, lim_in.peak_ops_per_s, lim_in.bandwidth_bytes_per_s);
+  const ComputePeak peak = compute_peak(e, *cases[0], cost, lim_in);
+  const Limit lim = roofline_limit(cost, peak.ops_per_s, lim_in.bandwidth_bytes_per_s);
   using namespace reports;
   std::cout << e.name << "(" << o.problem.to_params(e.op) << ") threads=" << pool.size() << " isa=" << e.isa;
   // A shape the SIMD path does not take (attention head_dim % 16 != 0) is timed as what it runs.
@@ -248,11 +277,10 @@ void run_bench(const BenchOptions& o, Context& ctx) {
   std::cout << "\n  working set " << bytes_binary(ws) << " x " << cases.size() << " copies, " << t.reps
             << " runs, cpu share " << percent(t.cpu_share, 0) << "\n  median " << seconds(t.median_s) << " (min " << seconds(t.min_s) << ", max "
             << seconds(t.max_s) << ")\n  " << si(cost.ops) << "OP, " << bytes(cost.bytes.total())
-            << " moved: " << si(cost.ops / t.median_s) << (integer_math(e.compute) ? "OP/s, " : "FLOP/s, ")
+            << " moved: " << si(cost.ops / t.median_s) << (integer_math(e.compute) || !cases[0]->ops_at().empty() ? "OP/s, " : "FLOP/s, ")
             << bytes_per_s(cost.bytes.total() / t.median_s)
             << "\n  limit " << (lim.memory_bound ? "memory" : "compute") << " (" << lim_in.source << ": "
-            << bytes_per_s(lim_in.bandwidth_bytes_per_s) << ", " << to_string(e.compute) << " "
-            << si(lim_in.peak_ops_per_s) << "OP/s): " << seconds(lim.seconds) << " -> "
+            << bytes_per_s(lim_in.bandwidth_bytes_per_s) << ", " << peak.text << "): " << seconds(lim.seconds) << " -> "
             << percent(lim.seconds / t.median_s) << " of the roofline\n";
 }
 
@@ -299,7 +327,8 @@ void add_kernels_command(CLI::App& app, Context& ctx) {
       ->capture_default_str();
   bench->add_option("--bandwidth-gbs", bo->bandwidth_gbs, "Memory bandwidth limit, GB/s (default: --hardware's)");
   bench->add_option("--peak-gflops", bo->peak_gflops,
-                    "Compute limit, GFLOP/s or GOP/s (default: --hardware's peak for the kernel's compute dtype)");
+                    "Compute limit, GFLOP/s or GOP/s, for all the kernel's ops (default: --hardware's peak for "
+                    "each op's dtype)");
   bench->add_flag("--check", bo->check, "Also compare with the reference first (exit 1 on failure)");
   bench->callback([bo, &ctx] { run_bench(*bo, ctx); });
 }

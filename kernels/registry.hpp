@@ -70,6 +70,14 @@ class KernelCase {
     size_t bytes;
   };
   virtual std::vector<Output> outputs() { return {}; }
+  // The part of cost().ops this shape runs at another dtype's peak than its entry's `compute`
+  // (attention_decode_int8 on VNNI CPUs: the q·k and, from GQA 8, the P·V dot products on
+  // vpdpbusd), for `kernels bench`'s compute limit; empty: every op at `compute`.
+  struct OpsAt {
+    DType dtype;
+    double ops;
+  };
+  virtual std::vector<OpsAt> ops_at() const { return {}; }
   // What this shape runs where it is not the entry's `isa` path (attention with head_dim not a
   // multiple of 16: the scalar reference), for `kernels bench` to say; empty otherwise.
   virtual std::string fallback() const { return {}; }

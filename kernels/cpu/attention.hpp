@@ -90,7 +90,11 @@ void attention_ref(const float* q, const KvCacheView& kv, float* o, const Attent
 // empty where they run a SIMD path. attention_runs_reference: whether that reason is non-empty.
 std::string attention_reference_reason(const AttentionDims& d, Isa isa = best_isa());
 bool attention_runs_reference(const AttentionDims& d, Isa isa = best_isa());
-// Whether attention_decode(q, kv, o, d, pool, isa) rounds the probabilities to u8 on this CPU.
+// Whether attention_decode(q, kv, o, d, pool, isa) does q·k as int8 dot products (vpdpbusd on
+// q rounded to int8: int8 caches on AVX-512 VNNI CPUs, head_dim a multiple of 64) on this CPU.
+bool decode_integer_qk(const KvCacheView& kv, const AttentionDims& d, Isa isa = best_isa());
+// Whether it rounds the probabilities to u8 on this CPU (P·V as int8 dot products too): where
+// decode_integer_qk, from GQA 8 up.
 bool decode_quantizes_p(const KvCacheView& kv, const AttentionDims& d, Isa isa = best_isa());
 
 // KV cache helpers, shared by tests, benchmarks and `validate`.

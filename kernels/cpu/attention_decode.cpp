@@ -120,8 +120,7 @@ DecodeSplit base_split(const KvCacheView& kv, const AttentionDims& d, Isa path, 
                        const float* qp) {
   const int64_t hd = d.head_dim, group = d.q_heads / d.kv_heads;
   const bool avx512 = path == Isa::avx512;
-  const bool vnni = kv.format == KvFormat::int8 && avx512 && cpu_features().avx512_vnni;
-  const bool q8 = vnni && hd % 64 == 0;
+  const bool q8 = decode_integer_qk(kv, d, path);
   DecodeSplit s;
   s.q = rq.q;
   s.q8 = q8 ? rq.q8.data() : nullptr;
@@ -193,9 +192,13 @@ std::string attention_reference_reason(const AttentionDims& d, Isa isa) {
 
 bool attention_runs_reference(const AttentionDims& d, Isa isa) { return !attention_reference_reason(d, isa).empty(); }
 
-bool decode_quantizes_p(const KvCacheView& kv, const AttentionDims& d, Isa isa) {
+bool decode_integer_qk(const KvCacheView& kv, const AttentionDims& d, Isa isa) {
   return kv.format == KvFormat::int8 && d.q_len == 1 && usable_isa(isa) == Isa::avx512 &&
-         cpu_features().avx512_vnni && d.head_dim % 64 == 0 && d.q_heads / d.kv_heads >= 8;
+         cpu_features().avx512_vnni && d.head_dim % 64 == 0;
+}
+
+bool decode_quantizes_p(const KvCacheView& kv, const AttentionDims& d, Isa isa) {
+  return decode_integer_qk(kv, d, isa) && d.q_heads / d.kv_heads >= 8;
 }
 
 void attention_decode(const float* q, const KvCacheView& kv, float* o, const AttentionDims& d,

@@ -148,6 +148,16 @@ class DecodeCase : public KernelCase {
                      : view_.format == KvFormat::bf16 ? DType::bf16 : DType::int8;
     return fused_attention_cost(shape_of(d_, kv));
   }
+  // fused_attention_cost counts 4·d ops per (q head, key) for the two dot products, 2·d each;
+  // those the int8 path runs on vpdpbusd go to the int8 peak.
+  std::vector<OpsAt> ops_at() const override {
+    const double per_product = 2.0 * static_cast<double>(d_.batch * d_.q_heads * d_.head_dim) *
+                               attention_pairs(shape_of(d_, DType::int8));
+    const int products =
+        (decode_integer_qk(view_, d_, isa_) ? 1 : 0) + (decode_quantizes_p(view_, d_, isa_) ? 1 : 0);
+    if (products == 0) return {};
+    return {{DType::int8, products * per_product}};
+  }
   size_t working_set_bytes() const override {
     size_t b = (q_.size() + o_.size()) * 4;
     for (int w = 0; w < 2; ++w)

@@ -51,6 +51,18 @@ has "(host-reference-cpu: 34.0 GB/s, int8 1.93TOP/s)" out
 expect 0 "$bin" kernels bench gemm_fp32 --m 2 --n 64 --k 64 --reps 1 --min-time 0 --threads 1 \
   --hardware hardware_db/a6000.yaml --peak-gflops 100
 has "(a6000: 768 GB/s, " out; has "fp32 100GOP/s)" out
+# The int8 decode's vpdpbusd dot products (VNNI CPUs only) go to the int8 peak, the rest to fp32's:
+# GQA 8, 2 · 2 · 128 ops per (q head, key) of q·k and P·V, 8 q heads, 64 keys = 262144 ops.
+expect 0 "$bin" kernels bench attention_decode_int8 --head-dim 128 --kv-len 64 --q-heads 8 --kv-heads 1 \
+  --reps 1 --min-time 0 --threads 1
+if grep -qw "avx512_vnni" <<<"$("$bin" kernels list)"; then
+  has "(host-reference-cpu: 34.0 GB/s, fp32 482GOP/s, int8 1.93TOP/s for 262KOP)" out
+else
+  has "(host-reference-cpu: 34.0 GB/s, fp32 482GOP/s)" out
+fi
+expect 0 "$bin" kernels bench attention_decode_int8 --head-dim 128 --kv-len 64 --q-heads 8 --kv-heads 1 \
+  --reps 1 --min-time 0 --threads 1 --peak-gflops 100
+has "fp32 100GOP/s)" out
 # A shape the SIMD path does not take is timed as what it runs, and the line says so.
 expect 0 "$bin" kernels bench attention_decode_fp32 --head-dim 100 --kv-len 64 --q-heads 4 --kv-heads 4 \
   --reps 1 --min-time 0 --threads 1

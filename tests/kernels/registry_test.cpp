@@ -5,6 +5,8 @@
 #include <set>
 #include <string>
 
+#include "kernels/cpu/dispatch.hpp"
+#include "kernels/cpu_features.hpp"
 #include "kernels/registry.hpp"
 
 using namespace llmroof::kernels;
@@ -147,4 +149,40 @@ TEST_CASE("row ops name the bytes they read and write, as the cost counts them")
   CHECK(written == qk);
   CHECK(bytes == 2 * qk + rows_read);
   CHECK(c->cost().bytes.total() == 2 * qk + 3 * rows_read);  // the cost: per token
+}
+
+// The int8 decode's dot products on vpdpbusd are counted at the int8 peak (kernels bench's
+// compute limit): 2·d ops per (q head, key) for q·k, and as many for P·V where the probabilities
+// are rounded to u8 (GQA >= 8); both only where the CPU takes that path.
+TEST_CASE("int8 decode names the ops it runs as int8 dot products") {
+  KernelRegistry r;
+  register_cpu_kernels(r);
+  Problem p;
+  p.batch = 2;
+  p.q_heads = 16;
+  p.head_dim = 128;
+  p.kv_len = 100;
+  const bool vnni = cpu_features().avx512_vnni && best_isa() == Isa::avx512;
+  const double per_product = 2.0 * 2 * 16 * 128 * 100;  // 2 ops · batch · q heads · d · keys
+  for (const int kv_heads : {16, 2}) {  // GQA 1: q·k only; GQA 8: q·k and P·V
+    p.kv_heads = kv_heads;
+    INFO("kv_heads " << kv_heads);
+    const auto shares = r.find("attention_decode_int8")->make(p)->ops_at();
+    if (!vnni) {
+      CHECK(shares.empty());
+      continue;
+    }
+    REQUIRE(shares.size() == 1);
+    CHECK(shares[0].dtype == llmroof::DType::int8);
+    CHECK(shares[0].ops == (kv_heads == 2 ? 2 : 1) * per_product);
+    CHECK(shares[0].ops < r.find("attention_decode_int8")->make(p)->cost().ops);
+  }
+  p.head_dim = 96;  // not a multiple of 64: fp32 dot products
+  p.kv_heads = 2;
+  CHECK(r.find("attention_decode_int8")->make(p)->ops_at().empty());
+  CHECK(r.find("attention_decode_fp32")->make(p)->ops_at().empty());
+  Problem g;
+  g.k = 256;
+  g.n = 128;
+  CHECK(r.find("gemm_w8a8")->make(g)->ops_at().empty());  // all at its entry's int8 peak
 }
