@@ -24,6 +24,9 @@ namespace llmroof::cli {
 
 namespace {
 
+// What `kernels check` and `kernels bench` say of a shape timed as its fallback (KernelCase::fallback).
+std::string runs_the(const std::string& fallback) { return "this shape runs the " + fallback; }
+
 // Integer formats count operations, not floating-point operations: their throughput is "OP/s".
 bool integer_math(DType t) { return t == DType::int8 || t == DType::int4; }
 
@@ -144,7 +147,7 @@ CheckResult check_case(const KernelEntry& e, const Problem& p, ThreadPool& pool)
     k->run_reference();
     CheckResult r = k->compare();
     if (const std::string fb = k->fallback(); !fb.empty() && r.detail.empty())
-      r.detail = "this shape runs the " + fb + ": compared with itself";
+      r.detail = runs_the(fb) + ": compared with itself";
     return r;
   } catch (const std::exception& ex) {
     c.disposition = Disposition::failed;
@@ -198,9 +201,9 @@ RooflineLimits roofline_limits(const BenchOptions& o, const KernelEntry& e, cons
     throw InputError("--hardware " + o.hardware + ": " + err.what());
   }
   l.source = hw.name;
-  if (!(l.peak_ops_per_s > 0)) l.hw = hw;
   if (!(l.bandwidth_bytes_per_s > 0)) l.bandwidth_bytes_per_s = hw.memory_bandwidth_bytes_per_s;
   if (!(l.peak_ops_per_s > 0)) {
+    l.hw = hw;
     const auto peak = hw.peak(e.compute);
     if (!peak)
       throw InputError("--hardware " + o.hardware + ": no dense_tops." + std::string(to_string(e.compute)) +
@@ -219,12 +222,13 @@ struct ComputePeak {
   double ops_per_s = 0;
   std::string text;  // "fp32 482GOP/s" or "fp32 482GOP/s, int8 1.93TOP/s for 1.07GOP"
 };
-ComputePeak compute_peak(const KernelEntry& e, const KernelCase& c, const OpCost& cost, const RooflineLimits& l) {
+ComputePeak compute_peak(const KernelEntry& e, const std::vector<KernelCase::OpsAt>& shares, const OpCost& cost,
+                         const RooflineLimits& l) {
   using reports::si;
   ComputePeak p{l.peak_ops_per_s, std::string(to_string(e.compute)) + " " + si(l.peak_ops_per_s) + "OP/s"};
   if (!l.hw) return p;
   double rest = cost.ops, seconds = 0;
-  for (const KernelCase::OpsAt& share : c.ops_at()) {
+  for (const KernelCase::OpsAt& share : shares) {
     const auto peak = l.hw->peak(share.dtype);
     if (!peak || !(*peak > 0) || !(share.ops > 0) || share.ops > rest) continue;
     rest -= share.ops;
@@ -268,16 +272,18 @@ void run_bench(const BenchOptions& o, Context& ctx) {
   }
   const Timing t = time_cases(cases, pool, o.reps, o.min_seconds);
   const OpCost cost = cases[0]->cost();
-  const ComputePeak peak = compute_peak(e, *cases[0], cost, lim_in);
+  const std::vector<KernelCase::OpsAt> shares = cases[0]->ops_at();
+  const ComputePeak peak = compute_peak(e, shares, cost, lim_in);
   const Limit lim = roofline_limit(cost, peak.ops_per_s, lim_in.bandwidth_bytes_per_s);
   using namespace reports;
   std::cout << e.name << "(" << o.problem.to_params(e.op) << ") threads=" << pool.size() << " isa=" << e.isa;
   // A shape the SIMD path does not take (attention head_dim % 16 != 0) is timed as what it runs.
-  if (const std::string fb = cases[0]->fallback(); !fb.empty()) std::cout << ", this shape runs the " << fb;
+  if (const std::string fb = cases[0]->fallback(); !fb.empty()) std::cout << ", " << runs_the(fb);
   std::cout << "\n  working set " << bytes_binary(ws) << " x " << cases.size() << " copies, " << t.reps
             << " runs, cpu share " << percent(t.cpu_share, 0) << "\n  median " << seconds(t.median_s) << " (min " << seconds(t.min_s) << ", max "
             << seconds(t.max_s) << ")\n  " << si(cost.ops) << "OP, " << bytes(cost.bytes.total())
-            << " moved: " << si(cost.ops / t.median_s) << (integer_math(e.compute) || !cases[0]->ops_at().empty() ? "OP/s, " : "FLOP/s, ")
+            << " moved: " << si(cost.ops / t.median_s)
+            << (integer_math(e.compute) || !shares.empty() ? "OP/s, " : "FLOP/s, ")
             << bytes_per_s(cost.bytes.total() / t.median_s)
             << "\n  limit " << (lim.memory_bound ? "memory" : "compute") << " (" << lim_in.source << ": "
             << bytes_per_s(lim_in.bandwidth_bytes_per_s) << ", " << peak.text << "): " << seconds(lim.seconds) << " -> "

@@ -121,13 +121,8 @@ class DecodeCase : public KernelCase {
         for (size_t i = 0; i < s.size(); ++i) scale_[which][i] = float_to_half(s[i]);
       }
     }
-    const auto ptr = [&](int w) -> const void* {
-      return f == KvFormat::fp32 ? static_cast<const void*>(f32_[w].data())
-             : f == KvFormat::bf16 ? static_cast<const void*>(b16_[w].data())
-                                   : static_cast<const void*>(i8_[w].data());
-    };
-    view_.k = ptr(0);
-    view_.v = ptr(1);
+    view_.k = kv_buffer(0);
+    view_.v = kv_buffer(1);
     if (f == KvFormat::int8) {
       view_.k_scale = scale_[0].data();
       view_.v_scale = scale_[1].data();
@@ -143,16 +138,12 @@ class DecodeCase : public KernelCase {
   }
   CheckResult compare() const override { return check_close(o_, ref_, kAttnTol); }
   std::string fallback() const override { return attention_fallback(d_, isa_); }
-  OpCost cost() const override {
-    const DType kv = view_.format == KvFormat::fp32 ? DType::fp32
-                     : view_.format == KvFormat::bf16 ? DType::bf16 : DType::int8;
-    return fused_attention_cost(shape_of(d_, kv));
-  }
+  OpCost cost() const override { return fused_attention_cost(shape_of(d_, kv_dtype())); }
   // fused_attention_cost counts 4·d ops per (q head, key) for the two dot products, 2·d each;
   // those the int8 path runs on vpdpbusd go to the int8 peak.
   std::vector<OpsAt> ops_at() const override {
     const double per_product = 2.0 * static_cast<double>(d_.batch * d_.q_heads * d_.head_dim) *
-                               attention_pairs(shape_of(d_, DType::int8));
+                               attention_pairs(shape_of(d_, kv_dtype()));
     const int products =
         (decode_integer_qk(view_, d_, isa_) ? 1 : 0) + (decode_quantizes_p(view_, d_, isa_) ? 1 : 0);
     if (products == 0) return {};
@@ -167,16 +158,23 @@ class DecodeCase : public KernelCase {
   std::vector<Input> inputs() const override {
     std::vector<Input> in;
     for (int w = 0; w < 2; ++w) {
-      in.push_back({view_.format == KvFormat::fp32 ? static_cast<const void*>(f32_[w].data())
-                    : view_.format == KvFormat::bf16 ? static_cast<const void*>(b16_[w].data())
-                                                    : static_cast<const void*>(i8_[w].data()),
-                    f32_[w].size() * 4 + b16_[w].size() * 2 + i8_[w].size()});
+      in.push_back({kv_buffer(w), f32_[w].size() * 4 + b16_[w].size() * 2 + i8_[w].size()});
       if (!scale_[w].empty()) in.push_back({scale_[w].data(), scale_[w].size() * 2});
     }
     return in;
   }
 
  private:
+  // K (w = 0) or V (1) in the cache's format, and that format as the analyzer's dtype.
+  const void* kv_buffer(int w) const {
+    return view_.format == KvFormat::fp32   ? static_cast<const void*>(f32_[w].data())
+           : view_.format == KvFormat::bf16 ? static_cast<const void*>(b16_[w].data())
+                                            : static_cast<const void*>(i8_[w].data());
+  }
+  DType kv_dtype() const {
+    return view_.format == KvFormat::fp32 ? DType::fp32 : view_.format == KvFormat::bf16 ? DType::bf16 : DType::int8;
+  }
+
   AttentionDims d_;
   Isa isa_;
   KvCacheView view_;
