@@ -119,7 +119,7 @@ std::vector<Problem> default_check_problems(Op op) {
               attn(1, 4, 4, 128, 65, 65, false), attn(2, 4, 1, 64, 3, 129), attn(1, 2, 2, 128, 300, 300)};
     case Op::attention_decode:
       return {attn(1, 32, 32, 128, 1, 1), attn(2, 32, 8, 128, 1, 333), attn(3, 8, 1, 64, 1, 1000),
-              attn(1, 4, 4, 64, 1, 17), attn(1, 8, 2, 128, 1, 4096)};
+              attn(1, 4, 4, 64, 1, 17), attn(1, 8, 2, 128, 1, 4096), attn(2, 32, 4, 128, 1, 77)};
     case Op::gemm:
       return {gemm(1, 4096, 4096), gemm(3, 96, 256), gemm(33, 200, 384), gemm(1, 11008, 128)};
   }

@@ -72,7 +72,8 @@ class KernelCase {
   virtual std::vector<Output> outputs() { return {}; }
   // The part of cost().ops this shape runs at another dtype's peak than its entry's `compute`
   // (attention_decode_int8 on VNNI CPUs: the q·k and, from GQA 8, the P·V dot products on
-  // vpdpbusd), for `kernels bench`'s compute limit; empty: every op at `compute`.
+  // vpdpbusd; attention_decode_bf16 from GQA 8 on AVX512_BF16 CPUs: both on vdpbf16ps), for
+  // `kernels bench`'s compute limit; empty: every op at `compute`.
   struct OpsAt {
     DType dtype;
     double ops;

@@ -21,6 +21,14 @@
 //   bf16 attention does (FlashAttention's q is bf16), so q·k can be a bf16 dot product (vdpbf16ps;
 //   a product of two bf16 is exact in fp32). The added error is of the cache's own order.
 //   Every path, the reference included, uses that rounded q.
+//   With a bf16 cache at GQA >= 8 on AVX512_BF16 CPUs (head_dim % 32 == 0;
+//   decode_bf16_dot_products) q·k and P·V are both bf16 dot products (vdpbf16ps), so the
+//   probabilities 2^(s - m) are rounded to bf16 (round to nearest even) before P·V, as
+//   FlashAttention rounds P to the input type before its P·V matmul; the running sum keeps them
+//   unrounded. Each weight moves by at most 2^-8 of itself (bf16 keeps 8 significant bits), so
+//   |Δo| <= 2^-8 · Σ w|v| / Σ w, the order of the bf16 rounding of V itself. The reference does not model it (the kernel's scores,
+//   fp32 sums in vdpbf16ps order, decide which way a weight rounds): decode_tolerance
+//   (attention_tolerance.hpp) states what the checks allow instead.
 //   With an int8 cache at GQA >= 8 on AVX-512 VNNI CPUs (head_dim % 64 == 0; decode_quantizes_p)
 //   the probabilities are rounded too, so P·V is a u8 × s8 dot product (vpdpbusd, 4 tokens per
 //   instruction). Per q head and absolute 16-token block [16j, 16j + 16) of the context, all in
@@ -96,6 +104,10 @@ bool decode_integer_qk(const KvCacheView& kv, const AttentionDims& d, Isa isa = 
 // Whether it rounds the probabilities to u8 on this CPU (P·V as int8 dot products too): where
 // decode_integer_qk, from GQA 8 up.
 bool decode_quantizes_p(const KvCacheView& kv, const AttentionDims& d, Isa isa = best_isa());
+// Whether attention_decode(q, kv, o, d, pool, isa) does q·k and P·V as bf16 dot products
+// (vdpbf16ps, the probabilities rounded to bf16) on this CPU: bf16 caches on AVX512_BF16 CPUs,
+// head_dim a multiple of 32, from GQA 8 up.
+bool decode_bf16_dot_products(const KvCacheView& kv, const AttentionDims& d, Isa isa = best_isa());
 
 // KV cache helpers, shared by tests, benchmarks and `validate`.
 uint16_t float_to_bf16(float x);  // round to nearest even

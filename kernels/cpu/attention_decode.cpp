@@ -115,11 +115,14 @@ RoundedQ round_q(const float* q, KvFormat f, Isa path, int64_t rows, int64_t hd)
 // shape b4/32 q/4 kv heads/d128): GQA 8 +19 to +31 % with the KV in L2 (one thread), +30 % in DRAM
 // on one thread, +11 to +17 % in DRAM on 2 threads (then memory-bound). GQA 4: +25 % in L2 but -6
 // to -19 % in DRAM against the paced pair-split path; GQA 1: +8 % in L2, -1 to +6 % in DRAM; so
-// below GQA 8 the pair-split path stays.
+// below GQA 8 the pair-split path stays. With q16, P·V runs on vdpbf16ps too (pv_dpbf16, the
+// probabilities rounded to bf16: decode_bf16_dot_products in attention.hpp), half the
+// instructions of fp32 FMAs on converted V. Measured on Zen 5 (b4/32 q/4 kv heads/d128, paired in
+// one process, medians of per-call ratios): 1.07-1.08x with the KV in L3 on one thread, 1.02-1.09x
+// in DRAM on 2 threads (nearer memory-bound there).
 DecodeSplit base_split(const KvCacheView& kv, const AttentionDims& d, Isa path, const RoundedQ& rq,
                        const float* qp) {
   const int64_t hd = d.head_dim, group = d.q_heads / d.kv_heads;
-  const bool avx512 = path == Isa::avx512;
   const bool q8 = decode_integer_qk(kv, d, path);
   DecodeSplit s;
   s.q = rq.q;
@@ -127,9 +130,7 @@ DecodeSplit base_split(const KvCacheView& kv, const AttentionDims& d, Isa path, 
   s.q8_scale = q8 ? rq.q8_scale.data() : nullptr;
   s.q8_bias = q8 ? rq.q8_bias.data() : nullptr;
   s.qp = qp;
-  const bool dpbf16 = kv.format == KvFormat::bf16 && avx512 && cpu_features().avx512_bf16 &&
-                      hd % 32 == 0 && group >= 8;
-  s.q16 = dpbf16 ? rq.q16.data() : nullptr;
+  s.q16 = decode_bf16_dot_products(kv, d, path) ? rq.q16.data() : nullptr;
   s.format = kv.format;
   s.k = kv.k;
   s.v = kv.v;
@@ -199,6 +200,11 @@ bool decode_integer_qk(const KvCacheView& kv, const AttentionDims& d, Isa isa) {
 
 bool decode_quantizes_p(const KvCacheView& kv, const AttentionDims& d, Isa isa) {
   return decode_integer_qk(kv, d, isa) && d.q_heads / d.kv_heads >= 8;
+}
+
+bool decode_bf16_dot_products(const KvCacheView& kv, const AttentionDims& d, Isa isa) {
+  return kv.format == KvFormat::bf16 && d.q_len == 1 && usable_isa(isa) == Isa::avx512 &&
+         cpu_features().avx512_bf16 && d.head_dim % 32 == 0 && d.q_heads / d.kv_heads >= 8;
 }
 
 void attention_decode(const float* q, const KvCacheView& kv, float* o, const AttentionDims& d,

@@ -364,6 +364,10 @@ void softmax_heads(const DecodeSplit& s, int64_t nt, int64_t g, int64_t h0, int6
     }
     const __m512 p = exp2_ps(_mm512_sub_ps(sc, _mm512_set1_ps(s.m[h])));
     _mm512_store_ps(lsum + h * 16, _mm512_add_ps(l, p));
+    if (F == KvFormat::bf16 && s.q16) {  // pv_dpbf16's bf16 pairs
+      _mm256_store_si256(reinterpret_cast<__m256i*>(pbuf + h * B), cvtne_bf16(p));
+      continue;
+    }
     _mm512_store_ps(pbuf + h * B, _mm512_mul_ps(p, vscale));
   }
 }
@@ -472,8 +476,11 @@ void block(const DecodeSplit& s, int64_t t, int64_t nt, int64_t& paced_steps) {
       continue;
     }
     for_group(g, group, [&]<int GB>(int64_t h0) {
-      if constexpr (F == KvFormat::bf16)
+      if constexpr (F == KvFormat::bf16) {
+        if (s.q16)
+          return pv_heads_dpbf16<GB>(s, vrow0, row, nt, h0, reinterpret_cast<const int32_t*>(pbuf), pf);
         if (s.qp) return pv_heads_pairs<GB>(s, vrow0, row, nt, h0, pbuf, pf);
+      }
       pv_heads<F, GB>(s, vrow0, row, nt, h0, pbuf, pf);
     });
   }
@@ -523,6 +530,7 @@ void split(const DecodeSplit& s) {
   }
   for (int64_t h = 0; h < s.q_heads; ++h) s.l[h] = hsum(_mm512_load_ps(lsum + h * 16));
   if (F == KvFormat::bf16 && s.qp) unsplit_rows(s.o, s.q_heads, s.head_dim);
+  if (F == KvFormat::bf16 && s.q16) unsplit_dpbf16(s.o, s.q_heads, s.head_dim);
   if (F == KvFormat::int8 && s.pv_u8) unsplit_u8(s.o, s.q_heads, s.head_dim);
 }
 

@@ -138,6 +138,60 @@ inline void pv_heads_pairs(const DecodeSplit& s, const void* vrow0, int64_t row,
   for (; c < s.head_dim; c += 32) pv_pairs<GB, 1>(s, vrow0, row, nt, h0, pbuf, c, pf);
 }
 
+// 16 fp32 to 16 bf16, round to nearest even (vcvtneps2bf16; inline asm, see dpbf16).
+inline __m256i cvtne_bf16(__m512 x) {
+  __m256i r;
+  asm("vcvtneps2bf16 %1, %0" : "=v"(r) : "v"(x));
+  return r;
+}
+// acc += in fp32 lane i, the bf16 pair of a's dword i times the bf16 pair *w (broadcast).
+inline void dpbf16_bcast(__m512& acc, __m512i a, const int32_t* w) {
+  asm("vdpbf16ps %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(a), "m"(*w));
+}
+
+// P·V on vdpbf16ps (with qk_heads_dpbf16, GQA >= 8): the probabilities rounded to bf16 (pw: dword j
+// of head h holds tokens 2j and 2j + 1, softmax_heads), two tokens per instruction. Rows t and
+// t + 1 of a 32-channel chunk are interleaved by word (two in-lane unpacks): dword k of lo holds
+// channel 8(k / 4) + k % 4 of both tokens, of hi the same + 4. o keeps that order over the split
+// (the rescales are per element); unsplit_dpbf16 puts it back at its end.
+template <int GB, typename P>
+inline void pv_dpbf16(const DecodeSplit& s, const uint16_t* v, int64_t row, int64_t nt, int64_t h0,
+                      const int32_t* pw, int64_t c, P& pf) {
+  const int64_t hd = s.head_dim;
+  __m512 acc[GB][2];
+  for (int x = 0; x < GB; ++x)
+    for (int j = 0; j < 2; ++j) acc[x][j] = _mm512_loadu_ps(s.o + (h0 + x) * hd + c + 16 * j);
+  const int32_t* w = pw + h0 * kDecodeBlock;
+  const uint16_t* r = v + c;
+  for (int64_t t = 0; t < nt; t += 2, r += 2 * row, ++w) {
+    pf.step();
+    pf.step();
+    const __m512i a = _mm512_loadu_si512(r);
+    const __m512i b = _mm512_loadu_si512(t + 1 < nt ? r + row : r);  // its weight is 0 past nt
+    const __m512i lo = _mm512_unpacklo_epi16(a, b), hi = _mm512_unpackhi_epi16(a, b);
+    for (int x = 0; x < GB; ++x) {
+      dpbf16_bcast(acc[x][0], lo, w + x * kDecodeBlock);
+      dpbf16_bcast(acc[x][1], hi, w + x * kDecodeBlock);
+    }
+  }
+  for (int x = 0; x < GB; ++x)
+    for (int j = 0; j < 2; ++j) _mm512_storeu_ps(s.o + (h0 + x) * hd + c + 16 * j, acc[x][j]);
+}
+
+template <int GB, typename P>
+inline void pv_heads_dpbf16(const DecodeSplit& s, const void* vrow0, int64_t row, int64_t nt, int64_t h0,
+                            const int32_t* pw, P& pf) {
+  for (int64_t c = 0; c < s.head_dim; c += 32)
+    pv_dpbf16<GB>(s, static_cast<const uint16_t*>(vrow0), row, nt, h0, pw, c, pf);
+}
+
+// The output rows of a split from pv_dpbf16's channel order back to the natural one.
+inline void unsplit_dpbf16(float* o, int64_t rows, int64_t hd) {
+  const __m512i first = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+  const __m512i second = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
+  permute_rows32(o, rows * hd, first, second);
+}
+
 // Output rows from the pair-split layout back to element order (even/odd halves interleaved).
 inline void unsplit_rows(float* o, int64_t rows, int64_t hd) {
   const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);

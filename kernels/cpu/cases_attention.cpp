@@ -1,8 +1,6 @@
 // KernelCase wrappers of the attention kernels. Inputs are uniform in [-1, 1] (scores stay O(1), so
-// softmax weights are spread and every value row matters). Tolerance (max |got - ref| / max |ref|)
-// 1e-4: fp32 dot products of 128 terms and fp32 running sums over up to 4K keys against double;
-// with int8 / bf16 caches the reference rounds q like the kernels (attention.hpp), so that rounding
-// is not counted.
+// softmax weights are spread and every value row matters). Tolerances: attention_tolerance.hpp
+// (with int8 / bf16 caches the reference rounds q like the kernels, so that rounding is not counted).
 #include <functional>
 #include <memory>
 #include <stdexcept>
@@ -13,14 +11,13 @@
 #include "io/errors.hpp"
 #include "kernels/check.hpp"
 #include "kernels/cpu/attention.hpp"
+#include "kernels/cpu/attention_tolerance.hpp"
 #include "kernels/cpu/cases.hpp"
 #include "kernels/cpu_features.hpp"
 
 namespace llmroof::kernels {
 
 namespace {
-const Tolerance kAttnTol{Metric::max_norm, 1e-4};
-
 AttentionDims dims_of(const Problem& p) {
   AttentionDims d;
   d.batch = p.batch;
@@ -84,7 +81,7 @@ class PrefillCase : public KernelCase {
     kv.v = v_.data();
     attention_ref(q_.data(), kv, ref_.data(), d_);
   }
-  CheckResult compare() const override { return check_close(o_, ref_, kAttnTol); }
+  CheckResult compare() const override { return check_close(o_, ref_, kAttentionTolerance); }
   std::string fallback() const override { return attention_fallback(d_, isa_); }
   OpCost cost() const override { return fused_attention_cost(shape_of(d_, DType::fp32)); }
   size_t working_set_bytes() const override {
@@ -136,14 +133,16 @@ class DecodeCase : public KernelCase {
     // the u8 probabilities of the int8 GQA >= 8 path are modelled where that path runs
     attention_ref(q_.data(), view_, ref_.data(), d_, decode_quantizes_p(view_, d_, isa_));
   }
-  CheckResult compare() const override { return check_close(o_, ref_, kAttnTol); }
+  CheckResult compare() const override { return check_close(o_, ref_, decode_tolerance(view_, d_, isa_)); }
   std::string fallback() const override { return attention_fallback(d_, isa_); }
   OpCost cost() const override { return fused_attention_cost(shape_of(d_, kv_dtype())); }
   // fused_attention_cost counts 4·d ops per (q head, key) for the two dot products, 2·d each;
-  // those the int8 path runs on vpdpbusd go to the int8 peak.
+  // those the int8 path runs on vpdpbusd go to the int8 peak, those of the bf16 path on vdpbf16ps
+  // (both, decode_bf16_dot_products) to the bf16 peak.
   std::vector<OpsAt> ops_at() const override {
     const double per_product = 2.0 * static_cast<double>(d_.batch * d_.q_heads * d_.head_dim) *
                                attention_pairs(shape_of(d_, kv_dtype()));
+    if (decode_bf16_dot_products(view_, d_, isa_)) return {{DType::bf16, 2 * per_product}};
     const int products =
         (decode_integer_qk(view_, d_, isa_) ? 1 : 0) + (decode_quantizes_p(view_, d_, isa_) ? 1 : 0);
     if (products == 0) return {};

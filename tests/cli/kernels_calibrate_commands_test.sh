@@ -63,6 +63,24 @@ fi
 expect 0 "$bin" kernels bench attention_decode_int8 --head-dim 128 --kv-len 64 --q-heads 8 --kv-heads 1 \
   --reps 1 --min-time 0 --threads 1 --peak-gflops 100
 has "fp32 100GOP/s)" out
+# The bf16 decode's vdpbf16ps dot products (AVX512_BF16 CPUs, GQA >= 8) go to the bf16 peak: the
+# same 262144 ops.
+expect 0 "$bin" kernels bench attention_decode_bf16 --head-dim 128 --kv-len 64 --q-heads 8 --kv-heads 1 \
+  --reps 1 --min-time 0 --threads 1
+if grep -qw "avx512_bf16" <<<"$("$bin" kernels list)"; then
+  has "(host-reference-cpu: 34.0 GB/s, fp32 482GOP/s, bf16 240GOP/s for 262KOP)" out
+else
+  has "(host-reference-cpu: 34.0 GB/s, fp32 482GOP/s)" out
+fi
+# Faster than the limits it divides by: the line says the limits are not this machine's.
+expect 0 "$bin" kernels bench rmsnorm --m 4 --n 256 --reps 1 --min-time 0 --threads 1 \
+  --bandwidth-gbs 0.001 --peak-gflops 0.001
+has "above the roofline: the given limits are below this machine's; \`llmroof calibrate\` measures them" out
+expect 0 "$bin" kernels bench rmsnorm --m 4 --n 256 --reps 1 --min-time 0 --threads 1 \
+  --bandwidth-gbs 1000000 --peak-gflops 1000000
+if grep -qF "above the roofline" <<<"$out"; then
+  echo "FAIL: 'above the roofline' printed below the roofline"; failures=$((failures + 1))
+fi
 # A shape the SIMD path does not take is timed as what it runs, and the line says so.
 expect 0 "$bin" kernels bench attention_decode_fp32 --head-dim 100 --kv-len 64 --q-heads 4 --kv-heads 4 \
   --reps 1 --min-time 0 --threads 1

@@ -1,8 +1,7 @@
 #pragma once
 // Shared by attention_test.cpp (the best ISA) and avx2_test.cpp (Isa::avx2): random inputs, shapes,
 // KV caches in every format, and the checks of flash prefill / flash-decoding against the scalar
-// reference. Tolerance: max |o - ref| / max |ref| <= 1e-4 (fp32 dot products and running sums over
-// up to 4K keys against the double reference; with int8 / bf16 caches both round q the same way).
+// reference, with the tolerances of kernels/cpu/attention_tolerance.hpp (`kernels check`'s).
 #include <doctest/doctest.h>
 
 #include <cstdint>
@@ -10,10 +9,11 @@
 
 #include "kernels/check.hpp"
 #include "kernels/cpu/attention.hpp"
+#include "kernels/cpu/attention_tolerance.hpp"
 
 namespace llmroof::kernels::test {
 
-inline const Tolerance kAttnTol{Metric::max_norm, 1e-4};
+inline constexpr Tolerance kAttnTol = kAttentionTolerance;
 
 inline std::vector<float> uniform(int64_t n, uint64_t seed) {
   std::vector<float> v(static_cast<size_t>(n));
@@ -98,7 +98,7 @@ inline void check_decode(const AttentionDims& d, KvFormat f, ThreadPool& pool,
   std::vector<float> o(q.size()), ref(q.size());
   attention_decode(q.data(), c.view, o.data(), d, pool, isa);
   attention_ref(q.data(), c.view, ref.data(), d, decode_quantizes_p(c.view, d, isa));
-  const CheckResult r = check_close(o, ref, kAttnTol);
+  const CheckResult r = check_close(o, ref, decode_tolerance(c.view, d, isa));
   INFO(r.detail, " error ", r.error);
   CHECK(r.disposition == Disposition::passed);
 }

@@ -73,7 +73,10 @@ TEST_CASE("int8 caches: q is rounded to int8 per head (reference and kernel)") {
 // keys, k0 = (0, 2, 0, ...), k1 = 0, v0 = e0, v1 = e1, scale 1, so o[0] = sigmoid(2 · q[1]). q[1]
 // = 1 + 3 · 2^-9 lies between the bf16 neighbours 1 and 1 + 2^-7 and rounds up to 1.0078125;
 // unrounded, o[0] would be 4.1e-4 lower. 8 q heads on 1 kv head with head_dim 32 take the
-// vdpbf16ps q·k on AVX512_BF16 CPUs; Isa::avx2 the pair-split AVX2 path; scalar the reference.
+// vdpbf16ps q·k and P·V on AVX512_BF16 CPUs; Isa::avx2 the pair-split AVX2 path; scalar the
+// reference. Where P·V is on vdpbf16ps (decode_bf16_dot_products) v1's weight p1 = e^(-2 ·
+// 1.0078125) = 0.13325 is rounded to bf16, 136 · 2^-10 = 0.13281, in the numerator only (the running
+// sum keeps p1), so o[1] = bf16(p1) / (1 + p1), 0.3 % below 1 - o[0].
 TEST_CASE("bf16 caches: q is rounded to bf16 (reference and every kernel path)") {
   ThreadPool pool(2);
   const int64_t hd = 32, heads = 8;
@@ -92,19 +95,53 @@ TEST_CASE("bf16 caches: q is rounded to bf16 (reference and every kernel path)")
   kv.format = KvFormat::bf16;
   kv.k = k.data();
   kv.v = v.data();
-  const double want = 1 / (1 + std::exp(-2 * 1.0078125));
+  const double p1 = std::exp(-2 * 1.0078125), want = 1 / (1 + p1);
+  const double p1_bf16 = bf16_to_float(float_to_bf16(static_cast<float>(p1)));
+  REQUIRE(p1_bf16 == 136.0 / 1024);
   std::vector<float> ref(q.size());
   attention_ref(q.data(), kv, ref.data(), d);
   for (Isa isa : {best_isa(), Isa::avx2, Isa::scalar}) {
     CAPTURE(static_cast<int>(isa));
     std::vector<float> o(q.size(), -1.f);
     attention_decode(q.data(), kv, o.data(), d, pool, isa);
+    const double want1 = decode_bf16_dot_products(kv, d, isa) ? p1_bf16 / (1 + p1) : 1 - want;
     for (int64_t h = 0; h < heads; ++h) {
       CAPTURE(h);
       CHECK(ref[h * hd] == doctest::Approx(want).epsilon(1e-6));
       CHECK(o[h * hd] == doctest::Approx(want).epsilon(1e-6));
-      CHECK(o[h * hd + 1] == doctest::Approx(1 - want).epsilon(1e-5));
+      CHECK(o[h * hd + 1] == doctest::Approx(want1).epsilon(1e-5));
     }
+  }
+  // Only AVX512_BF16 CPUs take that path, and only at GQA >= 8 with head_dim % 32 == 0.
+  CHECK(decode_bf16_dot_products(kv, d) == (best_isa() == Isa::avx512 && cpu_features().avx512_bf16));
+  CHECK_FALSE(decode_bf16_dot_products(kv, d, Isa::avx2));
+  CHECK_FALSE(decode_bf16_dot_products(kv, dims(1, 4, 1, hd, 1, 2)));
+  CHECK_FALSE(decode_bf16_dot_products(kv, dims(1, 8, 1, 48, 1, 2)));
+}
+
+// Where the probabilities are rounded to bf16 the check against the reference is statistical
+// (attention_tolerance.hpp); with q = 0 every weight is 2^0 = 1, exact in bf16, so o must be the
+// mean of the V rows to fp32 accuracy. That holds the vdpbf16ps P·V (token pairs, the odd last
+// token of a block, the channel order it keeps over a split) to 1e-5 for every block fill.
+TEST_CASE("bf16 decode with bf16 probabilities is exact where the weights are: o = mean of V at q = 0") {
+  ThreadPool pool(2);
+  const Tolerance exact{Metric::max_norm, 1e-5};
+  for (const AttentionDims& d : {dims(1, 8, 1, 128, 1, 1), dims(1, 8, 1, 128, 1, 2), dims(1, 8, 1, 128, 1, 15),
+                                 dims(2, 8, 1, 128, 1, 17), dims(1, 16, 1, 64, 1, 33),
+                                 dims(2, 32, 4, 128, 1, 47), dims(1, 8, 1, 96, 1, 100),
+                                 dims(1, 8, 1, 128, 1, 1000)}) {
+    CAPTURE(d.q_heads);
+    CAPTURE(d.kv_heads);
+    CAPTURE(d.head_dim);
+    CAPTURE(d.kv_len);
+    const Cache c = make_cache(d, KvFormat::bf16, true);
+    const std::vector<float> q(static_cast<size_t>(d.batch * d.q_heads * d.head_dim), 0.f);
+    std::vector<float> o(q.size()), ref(q.size());
+    attention_decode(q.data(), c.view, o.data(), d, pool);
+    attention_ref(q.data(), c.view, ref.data(), d);
+    const CheckResult r = check_close(o, ref, exact);
+    INFO(r.detail, " error ", r.error);
+    CHECK(r.disposition == Disposition::passed);
   }
 }
 

@@ -153,8 +153,9 @@ TEST_CASE("row ops name the bytes they read and write, as the cost counts them")
 
 // The int8 decode's dot products on vpdpbusd are counted at the int8 peak (kernels bench's
 // compute limit): 2·d ops per (q head, key) for q·k, and as many for P·V where the probabilities
-// are rounded to u8 (GQA >= 8); both only where the CPU takes that path.
-TEST_CASE("int8 decode names the ops it runs as int8 dot products") {
+// are rounded to u8 (GQA >= 8); the bf16 decode's both at the bf16 peak from GQA 8; each only
+// where the CPU takes that path.
+TEST_CASE("int8 and bf16 decode name the ops they run as int8 or bf16 dot products") {
   KernelRegistry r;
   register_cpu_kernels(r);
   Problem p;
@@ -176,6 +177,21 @@ TEST_CASE("int8 decode names the ops it runs as int8 dot products") {
     CHECK(shares[0].dtype == llmroof::DType::int8);
     CHECK(shares[0].ops == (kv_heads == 2 ? 2 : 1) * per_product);
     CHECK(shares[0].ops < r.find("attention_decode_int8")->make(p)->cost().ops);
+  }
+  // bf16 caches from GQA 8 on AVX512_BF16 CPUs: both dot products on vdpbf16ps
+  const bool bf16 = cpu_features().avx512_bf16 && best_isa() == Isa::avx512;
+  for (const int kv_heads : {4, 2}) {
+    p.kv_heads = kv_heads;
+    INFO("kv_heads " << kv_heads);
+    const auto shares = r.find("attention_decode_bf16")->make(p)->ops_at();
+    if (!bf16 || kv_heads == 4) {
+      CHECK(shares.empty());
+      continue;
+    }
+    REQUIRE(shares.size() == 1);
+    CHECK(shares[0].dtype == llmroof::DType::bf16);
+    CHECK(shares[0].ops == 2 * per_product);
+    CHECK(shares[0].ops < r.find("attention_decode_bf16")->make(p)->cost().ops);
   }
   p.head_dim = 96;  // not a multiple of 64: fp32 dot products
   p.kv_heads = 2;
