@@ -51,27 +51,23 @@ has "(host-reference-cpu: 34.0 GB/s, int8 1.93TOP/s)" out
 expect 0 "$bin" kernels bench gemm_fp32 --m 2 --n 64 --k 64 --reps 1 --min-time 0 --threads 1 \
   --hardware hardware_db/a6000.yaml --peak-gflops 100
 has "(a6000: 768 GB/s, " out; has "fp32 100GOP/s)" out
-# The int8 decode's vpdpbusd dot products (VNNI CPUs only) go to the int8 peak, the rest to fp32's:
-# GQA 8, 2 · 2 · 128 ops per (q head, key) of q·k and P·V, 8 q heads, 64 keys = 262144 ops.
-expect 0 "$bin" kernels bench attention_decode_int8 --head-dim 128 --kv-len 64 --q-heads 8 --kv-heads 1 \
-  --reps 1 --min-time 0 --threads 1
-if grep -qw "avx512_vnni" <<<"$("$bin" kernels list)"; then
-  has "(host-reference-cpu: 34.0 GB/s, fp32 482GOP/s, int8 1.93TOP/s for 262KOP)" out
-else
-  has "(host-reference-cpu: 34.0 GB/s, fp32 482GOP/s)" out
-fi
+# A GQA 8 decode (d128, 8 q heads, 64 keys) whose q·k and P·V run as dot products on the CPU
+# feature $2 names its $3 peak for their 2 · 2 · 128 · 8 · 64 = 262144 ops ("$3 ... for 262KOP"),
+# the rest at fp32's; without that feature everything is at fp32's.
+decode_limit_names_share() {
+  expect 0 "$bin" kernels bench "$1" --head-dim 128 --kv-len 64 --q-heads 8 --kv-heads 1 \
+    --reps 1 --min-time 0 --threads 1
+  if grep -qw "$2" <<<"$("$bin" kernels list)"; then
+    has "(host-reference-cpu: 34.0 GB/s, fp32 482GOP/s, $3 for 262KOP)" out
+  else
+    has "(host-reference-cpu: 34.0 GB/s, fp32 482GOP/s)" out
+  fi
+}
+decode_limit_names_share attention_decode_int8 avx512_vnni "int8 1.93TOP/s"  # vpdpbusd
+decode_limit_names_share attention_decode_bf16 avx512_bf16 "bf16 240GOP/s"   # vdpbf16ps
 expect 0 "$bin" kernels bench attention_decode_int8 --head-dim 128 --kv-len 64 --q-heads 8 --kv-heads 1 \
   --reps 1 --min-time 0 --threads 1 --peak-gflops 100
 has "fp32 100GOP/s)" out
-# The bf16 decode's vdpbf16ps dot products (AVX512_BF16 CPUs, GQA >= 8) go to the bf16 peak: the
-# same 262144 ops.
-expect 0 "$bin" kernels bench attention_decode_bf16 --head-dim 128 --kv-len 64 --q-heads 8 --kv-heads 1 \
-  --reps 1 --min-time 0 --threads 1
-if grep -qw "avx512_bf16" <<<"$("$bin" kernels list)"; then
-  has "(host-reference-cpu: 34.0 GB/s, fp32 482GOP/s, bf16 240GOP/s for 262KOP)" out
-else
-  has "(host-reference-cpu: 34.0 GB/s, fp32 482GOP/s)" out
-fi
 # Faster than the limits it divides by: the line says the limits are not this machine's.
 expect 0 "$bin" kernels bench rmsnorm --m 4 --n 256 --reps 1 --min-time 0 --threads 1 \
   --bandwidth-gbs 0.001 --peak-gflops 0.001
