@@ -214,9 +214,10 @@ RooflineLimits roofline_limits(const BenchOptions& o, const KernelEntry& e, cons
 }
 
 // The compute side of the roofline for a case whose ops run at more than one peak
-// (KernelCase::ops_at: the int8 decode's vpdpbusd dot products): each share at its dtype's peak and
-// the rest at e.compute's, their times added (on one core they share the vector pipes), given as
-// the one peak that takes that time, with its description for the limit line. A given
+// (KernelCase::ops_at: the int8 decode's vpdpbusd, the bf16 decode's vdpbf16ps dot products): each
+// share at its dtype's peak and the rest at e.compute's, their times added (on one core they share
+// the vector pipes), given as the one peak that takes that time, with its description for the
+// limit line. A given
 // --peak-gflops, or a hardware file without the other dtype's peak, puts every op at e.compute's.
 struct ComputePeak {
   double ops_per_s = 0;
@@ -289,7 +290,7 @@ void run_bench(const BenchOptions& o, Context& ctx) {
             << bytes_per_s(lim_in.bandwidth_bytes_per_s) << ", " << peak.text << "): " << seconds(lim.seconds) << " -> "
             << percent(lim.seconds / t.median_s) << " of the roofline\n";
   // Faster than the limit: the limits are not this machine's (the reference CPU's peaks were
-  // measured on another machine; Zen 5's vdpbf16ps, for one, runs at twice its bf16 figure).
+  // measured on another machine; Zen 5's vdpbf16ps, for one, does about 4x its bf16 figure).
   if (lim.seconds > t.median_s)
     std::cout << "  above the roofline: "
               << (lim_in.source == "given" ? std::string("the given limits are") : lim_in.source + "'s limits are")

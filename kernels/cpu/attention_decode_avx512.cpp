@@ -380,11 +380,14 @@ void block(const DecodeSplit& s, int64_t t, int64_t nt, int64_t& paced_steps) {
   const int64_t hd = s.head_dim, row = s.kv_heads * hd, group = s.q_heads / s.kv_heads;
   const int64_t eb = F == KvFormat::fp32 ? 4 : F == KvFormat::bf16 ? 2 : 1;
   float* red = s.scratch;                  // [q_heads][16 tokens][16 lanes]
-  float* pbuf = red + s.q_heads * B * 16;  // [q_heads][16 tokens]
+  // [q_heads][16 tokens] fp32; on the vdpbf16ps path (s.q16) the first 8 dwords of each head hold
+  // the probabilities as bf16 pairs (softmax_heads, pv_dpbf16)
+  float* pbuf = red + s.q_heads * B * 16;
   // Prefetch of the next block (P, see spread_prefetch): spread over all of this block's steps, 4
   // QK steps per kv head and about nt PV token steps per 32 output channels of each q head (a step
   // of pv_chunks or pv_pairs covers 16·NC channels of GB heads, i.e. 32..128 channels of 1..8
-  // heads; rest() issues whatever an underestimate left over); or a slice per QK step. Paced
+  // heads; pv_dpbf16 steps twice per token pair and 32 channels; rest() issues whatever an
+  // underestimate left over); or a slice per QK step. Paced
   // (PacedPrefetcher): per from the step count of the last full block (paced_steps, set on return),
   // the estimate above (fewer steps: the prefetch ends early) only for a split's first block.
   P pf;

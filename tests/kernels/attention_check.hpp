@@ -13,8 +13,6 @@
 
 namespace llmroof::kernels::test {
 
-inline constexpr Tolerance kAttnTol = kAttentionTolerance;
-
 inline std::vector<float> uniform(int64_t n, uint64_t seed) {
   std::vector<float> v(static_cast<size_t>(n));
   fill_uniform(v, seed);
@@ -45,7 +43,7 @@ inline void check_prefill(const AttentionDims& d, ThreadPool& pool, Isa isa = be
   kv.k = k.data();
   kv.v = v.data();
   attention_ref(q.data(), kv, ref.data(), d);
-  const CheckResult c = check_close(o, ref, kAttnTol);
+  const CheckResult c = check_close(o, ref, kAttentionTolerance);
   INFO(c.detail, " error ", c.error);
   CHECK(c.disposition == Disposition::passed);
 }

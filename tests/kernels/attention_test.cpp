@@ -350,7 +350,7 @@ TEST_CASE("decode equals the last row of prefill over the same context") {
   kv.v = v.data();
   attention_decode(q.data() + 32 * 8 * 128, kv, od.data(), dims(1, 8, 2, 128, 1, 33), pool);
   const std::vector<float> last(o.end() - 8 * 128, o.end());
-  CHECK(check_close(od, last, kAttnTol).disposition == Disposition::passed);
+  CHECK(check_close(od, last, kAttentionTolerance).disposition == Disposition::passed);
 }
 
 TEST_CASE("bad attention shapes are rejected with the field named") {

@@ -20,7 +20,6 @@
 
 using namespace llmroof::kernels;
 using llmroof::kernels::test::dims;
-using llmroof::kernels::test::kAttnTol;
 using llmroof::kernels::test::uniform;
 
 namespace {
@@ -196,7 +195,7 @@ TEST_CASE("AVX2 decode equals the last row of AVX2 prefill over the same context
   attention_decode(q.data() + 32 * 8 * 128, kv, od.data(), dims(1, 8, 2, 128, 1, 33), pool,
                    Isa::avx2);
   const std::vector<float> last(o.end() - 8 * 128, o.end());
-  CHECK(check_close(od, last, kAttnTol).disposition == Disposition::passed);
+  CHECK(check_close(od, last, kAttentionTolerance).disposition == Disposition::passed);
 }
 
 TEST_CASE("split_pairs with 16-element chunks (the AVX2 bf16 decode layout)") {
