@@ -397,8 +397,8 @@ void block(const DecodeSplit& s, int64_t t, int64_t nt, int64_t& paced_steps) {
       pf.k = static_cast<const char*>(s.k) + (t + B) * row * eb;
       pf.v = static_cast<const char*>(s.v) + (t + B) * row * eb;
       pf.end = next * row * eb;
-      // u8 P·V (s.pv_u8) steps twice per 4 tokens and 32 channels of the group, the others once
-      // per token and 32..128 channels.
+      // u8 P·V (s.pv_u8) steps twice per 4 tokens, 64 channels and 4 heads (group · hd / 512 per
+      // token), the others once per token and 32..128 channels.
       const int64_t wide = F == KvFormat::int8 && s.pv_u8 ? 512 : 256;
       const int64_t per_head = group >= 8 ? group * hd / wide : group >= 4 ? hd / 64 : hd / 128 > 0 ? hd / 128 : 1;
       int64_t steps = s.kv_heads * (4 + nt * per_head);

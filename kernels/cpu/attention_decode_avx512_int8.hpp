@@ -144,32 +144,35 @@ inline __m512 hmax8(const __m512 v[8]) {
 // adds 4 tokens to 16 channels: 64 MACs per instruction, twice the int16 vpdpwssd's, and no int8
 // -> fp32 conversion of V. Sums are exact in int32 (|sum| <= 16 · 255 · 128 < 2^31); they reach o
 // once per block as fp32 · ws.
-// Channels [c, c + 32) of GB q heads. Rows r0..r3 (32 bytes each) become 2 vectors whose dword
-// lanes hold one channel of the 4 tokens: unpack bytes of (r0|r2, r1|r3), a 128-bit shuffle, then
-// unpack words, 8 shuffles per 4 tokens for all GB heads. The four 4-lane quarters of acc0 then hold
-// channels 0-3, 16-19, 8-11, 24-27 (acc1: each + 4); o keeps that order over the whole split (the
-// rescales are per element) and unsplit_u8 puts it back once at its end, instead of two permutes
-// per 32 channels, head and block (measured on Zen 5, GQA 8, KV in L3: +2-3 %).
+// Channels [c, c + 64) of GB <= 4 q heads. Rows r0..r3 (64 bytes each) become 4 vectors whose dword
+// lanes hold one channel of the 4 tokens by in-lane unpacks only: bytes of (r0, r1) and (r2, r3),
+// then words of the two, 8 unpacks per 4 tokens for all GB heads. On Zen 5 in-lane unpacks issue
+// beside vpdpbusd for free, while each 128-bit-lane shuffle takes a vpdpbusd slot (/tmp
+// microbenchmark: 12 vpdpbusd 1.63 ns, + 8 vpunpcklbw 1.63 ns, + 8 vshufi64x2 2.08 ns). 128-bit
+// lane L of d_k then holds channels 16L + 4k .. 16L + 4k + 3, stored at o + c + 16k + 4L: o keeps
+// that order (a transpose of 4 × 4 blocks of 4 channels per 64) over the whole split (the rescales
+// are per element) and unsplit_u8 puts it back once at its end.
 template <int GB, typename P>
 inline void pv_u8_vnni(const DecodeSplit& s, const int8_t* vrow0, int64_t row, int64_t nt, int64_t h0,
                        const int32_t* pw, const float* ws, int64_t c, P& pf) {
+  static_assert(GB <= 4, "4 accumulators per head: 16 of the 32 registers for 4 heads");
   const int64_t hd = s.head_dim;
-  __m512i acc0[GB], acc1[GB];
-  for (int x = 0; x < GB; ++x) acc0[x] = acc1[x] = _mm512_setzero_si512();
+  __m512i acc[GB][4];
+  for (int x = 0; x < GB; ++x)
+    for (int k = 0; k < 4; ++k) acc[x][k] = _mm512_setzero_si512();
   const int32_t* pj = pw + h0 * 4;  // the 4 weights of tokens 4j .. 4j + 3 of head h0 + x: pj[4x + j]
   auto step4 = [&](const int8_t* r0, const int8_t* r1, const int8_t* r2, const int8_t* r3) {
     pf.step();
     pf.step();
-    const auto ld = [](const int8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); };
-    const __m512i a = _mm512_inserti64x4(_mm512_castsi256_si512(ld(r0)), ld(r2), 1);
-    const __m512i b = _mm512_inserti64x4(_mm512_castsi256_si512(ld(r1)), ld(r3), 1);
-    const __m512i lo = _mm512_unpacklo_epi8(a, b), hi = _mm512_unpackhi_epi8(a, b);
-    const __m512i x01 = _mm512_shuffle_i64x2(lo, hi, 0x44), x23 = _mm512_shuffle_i64x2(lo, hi, 0xEE);
-    const __m512i d0 = _mm512_unpacklo_epi16(x01, x23), d1 = _mm512_unpackhi_epi16(x01, x23);
+    const __m512i a = _mm512_loadu_si512(r0), b = _mm512_loadu_si512(r1);
+    const __m512i e = _mm512_loadu_si512(r2), f = _mm512_loadu_si512(r3);
+    const __m512i x0 = _mm512_unpacklo_epi8(a, b), x1 = _mm512_unpackhi_epi8(a, b);
+    const __m512i y0 = _mm512_unpacklo_epi8(e, f), y1 = _mm512_unpackhi_epi8(e, f);
+    const __m512i d[4] = {_mm512_unpacklo_epi16(x0, y0), _mm512_unpackhi_epi16(x0, y0),
+                          _mm512_unpacklo_epi16(x1, y1), _mm512_unpackhi_epi16(x1, y1)};
     for (int x = 0; x < GB; ++x) {
       const __m512i w = _mm512_set1_epi32(pj[4 * x]);
-      dpbusd(acc0[x], w, d0);
-      dpbusd(acc1[x], w, d1);
+      for (int k = 0; k < 4; ++k) dpbusd(acc[x][k], w, d[k]);
     }
     ++pj;
   };
@@ -183,23 +186,35 @@ inline void pv_u8_vnni(const DecodeSplit& s, const int8_t* vrow0, int64_t row, i
   for (int x = 0; x < GB; ++x) {
     const __m512 w = _mm512_set1_ps(ws[h0 + x]);
     float* o = s.o + (h0 + x) * hd + c;
-    _mm512_storeu_ps(o, _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc0[x]), w, _mm512_loadu_ps(o)));
-    _mm512_storeu_ps(o + 16, _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc1[x]), w, _mm512_loadu_ps(o + 16)));
+    for (int k = 0; k < 4; ++k)
+      _mm512_storeu_ps(o + 16 * k, _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[x][k]), w, _mm512_loadu_ps(o + 16 * k)));
   }
 }
 
-// The output rows of a split from pv_u8_vnni's channel order back to the natural one.
+// The output rows of a split from pv_u8_vnni's channel order back to the natural one: per 64
+// channels a 4 × 4 transpose of 128-bit lanes (natural vector L = lane L of stored vectors 0..3).
 inline void unsplit_u8(float* o, int64_t rows, int64_t hd) {
-  const __m512i first = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27);
-  const __m512i second = _mm512_setr_epi32(4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
-  permute_rows32(o, rows * hd, first, second);
+  for (int64_t c = 0; c < rows * hd; c += 64) {
+    const __m512 v0 = _mm512_loadu_ps(o + c), v1 = _mm512_loadu_ps(o + c + 16);
+    const __m512 v2 = _mm512_loadu_ps(o + c + 32), v3 = _mm512_loadu_ps(o + c + 48);
+    const __m512 a = _mm512_shuffle_f32x4(v0, v1, 0x44), b = _mm512_shuffle_f32x4(v0, v1, 0xEE);
+    const __m512 e = _mm512_shuffle_f32x4(v2, v3, 0x44), f = _mm512_shuffle_f32x4(v2, v3, 0xEE);
+    _mm512_storeu_ps(o + c, _mm512_shuffle_f32x4(a, e, 0x88));
+    _mm512_storeu_ps(o + c + 16, _mm512_shuffle_f32x4(a, e, 0xDD));
+    _mm512_storeu_ps(o + c + 32, _mm512_shuffle_f32x4(b, f, 0x88));
+    _mm512_storeu_ps(o + c + 48, _mm512_shuffle_f32x4(b, f, 0xDD));
+  }
 }
 
+// GB heads (8 as two passes of 4: 4 × 4 accumulators fit the registers, and V's reload and unpacks
+// from L1 cost no vpdpbusd slot) over head_dim (a multiple of 64 on this path) in 64 channels.
 template <int GB, typename P>
 inline void pv_heads_u8_vnni(const DecodeSplit& s, const void* vrow0, int64_t row, int64_t nt, int64_t h0,
                              const int32_t* pw, const float* ws, P& pf) {
-  for (int64_t c = 0; c < s.head_dim; c += 32)
-    pv_u8_vnni<GB>(s, static_cast<const int8_t*>(vrow0), row, nt, h0, pw, ws, c, pf);
+  constexpr int G = GB < 4 ? GB : 4;
+  for (int64_t c = 0; c < s.head_dim; c += 64)
+    for (int x = 0; x < GB; x += G)
+      pv_u8_vnni<G>(s, static_cast<const int8_t*>(vrow0), row, nt, h0 + x, pw, ws, c, pf);
 }
 
 }  // namespace
