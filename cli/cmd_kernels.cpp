@@ -277,7 +277,9 @@ void run_bench(const BenchOptions& o, Context& ctx) {
   const ComputePeak peak = compute_peak(e, shares, cost, lim_in);
   const Limit lim = roofline_limit(cost, peak.ops_per_s, lim_in.bandwidth_bytes_per_s);
   using namespace reports;
-  std::cout << e.name << "(" << o.problem.to_params(e.op) << ") threads=" << pool.size() << " isa=" << e.isa;
+  const std::string shape_isa = cases[0]->isa();
+  std::cout << e.name << "(" << o.problem.to_params(e.op) << ") threads=" << pool.size()
+            << " isa=" << (shape_isa.empty() ? e.isa : shape_isa);
   // A shape the SIMD path does not take (attention head_dim % 16 != 0) is timed as what it runs.
   if (const std::string fb = cases[0]->fallback(); !fb.empty()) std::cout << ", " << runs_the(fb);
   std::cout << "\n  working set " << bytes_binary(ws) << " x " << cases.size() << " copies, " << t.reps

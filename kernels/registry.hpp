@@ -82,13 +82,17 @@ class KernelCase {
   // What this shape runs where it is not the entry's `isa` path (attention with head_dim not a
   // multiple of 16: the scalar reference), for `kernels bench` to say; empty otherwise.
   virtual std::string fallback() const { return {}; }
+  // The features this shape's path uses where they depend on the shape, not only on the CPU
+  // (attention decode: vpdpbusd for int8 caches with head_dim % 64 == 0, vdpbf16ps for bf16 caches
+  // from GQA 8), for `kernels bench` to print instead of the entry's `isa`; empty: the entry's.
+  virtual std::string isa() const { return {}; }
 };
 
 struct KernelEntry {
   std::string name;    // e.g. "gemm_w4a16"
   Op op;
   std::string dtypes;  // e.g. "x:fp32 w:int4(g128) y:fp32"
-  std::string isa;     // features the selected path uses on this CPU, e.g. "avx512_vnni"
+  std::string isa;     // features the selected path uses (or may, by shape) on this CPU, e.g. "avx512_vnni"
   // The peak its arithmetic runs at: fp32 FMA unless the products are integer (W8A8: int8 VNNI).
   // `kernels bench` takes that dtype's peak from the hardware file for its roofline.
   DType compute = DType::fp32;

@@ -41,6 +41,25 @@ std::string attention_fallback(const AttentionDims& d, Isa isa) {
   return why.empty() ? why : "scalar reference (" + why + ")";
 }
 
+// The features a decode shape's path uses (DecodeCase::isa): the dot-product instructions the
+// path predicates (attention.hpp) choose for this cache format and shape on this CPU.
+std::string decode_isa(const KvCacheView& kv, const AttentionDims& d, Isa isa) {
+  if (decode_bf16_dot_products(kv, d, isa)) return "avx512f+avx512_bf16 (vdpbf16ps q·k and P·V)";
+  if (decode_quantizes_p(kv, d, isa)) return "avx512f+avx512_vnni (vpdpbusd q·k and u8 P·V)";
+  if (decode_integer_qk(kv, d, isa)) return "avx512f+avx512_vnni (vpdpbusd q·k)";
+  const Isa used = usable_isa(isa);
+  return used == Isa::avx512 ? "avx512f" : used == Isa::avx2 ? "avx2+fma" : "scalar";
+}
+
+// An AVX-512 decode entry's `isa` for `kernels list`: the dot-product extension it uses on this
+// CPU for some shapes (decode_isa says which), after avx512f.
+std::string decode_entry_isa(KvFormat f) {
+  const CpuFeatures& c = cpu_features();
+  if (f == KvFormat::int8 && c.avx512_vnni) return "avx512f+vnni";
+  if (f == KvFormat::bf16 && c.avx512_bf16) return "avx512f+bf16";
+  return "avx512f";
+}
+
 AttentionShape shape_of(const AttentionDims& d, DType kv) {
   AttentionShape s;
   s.batch = d.batch;
@@ -135,6 +154,7 @@ class DecodeCase : public KernelCase {
   }
   CheckResult compare() const override { return check_close(o_, ref_, decode_tolerance(view_, d_, isa_)); }
   std::string fallback() const override { return attention_fallback(d_, isa_); }
+  std::string isa() const override { return decode_isa(view_, d_, isa_); }
   OpCost cost() const override { return fused_attention_cost(shape_of(d_, kv_dtype())); }
   // fused_attention_cost counts 4·d ops per (q head, key) for the two dot products, 2·d each;
   // those the int8 path runs on vpdpbusd go to the int8 peak, those of the bf16 path on vdpbf16ps
@@ -220,15 +240,14 @@ void register_attention_kernels(KernelRegistry& r) {
                        [isa](const Problem& p) {
                          return std::make_unique<DecodeCase>(p, KvFormat::fp32, isa);
                        }));
-    r.add(v.make_entry("attention_decode_bf16", Op::attention_decode, "q,o:fp32 kv:bf16",
-                       [isa](const Problem& p) {
-                         return std::make_unique<DecodeCase>(p, KvFormat::bf16, isa);
-                       }));
-    r.add(v.make_entry("attention_decode_int8", Op::attention_decode,
-                       "q,o:fp32 kv:int8 + fp16 scale per (token, kv head)",
-                       [isa](const Problem& p) {
-                         return std::make_unique<DecodeCase>(p, KvFormat::int8, isa);
-                       }));
+    for (const KvFormat f : {KvFormat::bf16, KvFormat::int8}) {
+      const bool i8 = f == KvFormat::int8;
+      KernelEntry e = v.make_entry(i8 ? "attention_decode_int8" : "attention_decode_bf16", Op::attention_decode,
+                                   i8 ? "q,o:fp32 kv:int8 + fp16 scale per (token, kv head)" : "q,o:fp32 kv:bf16",
+                                   [isa, f](const Problem& p) { return std::make_unique<DecodeCase>(p, f, isa); });
+      if (isa == Isa::avx512 && best_isa() == Isa::avx512) e.isa = decode_entry_isa(f);
+      r.add(std::move(e));
+    }
   }
 }
 

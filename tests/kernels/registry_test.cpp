@@ -168,7 +168,11 @@ TEST_CASE("int8 and bf16 decode name the ops they run as int8 or bf16 dot produc
   for (const int kv_heads : {16, 2}) {  // GQA 1: q·k only; GQA 8: q·k and P·V
     p.kv_heads = kv_heads;
     INFO("kv_heads " << kv_heads);
-    const auto shares = r.find("attention_decode_int8")->make(p)->ops_at();
+    const auto c = r.find("attention_decode_int8")->make(p);
+    const auto shares = c->ops_at();
+    // what `kernels bench` prints as the shape's isa names the same instructions
+    CHECK((c->isa().find("vpdpbusd q·k") != std::string::npos) == vnni);
+    CHECK((c->isa().find("u8 P·V") != std::string::npos) == (vnni && kv_heads == 2));
     if (!vnni) {
       CHECK(shares.empty());
       continue;
@@ -183,7 +187,9 @@ TEST_CASE("int8 and bf16 decode name the ops they run as int8 or bf16 dot produc
   for (const int kv_heads : {4, 2}) {
     p.kv_heads = kv_heads;
     INFO("kv_heads " << kv_heads);
-    const auto shares = r.find("attention_decode_bf16")->make(p)->ops_at();
+    const auto c = r.find("attention_decode_bf16")->make(p);
+    const auto shares = c->ops_at();
+    CHECK((c->isa().find("vdpbf16ps") != std::string::npos) == (bf16 && kv_heads == 2));
     if (!bf16 || kv_heads == 4) {
       CHECK(shares.empty());
       continue;
@@ -196,7 +202,12 @@ TEST_CASE("int8 and bf16 decode name the ops they run as int8 or bf16 dot produc
   p.head_dim = 96;  // not a multiple of 64: fp32 dot products
   p.kv_heads = 2;
   CHECK(r.find("attention_decode_int8")->make(p)->ops_at().empty());
+  CHECK(r.find("attention_decode_int8")->make(p)->isa().find("vpdpbusd") == std::string::npos);
   CHECK(r.find("attention_decode_fp32")->make(p)->ops_at().empty());
+  // `kernels list`: the AVX-512 entries name the extension some of their shapes use on this CPU
+  CHECK((r.find("attention_decode_int8")->isa == "avx512f+vnni") == vnni);
+  CHECK((r.find("attention_decode_bf16")->isa == "avx512f+bf16") == (cpu_features().avx512_bf16 && best_isa() == Isa::avx512));
+  CHECK(r.find("attention_decode_int8_avx2")->isa == "avx2+fma");
   Problem g;
   g.k = 256;
   g.n = 128;
