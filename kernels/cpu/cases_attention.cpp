@@ -41,14 +41,20 @@ std::string attention_fallback(const AttentionDims& d, Isa isa) {
   return why.empty() ? why : "scalar reference (" + why + ")";
 }
 
+// The features the attention kernels' SIMD paths use when asked for `isa` on this CPU (the entries'
+// `isa` column; a decode shape's own dot-product extensions come from decode_isa).
+std::string path_isa(Isa isa) {
+  const Isa used = usable_isa(isa);
+  return used == Isa::avx512 ? "avx512f" : used == Isa::avx2 ? "avx2+fma" : "scalar";
+}
+
 // The features a decode shape's path uses (DecodeCase::isa): the dot-product instructions the
 // path predicates (attention.hpp) choose for this cache format and shape on this CPU.
 std::string decode_isa(const KvCacheView& kv, const AttentionDims& d, Isa isa) {
   if (decode_bf16_dot_products(kv, d, isa)) return "avx512f+avx512_bf16 (vdpbf16ps q·k and P·V)";
   if (decode_quantizes_p(kv, d, isa)) return "avx512f+avx512_vnni (vpdpbusd q·k and u8 P·V)";
   if (decode_integer_qk(kv, d, isa)) return "avx512f+avx512_vnni (vpdpbusd q·k)";
-  const Isa used = usable_isa(isa);
-  return used == Isa::avx512 ? "avx512f" : used == Isa::avx2 ? "avx2+fma" : "scalar";
+  return path_isa(isa);
 }
 
 // An AVX-512 decode entry's `isa` for `kernels list`: the dot-product extension it uses on this
@@ -208,7 +214,7 @@ KernelEntry entry(const char* name, Op op, const char* dtypes,
   e.name = name;
   e.op = op;
   e.dtypes = dtypes;
-  e.isa = best_isa() == Isa::avx512 ? "avx512f" : best_isa() == Isa::avx2 ? "avx2+fma" : "scalar";
+  e.isa = path_isa(Isa::avx512);
   e.supported = [] { return true; };
   e.make = std::move(make);
   return e;
@@ -220,7 +226,7 @@ KernelEntry entry_avx2(const char* name, Op op, const char* dtypes,
                        std::function<std::unique_ptr<KernelCase>(const Problem&)> make) {
   KernelEntry e = entry(name, op, dtypes, std::move(make));
   e.name += "_avx2";
-  e.isa = "avx2+fma";
+  e.isa = "avx2+fma";  // what it needs, also where the CPU lacks it (supported: no)
   e.supported = [] { return usable_isa(Isa::avx2) == Isa::avx2; };
   return e;
 }
