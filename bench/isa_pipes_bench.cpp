@@ -9,6 +9,12 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "kernels/cpu_features.hpp"
 
@@ -24,6 +30,12 @@ constexpr int kBlocks = 1000;
 #define UNPCK(i) "vpunpcklbw %%zmm30, %%zmm" #i ", %%zmm" #i "\n\t"
 #define SHUF(i) "vshufi64x2 $0x44, %%zmm30, %%zmm" #i ", %%zmm" #i "\n\t"
 #define FMA(i) "vfmadd231ps %%zmm31, %%zmm30, %%zmm" #i "\n\t"
+// 12 FMA chains (zmm0-11): the unit of the fp32 P·V mixes (how V's int8 -> fp32 conversion
+// competes with the FMAs it feeds).
+#define FM(i) "vfmadd231ps %%zmm31, %%zmm30, %%zmm" #i "\n\t"
+#define FMA12 FM(0) FM(1) FM(2) FM(3) FM(4) FM(5) FM(6) FM(7) FM(8) FM(9) FM(10) FM(11)
+#define CVT(i) "vcvtdq2ps %%zmm30, %%zmm" #i "\n\t"
+#define SRA(i) "vpsrad $24, %%zmm30, %%zmm" #i "\n\t"
 #define EIGHT(X) X(12) X(13) X(14) X(15) X(16) X(17) X(18) X(19)
 #define ST(off) "vmovups %%zmm12, " #off "(%1)\n\t"
 #define LD(i, off) "vmovups " #off "(%1), %%zmm" #i "\n\t"
@@ -33,6 +45,8 @@ constexpr int kBlocks = 1000;
 #define YSTORES16                                                                                 \
   YST(0) YST(32) YST(64) YST(96) YST(128) YST(160) YST(192) YST(224) YST(256) YST(288) YST(320) \
   YST(352) YST(384) YST(416) YST(448) YST(480)
+#define SX(i, off) "vpmovsxbd " #off "(%1), %%zmm" #i "\n\t"
+#define SXLOADS8 SX(12, 0) SX(13, 16) SX(14, 32) SX(15, 48) SX(16, 64) SX(17, 80) SX(18, 96) SX(19, 112)
 #define LOADS8 LD(12, 0) LD(13, 64) LD(14, 128) LD(15, 192) LD(16, 256) LD(17, 320) LD(18, 384) LD(19, 448)
 #define CLOBBERS                                                                                        \
   "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", \
@@ -61,6 +75,14 @@ BLOCK_FN(dp12_load8, DP12 LOADS8)
 BLOCK_FN(fma8_store8, EIGHT(FMA) STORES8)
 BLOCK_FN(unpck8_store8, EIGHT(UNPCK) STORES8)
 BLOCK_FN(ystore16, YSTORES16)
+BLOCK_FN(fma12, FMA12)
+BLOCK_FN(sxload8, SXLOADS8)
+BLOCK_FN(cvt8, EIGHT(CVT))
+BLOCK_FN(sra8, EIGHT(SRA))
+BLOCK_FN(fma12_sxload8, FMA12 SXLOADS8)
+BLOCK_FN(fma12_cvt8, FMA12 EIGHT(CVT))
+BLOCK_FN(fma12_unpck8, FMA12 EIGHT(UNPCK))
+BLOCK_FN(fma12_sra8, FMA12 EIGHT(SRA))
 BLOCK_FN(dp12_ystore16, DP12 YSTORES16)
 
 bool runnable(bool vnni) {
@@ -70,6 +92,46 @@ bool runnable(bool vnni) {
 #else
 bool runnable(bool) { return false; }
 #endif
+
+// Column reads: the lines of a 512 KiB buffer (L2-resident, 10x L1) read once each, down the
+// columns of a [rows][stride] view, 4 rows at a time with independent loads: the access order of
+// the GQA 1 decode's per-kv-head rows. At a stride that is a multiple of 2 KiB all the rows of a
+// column fall into one L1 set (64 sets of 64 bytes); bytes_per_second says what that costs against
+// a stride one line longer (interleave_heads in attention_decode_avx512.cpp).
+#if defined(__x86_64__)
+__attribute__((target("avx512f"), noinline)) int column_read(const char* b, int64_t stride, int64_t rows,
+                                                              int64_t cols) {
+  __m512i a0 = _mm512_set1_epi32(0), a1 = a0, a2 = a0, a3 = a0;
+  for (int64_t c = 0; c < cols; c += 64)
+    for (int64_t r = 0; r + 4 <= rows; r += 4) {
+      a0 = _mm512_add_epi32(a0, _mm512_load_si512(b + (r + 0) * stride + c));
+      a1 = _mm512_add_epi32(a1, _mm512_load_si512(b + (r + 1) * stride + c));
+      a2 = _mm512_add_epi32(a2, _mm512_load_si512(b + (r + 2) * stride + c));
+      a3 = _mm512_add_epi32(a3, _mm512_load_si512(b + (r + 3) * stride + c));
+    }
+  alignas(64) int sum[16];
+  _mm512_store_si512(sum, _mm512_add_epi32(_mm512_add_epi32(a0, a1), _mm512_add_epi32(a2, a3)));
+  return sum[0];
+}
+#endif
+
+void column_reads(benchmark::State& state) {
+#if defined(__x86_64__)
+  if (!llmroof::kernels::cpu_features().avx512f) {
+    state.SkipWithError("needs x86-64 with AVX-512");
+    return;
+  }
+  const int64_t stride = state.range(0), cols = stride < 4096 ? stride / 64 * 64 : 4096;
+  const int64_t rows = (int64_t{512} << 10) / cols / 4 * 4;
+  std::unique_ptr<char, decltype(&std::free)> buf(static_cast<char*>(std::aligned_alloc(4096, rows * stride + 4096)),
+                                                  &std::free);
+  for (int64_t i = 0; i < rows * stride; ++i) buf.get()[i] = static_cast<char>(i);
+  for (auto _ : state) benchmark::DoNotOptimize(column_read(buf.get(), stride, rows, cols));
+  state.SetBytesProcessed(state.iterations() * rows * cols);
+#else
+  state.SkipWithError("needs x86-64 with AVX-512");
+#endif
+}
 
 using BlockFn = void (*)(int64_t, float*);
 
@@ -110,5 +172,15 @@ BENCHMARK_CAPTURE(run_blocks, vfmadd231ps_x8_zmm_store_x8, FN(fma8_store8), fals
 BENCHMARK_CAPTURE(run_blocks, vpunpcklbw_x8_zmm_store_x8, FN(unpck8_store8), false);
 BENCHMARK_CAPTURE(run_blocks, ymm_store_x16, FN(ystore16), false);
 BENCHMARK_CAPTURE(run_blocks, vpdpbusd_x12_ymm_store_x16, FN(dp12_ystore16), true);
+
+BENCHMARK_CAPTURE(run_blocks, vfmadd231ps_x12, FN(fma12), false);
+BENCHMARK_CAPTURE(run_blocks, vpmovsxbd_m128_x8, FN(sxload8), false);
+BENCHMARK_CAPTURE(run_blocks, vcvtdq2ps_x8, FN(cvt8), false);
+BENCHMARK_CAPTURE(run_blocks, vpsrad_x8, FN(sra8), false);
+BENCHMARK_CAPTURE(run_blocks, vfmadd231ps_x12_vpmovsxbd_m128_x8, FN(fma12_sxload8), false);
+BENCHMARK_CAPTURE(run_blocks, vfmadd231ps_x12_vcvtdq2ps_x8, FN(fma12_cvt8), false);
+BENCHMARK_CAPTURE(run_blocks, vfmadd231ps_x12_vpunpcklbw_x8, FN(fma12_unpck8), false);
+BENCHMARK_CAPTURE(run_blocks, vfmadd231ps_x12_vpsrad_x8, FN(fma12_sra8), false);
+BENCHMARK(column_reads)->Arg(4096)->Arg(4160)->Arg(2048)->Arg(2112)->Arg(1024)->Arg(8192)->Arg(8256);
 
 BENCHMARK_MAIN();

@@ -372,10 +372,29 @@ void softmax_heads(const DecodeSplit& s, int64_t nt, int64_t g, int64_t h0, int6
   }
 }
 
+// Whether block() takes the kv heads kInterleavedHeads at a time, alternating between them: QK
+// every 4 tokens, PV every kInterleavedPvTokens. At GQA 1 one kv head's rows of a block are 16 rows
+// one cache row (kv_heads · head_dim elements) apart; where that is a multiple of 2 KiB (e.g. 32 kv
+// heads of 128 int8 = 4 KiB) they all fall into the same one or two L1 sets, and on Zen 5 L1 misses
+// to one set are served one after another: reading L2-resident lines down a column at a 4096-byte
+// stride runs at 30 GB/s, at 4160 bytes 104 (docs/kernels.md). The block's prefetched rows do not
+// stay in L1 until used (its 128 KiB at 32 kv heads is more than L1), so QK and PV miss; alternating
+// between 4 kv heads spreads the misses over 4 set pairs. Measured on Zen 5 (paired A/B, b1/32 kv
+// heads/d128, bit-identical): int8 1.07-1.13x with the KV in L3 on one thread and 1.12x from DRAM on
+// two, bf16 0.97-1.0x / 1.13x, fp32 1.07x / 1.02x. For int8 it also pays where the rows do not alias
+// (31 kv heads: 1.03x / 1.06x; 8 kv heads: 1.03-1.04x / 1.06x); bf16 rows that do not fill 4 KiB
+// lose 8-10 % in L3 (8 and 31 kv heads; PV's output rows go through memory every 8 tokens instead
+// of every 16), so the other formats interleave only where a row is a multiple of 4 KiB.
+inline constexpr int64_t kInterleavedHeads = 4;
+inline constexpr int64_t kInterleavedPvTokens = 8;
+inline bool interleave_heads(const DecodeSplit& s, int64_t row_bytes) {
+  return s.q_heads == s.kv_heads && s.kv_heads > 1 && (s.format == KvFormat::int8 || row_bytes % 4096 == 0);
+}
+
 // One block of nt (<= 16) tokens starting at t, one kv head at a time: QK over the block, the
 // softmax step, then PV, so only the group's q, scores and output rows are hot (a few KiB of L1).
 // The next block is prefetched meanwhile, so memory streams ahead of the compute.
-template <KvFormat F, typename P>
+template <KvFormat F, typename P, bool Interleave>
 void block(const DecodeSplit& s, int64_t t, int64_t nt, int64_t& paced_steps) {
   const int64_t hd = s.head_dim, row = s.kv_heads * hd, group = s.q_heads / s.kv_heads;
   const int64_t eb = F == KvFormat::fp32 ? 4 : F == KvFormat::bf16 ? 2 : 1;
@@ -407,85 +426,112 @@ void block(const DecodeSplit& s, int64_t t, int64_t nt, int64_t& paced_steps) {
     }
   }
   if constexpr (F == KvFormat::int8) block_scales(s, t, nt);
-  for (int64_t g = 0; g < s.kv_heads; ++g) {
-    if (F == KvFormat::int8 && s.k_lanes) {
+  // kv heads taken gh at a time (interleave_heads; each order is a split of its own, see split_hd):
+  // their QK steps alternate every 4 tokens, then come their softmax steps, then their PV steps
+  // alternate every kInterleavedPvTokens.
+  constexpr int64_t gh = Interleave ? kInterleavedHeads : 1;
+  // prefetch_slice steps (NoPrefetch): one per QK step, and with gh > 1 one per PV step too, in
+  // this order, so the slices go out in address order whatever the order of the heads
+  const int64_t slices = s.kv_heads * (gh > 1 ? B / 2 : B / 4);
+  int64_t slice = 0;
+  const auto qk_step = [&](int64_t g, int64_t tt) {
+    // Slots past nt get a copy of the last token's scores; softmax_heads zeroes and masks them.
+    int64_t kb[4];
+    for (int u = 0; u < 4; ++u) kb[u] = (t + (tt + u < nt ? tt + u : nt - 1)) * row + g * hd;
+    if constexpr (P::kSpread) {
+      if constexpr (!P::kPaced) pf.step();
+    } else {
+      prefetch_slice(s, t + B, row * eb, slice++, slices);
+    }
+    for_group(g, group, [&]<int GB>(int64_t h0) {
+      if constexpr (F == KvFormat::int8) {
+        if (s.q8) {
+          if constexpr (GB == 8) {
+            qk_heads_u8<2, 8>(s, kb, h0, red + tt * 16);
+            qk_heads_u8<2, 8>(s, kb + 2, h0, red + (tt + 2) * 16);
+          } else {
+            qk_heads_u8<4, GB>(s, kb, h0, red + tt * 16);
+          }
+          return;
+        }
+      }
+      if constexpr (F == KvFormat::bf16) {
+        if (s.q16) {  // GQA >= 8 (base_split): 4 tokens × 4 heads twice, as below
+          if constexpr (GB == 8) {
+            qk_heads_dpbf16<4>(s, kb, h0, red + tt * 16, pf);
+            qk_heads_dpbf16<4>(s, kb, h0 + 4, red + tt * 16, pf);
+          } else {
+            qk_heads_dpbf16<GB>(s, kb, h0, red + tt * 16, pf);
+          }
+          return;
+        }
+        if (s.qp) {
+          if constexpr (GB == 8) {
+            qk_heads_pairs<2, 8>(s, kb, h0, red + tt * 16, pf);
+            qk_heads_pairs<2, 8>(s, kb + 2, h0, red + (tt + 2) * 16, pf);
+          } else {
+            qk_heads_pairs<4, GB>(s, kb, h0, red + tt * 16, pf);
+          }
+          return;
+        }
+      }
+      // 8 heads as 4 tokens × 4 heads twice (16 accumulators): 1 q load per 4 FMAs instead of 1
+      // per 2 of 2 tokens × 8 heads; the second pass reloads (and for bf16 re-converts) K from
+      // L1. Measured on Zen 5 (one thread, KV in L2, CPU time): fp32 GQA 8 +17-20 %, bf16 +2-4 %.
+      if constexpr (GB == 8) {
+        qk_heads<F, 4, 4>(s, kb, h0, red + tt * 16, pf);
+        qk_heads<F, 4, 4>(s, kb, h0 + 4, red + tt * 16, pf);
+      } else {
+        qk_heads<F, 4, GB>(s, kb, h0, red + tt * 16, pf);
+      }
+    });
+  };
+  // PV of kv head g for the n tokens from tt (pbuf + tt: pbuf[h][tt + i], see pv_chunks).
+  const auto pv_step = [&](int64_t g, int64_t tt, int64_t n) {
+    const void* vrow = static_cast<const char*>(s.v) + ((t + tt) * row + g * hd) * eb;
+    for_group(g, group, [&]<int GB>(int64_t h0) {
+      if constexpr (F == KvFormat::bf16) {
+        if (s.q16)  // GQA >= 8, so gh == 1 and tt == 0 (its pbuf holds bf16 pairs)
+          return pv_heads_dpbf16<GB>(s, vrow, row, n, h0, reinterpret_cast<const int32_t*>(pbuf), pf);
+        if (s.qp) return pv_heads_pairs<GB>(s, vrow, row, n, h0, pbuf + tt, pf);
+      }
+      pv_heads<F, GB>(s, vrow, row, n, h0, pbuf + tt, pf);
+    });
+  };
+  for (int64_t g0 = 0; g0 < s.kv_heads; g0 += gh) {
+    const int64_t g1 = g0 + gh < s.kv_heads ? g0 + gh : s.kv_heads;
+    if (F == KvFormat::int8 && s.k_lanes) {  // GQA >= 4, so gh == 1
+      const int64_t g = g0;
       for (int64_t i = 0; i < B / 4; ++i) {
         if constexpr (P::kSpread) pf.step();
-        else prefetch_slice(s, t + B, row * eb, g * (B / 4) + i, s.kv_heads * (B / 4));
+        else prefetch_slice(s, t + B, row * eb, slice++, slices);
       }
       __m512i* kt = reinterpret_cast<__m512i*>(pbuf + s.q_heads * (B + 32));  // after pw, ws
       transpose_k_u8(s, static_cast<const int8_t*>(s.k) + t * row + g * hd, row, nt, kt);
       for_group(g, group, [&]<int GB>(int64_t h0) { qk_lanes_u8<GB>(s, kt, h0, red); });
     } else {
-      // Slots past nt get a copy of the last token's scores; softmax_heads zeroes and masks them.
-      for (int64_t tt = 0; tt < nt; tt += 4) {
-        int64_t kb[4];
-        for (int u = 0; u < 4; ++u) kb[u] = (t + (tt + u < nt ? tt + u : nt - 1)) * row + g * hd;
-        if constexpr (P::kSpread) {
-          if constexpr (!P::kPaced) pf.step();
-        } else {
-          prefetch_slice(s, t + B, row * eb, g * (B / 4) + tt / 4, s.kv_heads * (B / 4));
-        }
-        for_group(g, group, [&]<int GB>(int64_t h0) {
-          if constexpr (F == KvFormat::int8) {
-            if (s.q8) {
-              if constexpr (GB == 8) {
-                qk_heads_u8<2, 8>(s, kb, h0, red + tt * 16);
-                qk_heads_u8<2, 8>(s, kb + 2, h0, red + (tt + 2) * 16);
-              } else {
-                qk_heads_u8<4, GB>(s, kb, h0, red + tt * 16);
-              }
-              return;
-            }
-          }
-          if constexpr (F == KvFormat::bf16) {
-            if (s.q16) {  // GQA >= 8 (base_split): 4 tokens × 4 heads twice, as below
-              if constexpr (GB == 8) {
-                qk_heads_dpbf16<4>(s, kb, h0, red + tt * 16, pf);
-                qk_heads_dpbf16<4>(s, kb, h0 + 4, red + tt * 16, pf);
-              } else {
-                qk_heads_dpbf16<GB>(s, kb, h0, red + tt * 16, pf);
-              }
-              return;
-            }
-            if (s.qp) {
-              if constexpr (GB == 8) {
-                qk_heads_pairs<2, 8>(s, kb, h0, red + tt * 16, pf);
-                qk_heads_pairs<2, 8>(s, kb + 2, h0, red + (tt + 2) * 16, pf);
-              } else {
-                qk_heads_pairs<4, GB>(s, kb, h0, red + tt * 16, pf);
-              }
-              return;
-            }
-          }
-          // 8 heads as 4 tokens × 4 heads twice (16 accumulators): 1 q load per 4 FMAs instead of 1
-          // per 2 of 2 tokens × 8 heads; the second pass reloads (and for bf16 re-converts) K from
-          // L1. Measured on Zen 5 (one thread, KV in L2, CPU time): fp32 GQA 8 +17-20 %, bf16 +2-4 %.
-          if constexpr (GB == 8) {
-            qk_heads<F, 4, 4>(s, kb, h0, red + tt * 16, pf);
-            qk_heads<F, 4, 4>(s, kb, h0 + 4, red + tt * 16, pf);
-          } else {
-            qk_heads<F, 4, GB>(s, kb, h0, red + tt * 16, pf);
-          }
-        });
-      }
+      for (int64_t tt = 0; tt < nt; tt += 4)
+        for (int64_t g = g0; g < g1; ++g) qk_step(g, tt);
     }
-    softmax_heads<F>(s, nt, g, g * group, (g + 1) * group);
-    const void* vrow0 = static_cast<const char*>(s.v) + (t * row + g * hd) * eb;
-    if (F == KvFormat::int8 && s.pv_u8) {
+    for (int64_t g = g0; g < g1; ++g) softmax_heads<F>(s, nt, g, g * group, (g + 1) * group);
+    if (F == KvFormat::int8 && s.pv_u8) {  // GQA >= 8, so gh == 1
+      const void* vrow0 = static_cast<const char*>(s.v) + (t * row + g0 * hd) * eb;
       const int32_t* pw = reinterpret_cast<const int32_t*>(pbuf + s.q_heads * (B + 16));  // softmax_u8's
       const float* ws = p8_scale(s);
-      for_group(g, group, [&]<int GB>(int64_t h0) { pv_heads_u8_vnni<GB>(s, vrow0, row, nt, h0, pw, ws, pf); });
+      for_group(g0, group, [&]<int GB>(int64_t h0) { pv_heads_u8_vnni<GB>(s, vrow0, row, nt, h0, pw, ws, pf); });
       continue;
     }
-    for_group(g, group, [&]<int GB>(int64_t h0) {
-      if constexpr (F == KvFormat::bf16) {
-        if (s.q16)
-          return pv_heads_dpbf16<GB>(s, vrow0, row, nt, h0, reinterpret_cast<const int32_t*>(pbuf), pf);
-        if (s.qp) return pv_heads_pairs<GB>(s, vrow0, row, nt, h0, pbuf, pf);
+    if constexpr (gh == 1) {
+      pv_step(g0, 0, nt);
+      continue;
+    }
+    constexpr int64_t pvt = kInterleavedPvTokens;
+    for (int64_t tt = 0; tt < nt; tt += pvt)
+      for (int64_t g = g0; g < g1; ++g) {
+        if constexpr (!P::kSpread)
+          for (int64_t i = 0; i < pvt / 4; ++i) prefetch_slice(s, t + B, row * eb, slice++, slices);
+        pv_step(g, tt, nt - tt < pvt ? nt - tt : pvt);
       }
-      pv_heads<F, GB>(s, vrow0, row, nt, h0, pbuf, pf);
-    });
   }
   pf.rest();
   if (nt == B) paced_steps = pf.steps;
@@ -515,7 +561,7 @@ bool paced_prefetch(const DecodeSplit& s) {
   return F == KvFormat::fp32 || (F == KvFormat::bf16 && s.qp != nullptr);
 }
 
-template <KvFormat F>
+template <KvFormat F, bool Interleave>
 void split(const DecodeSplit& s) {
   float* lsum = s.scratch + s.q_heads * (B * 16 + B);
   for (int64_t h = 0; h < s.q_heads; ++h) _mm512_store_ps(lsum + h * 16, _mm512_setzero_ps());
@@ -525,11 +571,11 @@ void split(const DecodeSplit& s) {
     const int64_t nt = s.t1 - t < B ? s.t1 - t : B;
     if constexpr (F != KvFormat::int8)
       if (paced) {
-        block<F, PacedPrefetcher>(s, t, nt, paced_steps);
+        block<F, PacedPrefetcher, Interleave>(s, t, nt, paced_steps);
         continue;
       }
-    if (spread) block<F, Prefetcher>(s, t, nt, paced_steps);
-    else block<F, NoPrefetch>(s, t, nt, paced_steps);
+    if (spread) block<F, Prefetcher, Interleave>(s, t, nt, paced_steps);
+    else block<F, NoPrefetch, Interleave>(s, t, nt, paced_steps);
   }
   for (int64_t h = 0; h < s.q_heads; ++h) s.l[h] = hsum(_mm512_load_ps(lsum + h * 16));
   if (F == KvFormat::bf16 && s.qp) unsplit_rows(s.o, s.q_heads, s.head_dim);
@@ -540,18 +586,27 @@ void split(const DecodeSplit& s) {
 // head_dim 64 and 128 (nearly every model) get their own copy of the whole split with head_dim a
 // compile-time constant: `flatten` inlines every call below into it, so the chunk loops are fully
 // unrolled and their pointers fixed (measured on Zen 5: 10-15 % less compute at GQA 4 and 8).
-template <KvFormat F, int HD>
+// The interleaved GQA 1 order (interleave_heads) is a copy of its own too: with both orders in one
+// flattened split the int8 GQA 8 split ran 0.87x (one thread, KV in L3), its code unchanged.
+template <KvFormat F, int HD, bool Interleave>
 __attribute__((flatten)) void split_hd(const DecodeSplit& s0) {
   DecodeSplit s = s0;
   s.head_dim = HD;
-  split<F>(s);
+  split<F, Interleave>(s);
+}
+
+template <KvFormat F, bool Interleave>
+void split_il(const DecodeSplit& s) {
+  if (s.head_dim == 128) split_hd<F, 128, Interleave>(s);
+  else if (s.head_dim == 64) split_hd<F, 64, Interleave>(s);
+  else split<F, Interleave>(s);
 }
 
 template <KvFormat F>
 void split_any(const DecodeSplit& s) {
-  if (s.head_dim == 128) split_hd<F, 128>(s);
-  else if (s.head_dim == 64) split_hd<F, 64>(s);
-  else split<F>(s);
+  const int64_t eb = F == KvFormat::fp32 ? 4 : F == KvFormat::bf16 ? 2 : 1;
+  if (interleave_heads(s, s.kv_heads * s.head_dim * eb)) split_il<F, true>(s);
+  else split_il<F, false>(s);
 }
 
 }  // namespace

@@ -328,6 +328,24 @@ TEST_CASE("int8 and bf16 decode: every path matches the reference for every bloc
   }
 }
 
+// GQA 1 takes its kv heads 4 at a time, alternating between them every 4 tokens in QK and every 8
+// in PV (interleave_heads in attention_decode_avx512.cpp): int8 always, fp32 and bf16 where a cache
+// row is a multiple of 4 KiB. Every block fill, a last group of 2 heads (6 kv heads) and of 2 with
+// 4 KiB rows (head_dim 1024), in every format.
+TEST_CASE("GQA 1 decode with interleaved kv heads matches the reference for every block fill") {
+  ThreadPool pool(2);
+  for (KvFormat f : {KvFormat::fp32, KvFormat::bf16, KvFormat::int8}) {
+    CAPTURE(static_cast<int>(f));
+    for (int64_t n : {1, 3, 4, 5, 8, 9, 15, 16, 17, 40}) {
+      CAPTURE(n);
+      check_decode(dims(1, 16, 16, 128, 1, n), f, pool);  // rows of 8 / 4 / 2 KiB
+      check_decode(dims(2, 6, 6, 128, 1, n), f, pool);    // int8: groups of 4 + 2
+    }
+    check_decode(dims(1, 2, 2, 1024, 1, 37), f, pool);       // 4 KiB rows (bf16): one group of 2
+    check_decode(dims(1, 32, 32, 128, 1, 2000), f, pool, true, 12.f);
+  }
+}
+
 TEST_CASE("bf16 decode: pair-split path (head_dim % 32 == 0) matches the reference at GQA 1..4") {
   // The even/odd conversion path reorders q and the output rows; every q head and output element
   // must land back in place, including 1-token and partial (nt < 16) blocks. (GQA 8 and up take
