@@ -3,8 +3,10 @@
 // Each benchmark runs one asm block (independent dependency chains, enough of them to cover the
 // latency) 1000 times per iteration; `per_block` is the time of one block. A mix that takes the
 // sum of its parts' times shares their pipes; one that takes the longer part's time does not.
-// Registers only (no memory operands) except the load/store rows, which stay in one L1-resident
-// 512-byte buffer. x86-64 with AVX-512 (VNNI for vpdpbusd) only; elsewhere each benchmark skips.
+// Registers only (no memory operands) except the load/store and vpmovsxbd rows, which stay in one
+// L1-resident 512-byte buffer. The vfmadd231ps_x12 mixes ask the same of the fp32 P·V's int8 -> fp32
+// conversion (vpmovsxbd from memory, vcvtdq2ps). column_reads (below) times L1 misses to one set.
+// x86-64 with AVX-512 (VNNI for vpdpbusd) only; elsewhere each benchmark skips.
 // Usage: isa_pipes_bench [google-benchmark flags]
 #include <benchmark/benchmark.h>
 

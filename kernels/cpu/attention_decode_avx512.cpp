@@ -382,7 +382,7 @@ void softmax_heads(const DecodeSplit& s, int64_t nt, int64_t g, int64_t h0, int6
 // between 4 kv heads spreads the misses over 4 set pairs. Measured on Zen 5 (paired A/B, b1/32 kv
 // heads/d128, bit-identical): int8 1.07-1.13x with the KV in L3 on one thread and 1.12x from DRAM on
 // two, bf16 0.97-1.0x / 1.13x, fp32 1.07x / 1.02x. For int8 it also pays where the rows do not alias
-// (31 kv heads: 1.03x / 1.06x; 8 kv heads: 1.03-1.04x / 1.06x); bf16 rows that do not fill 4 KiB
+// (31 kv heads: 1.03x / 1.06x; 8 kv heads: 0.99-1.04x / 1.06x); bf16 rows that do not fill 4 KiB
 // lose 8-10 % in L3 (8 and 31 kv heads; PV's output rows go through memory every 8 tokens instead
 // of every 16), so the other formats interleave only where a row is a multiple of 4 KiB.
 inline constexpr int64_t kInterleavedHeads = 4;
