@@ -34,8 +34,7 @@ constexpr int kBlocks = 1000;
 #define FMA(i) "vfmadd231ps %%zmm31, %%zmm30, %%zmm" #i "\n\t"
 // 12 FMA chains (zmm0-11): the unit of the fp32 P·V mixes (how V's int8 -> fp32 conversion
 // competes with the FMAs it feeds).
-#define FM(i) "vfmadd231ps %%zmm31, %%zmm30, %%zmm" #i "\n\t"
-#define FMA12 FM(0) FM(1) FM(2) FM(3) FM(4) FM(5) FM(6) FM(7) FM(8) FM(9) FM(10) FM(11)
+#define FMA12 FMA(0) FMA(1) FMA(2) FMA(3) FMA(4) FMA(5) FMA(6) FMA(7) FMA(8) FMA(9) FMA(10) FMA(11)
 #define CVT(i) "vcvtdq2ps %%zmm30, %%zmm" #i "\n\t"
 #define SRA(i) "vpsrad $24, %%zmm30, %%zmm" #i "\n\t"
 #define EIGHT(X) X(12) X(13) X(14) X(15) X(16) X(17) X(18) X(19)

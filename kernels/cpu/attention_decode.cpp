@@ -19,10 +19,6 @@
 namespace llmroof::kernels {
 
 namespace {
-size_t element_bytes(KvFormat f) {
-  return f == KvFormat::fp32 ? 4 : f == KvFormat::bf16 ? 2 : 1;
-}
-
 // Splits per batch row: the fewest that make batch · splits a multiple of the thread count, so
 // every thread gets the same number of equal splits (batch 3 on 2 threads: 2 splits per row, 3 per
 // thread, not 2 rows on one thread and 1 on the other); but at least 64 tokens per split.
@@ -151,7 +147,7 @@ DecodeSplit at_row(const DecodeSplit& base, const AttentionDims& d, KvFormat f, 
   DecodeSplit s = base;
   const int64_t qoff = b * d.q_heads * d.head_dim;
   const size_t row_off = static_cast<size_t>(b * d.capacity() * d.kv_heads);
-  const size_t eb = element_bytes(f), sb = base.scales_fp16 ? 2 : 4;
+  const size_t eb = static_cast<size_t>(kv_element_bytes(f)), sb = base.scales_fp16 ? 2 : 4;
   s.q += qoff;
   if (s.q8) {
     s.q8 += qoff;

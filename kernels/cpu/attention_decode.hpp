@@ -9,6 +9,9 @@ namespace llmroof::kernels {
 
 inline constexpr int64_t kDecodeBlock = 16;  // tokens scored together (one zmm of scores)
 
+// Bytes of one K or V element in the cache.
+constexpr int64_t kv_element_bytes(KvFormat f) { return f == KvFormat::fp32 ? 4 : f == KvFormat::bf16 ? 2 : 1; }
+
 // Tokens [t0, t1) of one batch row, all heads. Outputs are the unnormalised partials of the
 // split: running max m (exp2 domain), sum l and output o = sum 2^(s - m) · v, per q head.
 struct DecodeSplit {

@@ -227,7 +227,7 @@ void softmax_heads(const DecodeSplit& s, int64_t t, int64_t nt, int64_t g, int64
 template <KvFormat F>
 void block(const DecodeSplit& s, int64_t t, int64_t nt) {
   const int64_t hd = s.head_dim, row = s.kv_heads * hd, group = s.q_heads / s.kv_heads;
-  const int64_t eb = F == KvFormat::fp32 ? 4 : F == KvFormat::bf16 ? 2 : 1;
+  constexpr int64_t eb = kv_element_bytes(F);
   const int64_t next_rows = s.t1 - (t + B) < B ? s.t1 - (t + B) : B;
   float* red = s.scratch;                 // [q_heads][8 tokens][8 lanes]
   float* pbuf = red + s.q_heads * B * 8;  // [q_heads][8 tokens]

@@ -387,7 +387,8 @@ void softmax_heads(const DecodeSplit& s, int64_t nt, int64_t g, int64_t h0, int6
 // of every 16), so the other formats interleave only where a row is a multiple of 4 KiB.
 inline constexpr int64_t kInterleavedHeads = 4;
 inline constexpr int64_t kInterleavedPvTokens = 8;
-inline bool interleave_heads(const DecodeSplit& s, int64_t row_bytes) {
+inline bool interleave_heads(const DecodeSplit& s) {
+  const int64_t row_bytes = s.kv_heads * s.head_dim * kv_element_bytes(s.format);
   return s.q_heads == s.kv_heads && s.kv_heads > 1 && (s.format == KvFormat::int8 || row_bytes % 4096 == 0);
 }
 
@@ -397,7 +398,7 @@ inline bool interleave_heads(const DecodeSplit& s, int64_t row_bytes) {
 template <KvFormat F, typename P, bool Interleave>
 void block(const DecodeSplit& s, int64_t t, int64_t nt, int64_t& paced_steps) {
   const int64_t hd = s.head_dim, row = s.kv_heads * hd, group = s.q_heads / s.kv_heads;
-  const int64_t eb = F == KvFormat::fp32 ? 4 : F == KvFormat::bf16 ? 2 : 1;
+  constexpr int64_t eb = kv_element_bytes(F);
   float* red = s.scratch;                  // [q_heads][16 tokens][16 lanes]
   // [q_heads][16 tokens] fp32; on the vdpbf16ps path (s.q16) the first 8 dwords of each head hold
   // the probabilities as bf16 pairs (softmax_heads, pv_dpbf16)
@@ -545,7 +546,7 @@ void block(const DecodeSplit& s, int64_t t, int64_t nt, int64_t& paced_steps) {
 // KiB (fp32 GQA 1: +10-18 %), slower for fp32 and bf16 at GQA 4 (-5 to -9 %), neutral elsewhere.
 template <KvFormat F>
 bool spread_prefetch(const DecodeSplit& s) {
-  const int64_t group = s.q_heads / s.kv_heads, eb = F == KvFormat::fp32 ? 4 : F == KvFormat::bf16 ? 2 : 1;
+  const int64_t group = s.q_heads / s.kv_heads, eb = kv_element_bytes(F);
   return group >= 8 || (F == KvFormat::int8 && group >= 4) || 2 * B * s.kv_heads * s.head_dim * eb >= (512 << 10);
 }
 
@@ -604,8 +605,7 @@ void split_il(const DecodeSplit& s) {
 
 template <KvFormat F>
 void split_any(const DecodeSplit& s) {
-  const int64_t eb = F == KvFormat::fp32 ? 4 : F == KvFormat::bf16 ? 2 : 1;
-  if (interleave_heads(s, s.kv_heads * s.head_dim * eb)) split_il<F, true>(s);
+  if (interleave_heads(s)) split_il<F, true>(s);
   else split_il<F, false>(s);
 }
 
