@@ -31,19 +31,22 @@
 //   (attention_tolerance.hpp) states what the checks allow instead.
 //   With an int8 cache at GQA >= 8 on AVX-512 VNNI CPUs (head_dim % 64 == 0; decode_quantizes_p)
 //   the probabilities are rounded too, so P·V is a u8 × s8 dot product (vpdpbusd, 4 tokens per
-//   instruction). Per q head and absolute 16-token block [16j, 16j + 16) of the context, all in
+//   instruction). Per q head and absolute 32-token block [32j, 32j + 32) of the context (kDecodeU8Block), all in
 //   fp32 in this order: scores s_t = float(Σ q8·k8) · (((scale · log2 e) · kscale_t) · q8_scale)
 //   (log2 units), the block max mb, e_t = exp2_ps(s_t - mb) <= 1 (the kernels' vector exp2, whose
 //   scalar twin the reference runs), vmax = max_t vscale_t (scales >= 0), w8_t = round to nearest
 //   even (e_t · (vscale_t · (255 / vmax))) in 0..255. The block adds 2^(mb - M) · (vmax / 255) ·
 //   Σ_t w8_t v8_t to the numerator and 2^(mb - M) · Σ_t e_t (unrounded) to the denominator. A
-//   weight e_t · vscale_t moves by at most vmax / 510, so |Δo| <= 16 · 127 · max vscale / 510 ≈
-//   0.031 · max|V| in the worst case (16 errors of one sign, e = 1 at each block's max); uniform
-//   data sees 1e-3 to 3.7e-3 of max|o| (5e-5 to 3.6e-3 absolute with |v| <= 1; attention_test.cpp),
-//   the order of the int8 cache's own rounding of V (max|v| / 254 per element), but 10-40x the
-//   1e-4 kernels check tolerance: hence the reference models it. The splits start at multiples of
-//   16 there, so the result does not depend on the thread count. Other paths (AVX2, GQA < 8,
-//   other head_dims) keep fp32 probabilities: u8 P·V only pays where 8+ q heads share each V byte
+//   weight e_t · vscale_t moves by at most vmax / 510, so |Δo| <= 32 · 127 · max vscale / 510 ≈
+//   0.063 · max|V| in the worst case (32 errors of one sign, e = 1 at each block's max); uniform
+//   data sees 1.2e-3 to 5.6e-3 of max|o| (7e-5 to 5.5e-3 absolute with |v| <= 1;
+//   attention_test.cpp), the order of the int8 cache's own rounding of V (max|v| / 254 per
+//   element), but 10-50x the 1e-4 kernels check tolerance: hence the reference models it. The
+//   splits start at multiples of 32 there, so the result does not depend on the thread count.
+//   32 tokens rather than the kernel's 16-token score blocks: P·V's integer sums then run over 32
+//   tokens before they are scaled into the fp32 output (half the conversions: +11-15 % compute on
+//   Zen 5, docs/kernels.md; 16-token blocks saw 1e-3 to 3.7e-3 of max|o|). Other paths (AVX2,
+//   GQA < 8, other head_dims) keep fp32 probabilities: u8 P·V only pays where 8+ q heads share each V byte
 //   (P·V on int16 was slower below GQA 8), and their fp32 scores are not the bit-exact integer
 //   ones the rounding needs.
 #include <cstdint>
@@ -104,6 +107,9 @@ bool decode_integer_qk(const KvCacheView& kv, const AttentionDims& d, Isa isa = 
 // Whether it rounds the probabilities to u8 on this CPU (P·V as int8 dot products too): where
 // decode_integer_qk, from GQA 8 up.
 bool decode_quantizes_p(const KvCacheView& kv, const AttentionDims& d, Isa isa = best_isa());
+// Tokens per block of those u8 probabilities: each absolute block [32j, 32j + 32) of a batch row's
+// context is rounded against its own max score and max V scale (attention_decode above).
+inline constexpr int64_t kDecodeU8Block = 32;
 // Whether attention_decode(q, kv, o, d, pool, isa) does q·k and P·V as bf16 dot products
 // (vdpbf16ps, the probabilities rounded to bf16) on this CPU: bf16 caches on AVX512_BF16 CPUs,
 // head_dim a multiple of 32, from GQA 8 up.

@@ -28,13 +28,13 @@ int64_t splits_per_row(const AttentionDims& d, int threads) {
 }
 
 // Token where split j of `splits` of a batch row starts (j == splits: kv_len). Equal shares; with
-// u8 probabilities (DecodeSplit::pv_u8) rounded down to a multiple of kDecodeBlock, so every block
-// is an absolute 16-token block and the result does not depend on the thread count (a split keeps
-// >= 64 - 15 tokens: splits_per_row).
+// u8 probabilities (DecodeSplit::pv_u8) rounded down to a multiple of kDecodeU8Block, so every
+// block is an absolute 32-token block and the result does not depend on the thread count (a split
+// keeps >= 64 - 31 tokens: splits_per_row).
 int64_t split_start(const AttentionDims& d, int64_t splits, int64_t j, bool aligned) {
   if (j >= splits) return d.kv_len;
   const int64_t t = d.kv_len * j / splits;
-  return aligned ? t / kDecodeBlock * kDecodeBlock : t;
+  return aligned ? t / kDecodeU8Block * kDecodeU8Block : t;
 }
 
 void merge(const AttentionDims& d, int64_t splits, const float* m, const float* l, const float* o,

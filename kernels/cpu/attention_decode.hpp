@@ -45,8 +45,9 @@ struct DecodeSplit {
   float* o;                // [q_heads, head_dim], zeroed by the caller
   float* scratch;          // decode_scratch_floats(q_heads) floats, 64-byte aligned
   // int8 caches with q8 and GQA >= 8 (decode_quantizes_p): P·V on integer dot products too, with
-  // the block's probabilities (times the V scales) rounded to u8 per q head (see pv_u8_vnni); t0
-  // is then a multiple of kDecodeBlock, so the blocks are the absolute 16-token blocks of the
+  // the block's probabilities (times the V scales) rounded to u8 per q head (see pv_u8_vnni). The
+  // split then goes kDecodeU8Block tokens at a time (two 16-token score blocks) and t0 is a
+  // multiple of it, so the blocks are the absolute 32-token blocks of the
   // rounding attention_ref models.
   bool pv_u8 = false;
   // int8 caches on VNNI CPUs, head_dim % 64 == 0 (with q8): q·k with the block's 16 tokens in the
@@ -55,9 +56,10 @@ struct DecodeSplit {
   bool k_lanes = false;
 };
 // Per q head: 16 × 16 partial dot products, 16 probabilities, 16 lanes of the running sum, and the
-// 16 u8 probabilities (in 8 dwords) plus their scale of the int8 P·V (pv_u8).
+// 32 u8 probabilities (8 dwords) plus their scale (8 reserved) of the int8 P·V (pv_u8).
 // k_lanes adds the transposed K of one (block, kv head): head_dim / 4 vectors of 16 dwords; int8
-// caches the block's K and V scales as fp32 (2 · 16 · kv_heads <= 32 · q_heads).
+// caches the block's K and V scales as fp32 (2 · 16 · kv_heads, with pv_u8 2 · 32 · kv_heads,
+// <= 32 · q_heads).
 inline int64_t decode_scratch_floats(int64_t q_heads, int64_t head_dim = 0) {
   return q_heads * (kDecodeBlock * 16 + kDecodeBlock + 32) + head_dim * 4 + q_heads * 2 * kDecodeBlock;
 }

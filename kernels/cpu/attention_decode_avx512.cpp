@@ -162,13 +162,15 @@ inline void prefetch_row(const void* base, int64_t byte_offset, int64_t bytes) {
   for (int64_t i = 0; i < bytes; i += 64) asm volatile("prefetcht0 %0" : : "m"(p[i]));
 }
 
-// Step i of n of prefetching the K and V rows of the block at token tgt: slice i of n of its bytes,
-// in address order. block() takes n = kv_heads · 4 steps (one per 4-token QK step), so the next
-// block streams in sequentially and evenly over the compute of this one. Measured on Zen 5 in DRAM
-// (one thread, CPU time): +0-40 % over a burst of whole rows per kv head, and up to +60 % over
-// per-(token, head) rows 32 tokens ahead (strided, which the hardware prefetchers follow worse).
-inline void prefetch_slice(const DecodeSplit& s, int64_t tgt, int64_t row_bytes, int64_t i, int64_t n) {
-  const int64_t rows = s.t1 - tgt < B ? s.t1 - tgt : B;
+// Step i of n of prefetching the K and V rows of the block of `span` tokens at token tgt: slice i
+// of n of its bytes, in address order. block() takes n = kv_heads · 4 steps per 16 tokens (one per
+// 4-token QK step), so the next block streams in sequentially and evenly over the compute of this
+// one. Measured on Zen 5 in DRAM (one thread, CPU time): +0-40 % over a burst of whole rows per kv
+// head, and up to +60 % over per-(token, head) rows 32 tokens ahead (strided, which the hardware
+// prefetchers follow worse).
+inline void prefetch_slice(const DecodeSplit& s, int64_t tgt, int64_t span, int64_t row_bytes, int64_t i,
+                           int64_t n) {
+  const int64_t rows = s.t1 - tgt < span ? s.t1 - tgt : span;
   if (rows <= 0) return;
   const int64_t bytes = rows * row_bytes;
   const int64_t lo = bytes * i / n / 64 * 64, hi = bytes * (i + 1) / n / 64 * 64;
@@ -188,20 +190,27 @@ inline void for_group(int64_t g, int64_t group, Fn&& fn) {
 }
 
 // The per-q-head scales of the u8 probabilities (pv_u8_vnni) in the scratch, after the scores,
-// probabilities, running sums and the u8 probabilities (4 dwords per head, 8 reserved).
-inline float* p8_scale(const DecodeSplit& s) { return s.scratch + s.q_heads * (B * 16 + B + 16 + 8); }
+// probabilities, running sums and the u8 probabilities (kU8Dwords per head).
+inline float* p8_scale(const DecodeSplit& s) { return s.scratch + s.q_heads * (B * 16 + B + 16 + kU8Dwords); }
+
+// Tokens a split takes per block(): on the u8 P·V path kDecodeU8Block, two 16-token score blocks
+// whose probabilities are rounded together (attention.hpp), else one score block.
+template <KvFormat F>
+inline int64_t block_span(const DecodeSplit& s) {
+  return F == KvFormat::int8 && s.pv_u8 ? kDecodeU8Block : B;
+}
 
 // Where the block's K and V scales as fp32 start in the scratch (decode_scratch_floats): after the
 // scores, probabilities, running sums, u8 probabilities and their scales and the transposed K.
 inline int64_t scales_offset(const DecodeSplit& s) { return s.q_heads * (B * 16 + B + 32) + s.head_dim * 4; }
 
 // The K and V scales of the nt tokens of the block at t, all kv heads ([token][kv head], contiguous
-// in the cache), to fp32 in the scratch: 16 per vcvtph2ps instead of one scalar conversion per
-// (token, kv head) and scale.
-inline void block_scales(const DecodeSplit& s, int64_t t, int64_t nt) {
+// in the cache), to fp32 in the scratch (K, then V at span · kv_heads, span = block_span): 16 per
+// vcvtph2ps instead of one scalar conversion per (token, kv head) and scale.
+inline void block_scales(const DecodeSplit& s, int64_t t, int64_t nt, int64_t span) {
   float* dst = s.scratch + scales_offset(s);
   const int64_t n = nt * s.kv_heads;
-  for (int w = 0; w < 2; ++w, dst += B * s.kv_heads) {
+  for (int w = 0; w < 2; ++w, dst += span * s.kv_heads) {
     const void* src = w ? s.v_scale : s.k_scale;
     for (int64_t i = 0; i < n; i += 16) {
       const __mmask16 m = n - i >= 16 ? static_cast<__mmask16>(0xffff) : tail_mask(n - i);
@@ -242,7 +251,8 @@ inline void head_scales(const float* f, int64_t vs, int64_t kv_heads, int64_t g,
 }
 
 // softmax_heads for q heads [h0, h1) on the u8 P·V path (s.pv_u8), on the block's q·k sums that
-// qk_lanes_u8 left in red[h][0] (s.pv_u8 implies s.k_lanes). The probabilities are taken relative
+// qk_lanes_u8 left in red[h][0] and red[h][1] (its two 16-token halves, scales and live lanes
+// kscale[j], vsi[j], live[j]; s.pv_u8 implies s.k_lanes). The probabilities are taken relative
 // to the block's own max mb, e_t = 2^(s_t - mb) <= 1, so their u8 rounding w8_t = round(e_t · vsi_t)
 // (vsi_t = vscale_t · 255 / max vscale, shared by the group) does not depend on the running max m,
 // i.e. on where a split starts (attention.hpp); the block's factor a = 2^(mb - m) goes to the
@@ -252,29 +262,34 @@ inline void head_scales(const float* f, int64_t vs, int64_t kv_heads, int64_t g,
 // The scores are made here from the sums with softmax_heads' float operations and stay in
 // registers, not stored by softmax_heads and reloaded here. Measured on Zen 5 (GQA 8, one thread,
 // KV in L3, paired A/B): +4 % over that store, reload and separate exp2 of the rescale.
-inline void softmax_u8(const DecodeSplit& s, __m512 kscale, __m512 vsi, float ws0, __mmask16 live,
-                       int64_t h0, int64_t h1) {
+inline void softmax_u8(const DecodeSplit& s, const __m512 kscale[2], const __m512 vsi[2], float ws0,
+                       const __mmask16 live[2], int64_t h0, int64_t h1) {
+  static_assert(kDecodeU8Block == 2 * B, "two 16-token halves per block");
   float* red = s.scratch;
   float* lsum = red + s.q_heads * (B * 16 + B);
-  int32_t* pw = reinterpret_cast<int32_t*>(lsum + s.q_heads * 16);  // 4 dwords (16 u8) per head
+  int32_t* pw = reinterpret_cast<int32_t*>(lsum + s.q_heads * 16);  // kU8Dwords (32 u8) per head
   float* ws = p8_scale(s);
+  const __m512 ninf = _mm512_set1_ps(-__builtin_inff());
   for (int64_t hc = h0; hc < h1; hc += 8) {
     const int n = h1 - hc < 8 ? static_cast<int>(h1 - hc) : 8;
     const __mmask16 heads = static_cast<__mmask16>((1u << n) - 1);
-    __m512 sc[8];
+    __m512 sc[8][2], mx[8];
     for (int i = 0; i < 8; ++i) {
       if (i >= n) {
-        sc[i] = _mm512_set1_ps(-__builtin_inff());
+        sc[i][0] = sc[i][1] = mx[i] = ninf;
         continue;
       }
       // (attention_ref repeats these float operations to get the same scores.)
       const int64_t h = hc + i;
-      const __m512 ksh = _mm512_mul_ps(kscale, _mm512_set1_ps(s.q8_scale[h]));
+      const __m512 q8s = _mm512_set1_ps(s.q8_scale[h]);
       const __m512 bias = _mm512_set1_ps(static_cast<float>(s.q8_bias[h]));
-      const __m512 raw = _mm512_sub_ps(_mm512_load_ps(red + h * B * 16), bias);
-      sc[i] = _mm512_mask_mov_ps(_mm512_set1_ps(-__builtin_inff()), live, _mm512_mul_ps(raw, ksh));
+      for (int j = 0; j < 2; ++j) {
+        const __m512 raw = _mm512_sub_ps(_mm512_load_ps(red + h * B * 16 + 16 * j), bias);
+        sc[i][j] = _mm512_mask_mov_ps(ninf, live[j], _mm512_mul_ps(raw, _mm512_mul_ps(kscale[j], q8s)));
+      }
+      mx[i] = _mm512_max_ps(sc[i][0], sc[i][1]);
     }
-    const __m512 mb = hmax8(sc);
+    const __m512 mb = hmax8(mx);
     const __m512 m = _mm512_mask_loadu_ps(_mm512_set1_ps(-__builtin_inff()), heads, s.m + hc);
     const __m512 mnew = _mm512_max_ps(m, mb);
     const __mmask16 up = _mm512_mask_cmp_ps_mask(heads, mb, m, _CMP_GT_OQ);
@@ -299,10 +314,14 @@ inline void softmax_u8(const DecodeSplit& s, __m512 kscale, __m512 vsi, float ws
         for (int64_t c = 0; c < s.head_dim; c += 16)
           _mm512_storeu_ps(s.o + h * s.head_dim + c, _mm512_mul_ps(_mm512_loadu_ps(s.o + h * s.head_dim + c), r));
       }
-      const __m512 e = exp2_ps(_mm512_sub_ps(sc[i], _mm512_set1_ps(mbv[i])));
-      _mm512_store_ps(lsum + h * 16, _mm512_fmadd_ps(e, _mm512_set1_ps(av[i]), l));
-      const __m128i w8 = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(e, vsi)));  // 0..255
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(pw + h * 4), w8);
+      const __m512 bm = _mm512_set1_ps(mbv[i]), av_i = _mm512_set1_ps(av[i]);
+      for (int j = 0; j < 2; ++j) {
+        const __m512 e = exp2_ps(_mm512_sub_ps(sc[i][j], bm));
+        l = _mm512_fmadd_ps(e, av_i, l);
+        const __m128i w8 = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(e, vsi[j])));  // 0..255
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(pw + h * kU8Dwords + 4 * j), w8);
+      }
+      _mm512_store_ps(lsum + h * 16, l);
     }
   }
 }
@@ -324,15 +343,22 @@ void softmax_heads(const DecodeSplit& s, int64_t nt, int64_t g, int64_t h0, int6
     // The block's scales of kv head g: lanes tt < nt, stride kv_heads in the block's scales as
     // fp32 (block_scales), by head_scales.
     const float* sk = s.scratch + scales_offset(s);
+    if (s.pv_u8) {  // nt <= kDecodeU8Block: the scales of both 16-token halves
+      const __mmask16 lv[2] = {live, nt > B ? (nt >= 2 * B ? static_cast<__mmask16>(0xffff) : tail_mask(nt - B))
+                                             : static_cast<__mmask16>(0)};
+      __m512 ks[2], vs[2];
+      for (int j = 0; j < 2; ++j) head_scales(sk + j * B * s.kv_heads, kDecodeU8Block * s.kv_heads, s.kv_heads, g,
+                                              lv[j], ks[j], vs[j]);
+      // 255 / max vscale (0 if all are 0), correctly rounded as the reference's division
+      const float vmax = hmax(_mm512_max_ps(vs[0], vs[1])), inv = vmax > 0 ? 255.f / vmax : 0.f;
+      const __m512 ksc[2] = {_mm512_mul_ps(kscale, ks[0]), _mm512_mul_ps(kscale, ks[1])};
+      const __m512 vsi[2] = {_mm512_mul_ps(vs[0], _mm512_set1_ps(inv)), _mm512_mul_ps(vs[1], _mm512_set1_ps(inv))};
+      softmax_u8(s, ksc, vsi, vmax / 255.f, lv, h0, h1);
+      return;
+    }
     __m512 ks;
     head_scales(sk, B * s.kv_heads, s.kv_heads, g, live, ks, vscale);
     kscale = _mm512_mul_ps(kscale, ks);
-  }
-  if (F == KvFormat::int8 && s.pv_u8) {
-    // 255 / max vscale (0 if all are 0), correctly rounded as the reference's division
-    const float vmax = hmax(vscale), inv = vmax > 0 ? 255.f / vmax : 0.f;
-    softmax_u8(s, kscale, _mm512_mul_ps(vscale, _mm512_set1_ps(inv)), vmax / 255.f, live, h0, h1);
-    return;
   }
   for (int64_t h = h0; h < h1; ++h) {
     const __m512 ksh = s.q8 ? _mm512_mul_ps(kscale, _mm512_set1_ps(s.q8_scale[h])) : kscale;
@@ -399,6 +425,7 @@ template <KvFormat F, typename P, bool Interleave>
 void block(const DecodeSplit& s, int64_t t, int64_t nt, int64_t& paced_steps) {
   const int64_t hd = s.head_dim, row = s.kv_heads * hd, group = s.q_heads / s.kv_heads;
   constexpr int64_t eb = kv_element_bytes(F);
+  const int64_t span = block_span<F>(s);  // nt <= span; 32 on the u8 P·V path, two score blocks
   float* red = s.scratch;                  // [q_heads][16 tokens][16 lanes]
   // [q_heads][16 tokens] fp32; on the vdpbf16ps path (s.q16) the first 8 dwords of each head hold
   // the probabilities as bf16 pairs (softmax_heads, pv_dpbf16)
@@ -412,28 +439,28 @@ void block(const DecodeSplit& s, int64_t t, int64_t nt, int64_t& paced_steps) {
   // the estimate above (fewer steps: the prefetch ends early) only for a split's first block.
   P pf;
   if constexpr (P::kSpread) {
-    const int64_t next = s.t1 - (t + B) < B ? s.t1 - (t + B) : B;  // rows of the next block
+    const int64_t next = s.t1 - (t + span) < span ? s.t1 - (t + span) : span;  // rows of the next block
     if (next > 0) {
-      pf.k = static_cast<const char*>(s.k) + (t + B) * row * eb;
-      pf.v = static_cast<const char*>(s.v) + (t + B) * row * eb;
+      pf.k = static_cast<const char*>(s.k) + (t + span) * row * eb;
+      pf.v = static_cast<const char*>(s.v) + (t + span) * row * eb;
       pf.end = next * row * eb;
       // u8 P·V (s.pv_u8) steps twice per 4 tokens, 64 channels and 4 heads (group · hd / 512 per
       // token), the others once per token and 32..128 channels.
       const int64_t wide = F == KvFormat::int8 && s.pv_u8 ? 512 : 256;
       const int64_t per_head = group >= 8 ? group * hd / wide : group >= 4 ? hd / 64 : hd / 128 > 0 ? hd / 128 : 1;
-      int64_t steps = s.kv_heads * (4 + nt * per_head);
+      int64_t steps = s.kv_heads * (4 * ((nt + B - 1) / B) + nt * per_head);
       if (P::kPaced && paced_steps > 0) steps = paced_steps;
       pf.per = ((pf.end + 63) / 64 + steps - 1) / steps;
     }
   }
-  if constexpr (F == KvFormat::int8) block_scales(s, t, nt);
+  if constexpr (F == KvFormat::int8) block_scales(s, t, nt, span);
   // kv heads taken gh at a time (interleave_heads; each order is a split of its own, see split_hd):
   // their QK steps alternate every 4 tokens, then come their softmax steps, then their PV steps
   // alternate every kInterleavedPvTokens.
   constexpr int64_t gh = Interleave ? kInterleavedHeads : 1;
   // prefetch_slice steps (NoPrefetch): one per QK step, and with gh > 1 one per PV step too, in
   // this order, so the slices go out in address order whatever the order of the heads
-  const int64_t slices = s.kv_heads * (gh > 1 ? B / 2 : B / 4);
+  const int64_t slices = s.kv_heads * (gh > 1 ? B / 2 : B / 4) * (span / B);
   int64_t slice = 0;
   const auto qk_step = [&](int64_t g, int64_t tt) {
     // Slots past nt get a copy of the last token's scores; softmax_heads zeroes and masks them.
@@ -442,7 +469,7 @@ void block(const DecodeSplit& s, int64_t t, int64_t nt, int64_t& paced_steps) {
     if constexpr (P::kSpread) {
       if constexpr (!P::kPaced) pf.step();
     } else {
-      prefetch_slice(s, t + B, row * eb, slice++, slices);
+      prefetch_slice(s, t + span, span, row * eb, slice++, slices);
     }
     for_group(g, group, [&]<int GB>(int64_t h0) {
       if constexpr (F == KvFormat::int8) {
@@ -503,13 +530,17 @@ void block(const DecodeSplit& s, int64_t t, int64_t nt, int64_t& paced_steps) {
     const int64_t g1 = g0 + gh < s.kv_heads ? g0 + gh : s.kv_heads;
     if (F == KvFormat::int8 && s.k_lanes) {  // GQA >= 4, so gh == 1
       const int64_t g = g0;
-      for (int64_t i = 0; i < B / 4; ++i) {
-        if constexpr (P::kSpread) pf.step();
-        else prefetch_slice(s, t + B, row * eb, slice++, slices);
-      }
       __m512i* kt = reinterpret_cast<__m512i*>(pbuf + s.q_heads * (B + 32));  // after pw, ws
-      transpose_k_u8(s, static_cast<const int8_t*>(s.k) + t * row + g * hd, row, nt, kt);
-      for_group(g, group, [&]<int GB>(int64_t h0) { qk_lanes_u8<GB>(s, kt, h0, red); });
+      // per 16-token score block (two on the u8 P·V path): its scores to red[h][tb / 16]
+      for (int64_t tb = 0; tb < nt; tb += B) {
+        for (int64_t i = 0; i < B / 4; ++i) {
+          if constexpr (P::kSpread) pf.step();
+          else prefetch_slice(s, t + span, span, row * eb, slice++, slices);
+        }
+        transpose_k_u8(s, static_cast<const int8_t*>(s.k) + (t + tb) * row + g * hd, row,
+                       nt - tb < B ? nt - tb : B, kt);
+        for_group(g, group, [&]<int GB>(int64_t h0) { qk_lanes_u8<GB>(s, kt, h0, red + tb); });
+      }
     } else {
       for (int64_t tt = 0; tt < nt; tt += 4)
         for (int64_t g = g0; g < g1; ++g) qk_step(g, tt);
@@ -530,12 +561,12 @@ void block(const DecodeSplit& s, int64_t t, int64_t nt, int64_t& paced_steps) {
     for (int64_t tt = 0; tt < nt; tt += pvt)
       for (int64_t g = g0; g < g1; ++g) {
         if constexpr (!P::kSpread)
-          for (int64_t i = 0; i < pvt / 4; ++i) prefetch_slice(s, t + B, row * eb, slice++, slices);
+          for (int64_t i = 0; i < pvt / 4; ++i) prefetch_slice(s, t + span, span, row * eb, slice++, slices);
         pv_step(g, tt, nt - tt < pvt ? nt - tt : pvt);
       }
   }
   pf.rest();
-  if (nt == B) paced_steps = pf.steps;
+  if (nt == span) paced_steps = pf.steps;
 }
 
 // Splits that do not pace (paced_prefetch): whether a split prefetches the next block spread over
@@ -568,8 +599,9 @@ void split(const DecodeSplit& s) {
   for (int64_t h = 0; h < s.q_heads; ++h) _mm512_store_ps(lsum + h * 16, _mm512_setzero_ps());
   const bool spread = spread_prefetch<F>(s), paced = paced_prefetch<F>(s);
   int64_t paced_steps = 0;  // step() calls of the last full block (PacedPrefetcher)
-  for (int64_t t = s.t0; t < s.t1; t += B) {
-    const int64_t nt = s.t1 - t < B ? s.t1 - t : B;
+  const int64_t span = block_span<F>(s);
+  for (int64_t t = s.t0; t < s.t1; t += span) {
+    const int64_t nt = s.t1 - t < span ? s.t1 - t : span;
     if constexpr (F != KvFormat::int8)
       if (paced) {
         block<F, PacedPrefetcher, Interleave>(s, t, nt, paced_steps);

@@ -137,13 +137,17 @@ inline __m512 hmax8(const __m512 v[8]) {
 }
 
 // int8 V on VNNI (s.pv_u8): P·V as integer dot products over 4 tokens. softmax_u8 rounds a head's
-// block probabilities to u8, w8_t = round(2^(s_t - block max) · vscale_t · 255 / max_t vscale_t),
-// with the scale ws = 2^(block max - running max) · max_t vscale_t / 255, the rounding
-// attention_ref models bit for bit (attention.hpp), stored as 4 dwords of 4 tokens each.
+// probabilities over a block of kDecodeU8Block tokens to u8, w8_t = round(2^(s_t - block max) ·
+// vscale_t · 255 / max_t vscale_t), with the scale ws = 2^(block max - running max) · max_t
+// vscale_t / 255, the rounding attention_ref models bit for bit (attention.hpp), stored as
+// kU8Dwords dwords of 4 tokens each per head.
 // pv_u8_vnni byte-interleaves the V rows of 4 tokens so one vpdpbusd (u8 weights broadcast × s8 V)
 // adds 4 tokens to 16 channels: 64 MACs per instruction, twice the int16 vpdpwssd's, and no int8
-// -> fp32 conversion of V. Sums are exact in int32 (|sum| <= 16 · 255 · 128 < 2^31); they reach o
-// once per block as fp32 · ws.
+// -> fp32 conversion of V. Sums are exact in int32 and in their fp32 conversion (|sum| <= 32 · 255
+// · 128 < 2^24); they reach o once per 32-token block as fp32 · ws (each accumulator takes 8
+// vpdpbusd per conversion, load, FMA and store; 4 with 16-token blocks, where that flush cost
+// 18 % of the GQA 8 split: measured by skipping it).
+inline constexpr int64_t kU8Dwords = kDecodeU8Block / 4;
 // Channels [c, c + 64) of GB <= 4 q heads. Rows r0..r3 (64 bytes each) become 4 vectors whose dword
 // lanes hold one channel of the 4 tokens by in-lane unpacks only: bytes of (r0, r1) and (r2, r3),
 // then words of the two, 8 unpacks per 4 tokens for all GB heads. On Zen 5 in-lane unpacks issue
@@ -160,7 +164,8 @@ inline void pv_u8_vnni(const DecodeSplit& s, const int8_t* vrow0, int64_t row, i
   __m512i acc[GB][4];
   for (int x = 0; x < GB; ++x)
     for (int k = 0; k < 4; ++k) acc[x][k] = _mm512_setzero_si512();
-  const int32_t* pj = pw + h0 * 4;  // the 4 weights of tokens 4j .. 4j + 3 of head h0 + x: pj[4x + j]
+  // the 4 weights of tokens 4j .. 4j + 3 of head h0 + x: pj[kU8Dwords · x + j]
+  const int32_t* pj = pw + h0 * kU8Dwords;
   auto step4 = [&](const int8_t* r0, const int8_t* r1, const int8_t* r2, const int8_t* r3) {
     pf.step();
     pf.step();
@@ -171,7 +176,7 @@ inline void pv_u8_vnni(const DecodeSplit& s, const int8_t* vrow0, int64_t row, i
     const __m512i d[4] = {_mm512_unpacklo_epi16(x0, y0), _mm512_unpackhi_epi16(x0, y0),
                           _mm512_unpacklo_epi16(x1, y1), _mm512_unpackhi_epi16(x1, y1)};
     for (int x = 0; x < GB; ++x) {
-      const __m512i w = _mm512_set1_epi32(pj[4 * x]);
+      const __m512i w = _mm512_set1_epi32(pj[kU8Dwords * x]);
       for (int k = 0; k < 4; ++k) dpbusd(acc[x][k], w, d[k]);
     }
     ++pj;

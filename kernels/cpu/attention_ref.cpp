@@ -123,7 +123,7 @@ float exp2_twin(float x) {
 
 // One q head of decode with u8 probabilities (attention.hpp): the scores in fp32 exactly as the
 // AVX-512 kernel forms them (integer q8·k8, then · ((scale·log2 e) · kscale) · q8_scale), the
-// weights per absolute 16-token block as its softmax_u8 rounds them (fp32, the same operations),
+// weights per absolute kDecodeU8Block-token block as its softmax_u8 rounds them (fp32, the same operations),
 // then numerator and denominator in double.
 void decode_head_u8p(const int8_t* q8, float q8s, const KvCacheView& kv, const AttentionDims& d,
                      int64_t row0, int64_t kvh, float* out) {
@@ -144,9 +144,9 @@ void decode_head_u8p(const int8_t* q8, float q8s, const KvCacheView& kv, const A
   for (float x : sc) big = std::fmax(big, x);
   std::vector<double> num(static_cast<size_t>(hd), 0.0);
   double den = 0;
-  for (int64_t t0 = 0; t0 < n; t0 += 16) {
-    const int64_t t1 = std::min<int64_t>(n, t0 + 16);
-    float mb = -INFINITY, vmax = 0, vs[16];
+  for (int64_t t0 = 0; t0 < n; t0 += kDecodeU8Block) {
+    const int64_t t1 = std::min<int64_t>(n, t0 + kDecodeU8Block);
+    float mb = -INFINITY, vmax = 0, vs[kDecodeU8Block];
     for (int64_t j = t0; j < t1; ++j) {
       mb = std::fmax(mb, sc[j]);
       vs[j - t0] = scale_at(kv.v_scale, row0 + j * stride + kvh, kv.scales_fp16);

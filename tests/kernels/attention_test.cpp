@@ -231,13 +231,14 @@ double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
 // The u8 probabilities of the int8 GQA >= 8 path (attention.hpp). The reference models them bit
 // for bit, so kernel and reference differ only by fp32 sums: 1e-6 of max|o| here, where one weight
 // off by one unit (vmax / 255) would show as >= ~1e-4 (a few dozen tokens: ws · |v| / Σ p). The
-// 16-aligned splits make the result independent of the thread count (1, 2 and 3 threads agree to
+// 32-aligned splits make the result independent of the thread count (1, 2 and 3 threads agree to
 // fp32 merge rounding). Against unrounded probabilities (the plain fp64 reference on the same
-// cache) each weight e_t · vscale_t moves by at most max vscale / 510, so |Δo| <= 16 · 127 · max
-// vscale / 510 per block and in total (a weighted mean of blocks, each with e = 1 at its max); the
-// test checks that bound and that the rounding is visible at all (> 1e-7, else the path is not
-// what runs). Measured here: 5e-5 - 1.1e-3 at gain 1 (max|o| 0.06 - 0.46), 1.4e-3 - 3.6e-3 at
-// gain 12 (max|o| 0.86 - 0.98), i.e. 0.1 - 0.37 % of max|o|.
+// cache) each weight e_t · vscale_t moves by at most max vscale / 510, so |Δo| <= 32 · 127 · max
+// vscale / 510 per 32-token block and in total (a weighted mean of blocks, each with e = 1 at its
+// max); the test checks that bound and that the rounding is visible at all (> 1e-7, else the path
+// is not what runs). Measured here with 32-token blocks: 6.9e-5 - 1.1e-3 at gain 1 (max|o| 0.06 -
+// 0.46), 1.4e-3 - 5.5e-3 at gain 12 (max|o| 0.86 - 0.98), i.e. 0.12 - 0.56 % of max|o| (16-token
+// blocks: 0.1 - 0.37 %; the int8 cache's own rounding of V is up to 0.39 % of max|v|).
 TEST_CASE("int8 GQA >= 8 decode: u8 probabilities, modelled bit for bit, within the rounding bound") {
   const AttentionDims shapes[] = {dims(1, 8, 1, 128, 1, 17), dims(2, 32, 4, 128, 1, 777),
                                   dims(1, 16, 1, 64, 1, 301), dims(1, 8, 1, 128, 1, 4096),
@@ -267,7 +268,7 @@ TEST_CASE("int8 GQA >= 8 decode: u8 probabilities, modelled bit for bit, within 
       CHECK(max_abs_diff(o1, o2) <= 1e-6 * omax);
       CHECK(max_abs_diff(o3, o2) <= 1e-6 * omax);
       const double dq = max_abs_diff(ref, exact);
-      CHECK(dq <= 16 * 127 * vsmax / 510);
+      CHECK(dq <= kDecodeU8Block * 127 * vsmax / 510);
       CHECK(dq > 1e-7);
     }
 }
@@ -287,7 +288,7 @@ TEST_CASE("split_pairs: each 32-element chunk becomes its even elements, then it
 }
 
 // int8 caches on VNNI CPUs: q·k on vpdpbusd (exact integer sums on the int8-rounded q), and from
-// GQA 8 up P·V on u8 probabilities (times the V scales), rounded per absolute 16-token block and q
+// GQA 8 up P·V on u8 probabilities (times the V scales), rounded per absolute 32-token block and q
 // head, which the reference then models (decode_quantizes_p). A peaked softmax (q × 12: one or two
 // tokens per block dominate, the rest round to a few units) and odd lengths (a partial group of 4
 // tokens at the block tail) are the hard cases for the P quantization.
@@ -307,13 +308,14 @@ TEST_CASE("int8 decode: integer dot-product paths match the reference, peaked so
 // DecodeSplit::k_lanes); bf16 (pair-split below GQA 8, vdpbf16ps q·k from 8 on AVX512_BF16 CPUs,
 // else the plain conversion) alongside. Every
 // block fill from 1 to 17 tokens (the slots past the end repeat the last token and must be
-// masked), two blocks and a bit, head_dim 64 and 128, GQA 1, 2, 4, 8 and 16, batch > 1 with spare
-// capacity, and a peaked softmax.
+// masked), two blocks and a bit, and for the u8 P·V path's 32-token blocks (GQA >= 8) fills of 31,
+// 32 and 48 and two of its blocks and a bit; head_dim 64 and 128, GQA 1, 2, 4, 8 and 16, batch > 1
+// with spare capacity, and a peaked softmax.
 TEST_CASE("int8 and bf16 decode: every path matches the reference for every block fill") {
   ThreadPool pool(2);
   for (KvFormat f : {KvFormat::int8, KvFormat::bf16}) {
     CAPTURE(static_cast<int>(f));
-    for (int64_t n : {1, 2, 3, 7, 15, 16, 17, 33}) {
+    for (int64_t n : {1, 2, 3, 7, 15, 16, 17, 31, 32, 33, 48, 65}) {
       CAPTURE(n);
       check_decode(dims(1, 8, 1, 128, 1, n), f, pool);
       check_decode(dims(2, 16, 1, 64, 1, n, true, n + 5), f, pool, false);
