@@ -7,7 +7,8 @@
 // rounded to the cache's format (attention.hpp). Int8 caches on VNNI CPUs (head_dim a multiple of
 // 64) do q·k with vpdpbusd on the int8 q: by token rows below GQA 4 (qk_heads_u8), from GQA 4 with
 // the block's tokens in the lanes (qk_lanes_u8, so no transpose-add tree); from GQA 8 P·V with
-// vpdpbusd on u8 probabilities (pv_u8_vnni, rounding in attention.hpp); all in
+// vpdpbusd on u8 probabilities (pv_u8_vnni, rounding in attention.hpp; the split then takes 32
+// tokens, two score blocks, at a time: block_span); all in
 // attention_decode_avx512_int8.hpp. Bf16 caches below GQA 8 convert K/V pair-split, from GQA 8 on
 // AVX512_BF16 CPUs do q·k with vdpbf16ps on the bf16 q (qk_heads_dpbf16;
 // attention_decode_avx512_bf16.hpp). The next block's K and V are prefetched in address order
