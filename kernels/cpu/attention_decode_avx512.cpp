@@ -206,15 +206,15 @@ inline int64_t block_span(const DecodeSplit& s) {
 inline int64_t scales_offset(const DecodeSplit& s) { return s.q_heads * (B * 16 + B + 32) + s.head_dim * 4; }
 
 // The K and V scales of the nt tokens of the block at t, all kv heads ([token][kv head], contiguous
-// in the cache), to fp32 in the scratch (K, then V at span · kv_heads, span = block_span): 16 per
-// vcvtph2ps instead of one scalar conversion per (token, kv head) and scale.
-inline void block_scales(const DecodeSplit& s, int64_t t, int64_t nt, int64_t span) {
+// in the cache), to fp32 in the scratch (K, then V at block_span · kv_heads): 16 per vcvtph2ps
+// instead of one scalar conversion per (token, kv head) and scale.
+inline void block_scales(const DecodeSplit& s, int64_t t, int64_t nt) {
   float* dst = s.scratch + scales_offset(s);
   const int64_t n = nt * s.kv_heads;
-  for (int w = 0; w < 2; ++w, dst += span * s.kv_heads) {
+  for (int w = 0; w < 2; ++w, dst += block_span<KvFormat::int8>(s) * s.kv_heads) {
     const void* src = w ? s.v_scale : s.k_scale;
     for (int64_t i = 0; i < n; i += 16) {
-      const __mmask16 m = n - i >= 16 ? static_cast<__mmask16>(0xffff) : tail_mask(n - i);
+      const __mmask16 m = first_lanes(n - i);
       const int64_t at = t * s.kv_heads + i;
       const __m512 v = s.scales_fp16
           ? _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, static_cast<const uint16_t*>(src) + at))
@@ -338,15 +338,14 @@ void softmax_heads(const DecodeSplit& s, int64_t nt, int64_t g, int64_t h0, int6
   float* red = s.scratch;
   float* pbuf = red + s.q_heads * B * 16;
   float* lsum = pbuf + s.q_heads * B;
-  const __mmask16 live = nt >= 16 ? static_cast<__mmask16>(0xffff) : tail_mask(nt);
+  const __mmask16 live = first_lanes(nt);
   __m512 kscale = _mm512_set1_ps(s.scale_log2), vscale = _mm512_set1_ps(1.f);
   if constexpr (F == KvFormat::int8) {
     // The block's scales of kv head g: lanes tt < nt, stride kv_heads in the block's scales as
     // fp32 (block_scales), by head_scales.
     const float* sk = s.scratch + scales_offset(s);
     if (s.pv_u8) {  // nt <= kDecodeU8Block: the scales of both 16-token halves
-      const __mmask16 lv[2] = {live, nt > B ? (nt >= 2 * B ? static_cast<__mmask16>(0xffff) : tail_mask(nt - B))
-                                             : static_cast<__mmask16>(0)};
+      const __mmask16 lv[2] = {live, first_lanes(nt - B)};
       __m512 ks[2], vs[2];
       for (int j = 0; j < 2; ++j) head_scales(sk + j * B * s.kv_heads, kDecodeU8Block * s.kv_heads, s.kv_heads, g,
                                               lv[j], ks[j], vs[j]);
@@ -419,9 +418,10 @@ inline bool interleave_heads(const DecodeSplit& s) {
   return s.q_heads == s.kv_heads && s.kv_heads > 1 && (s.format == KvFormat::int8 || row_bytes % 4096 == 0);
 }
 
-// One block of nt (<= 16) tokens starting at t, one kv head at a time: QK over the block, the
-// softmax step, then PV, so only the group's q, scores and output rows are hot (a few KiB of L1).
-// The next block is prefetched meanwhile, so memory streams ahead of the compute.
+// One block of nt (<= block_span: 16, or 32 on the u8 P·V path) tokens starting at t, one kv head
+// at a time: QK over the block, the softmax step, then PV, so only the group's q, scores and output
+// rows are hot (a few KiB of L1). The next block is prefetched meanwhile, so memory streams ahead
+// of the compute.
 template <KvFormat F, typename P, bool Interleave>
 void block(const DecodeSplit& s, int64_t t, int64_t nt, int64_t& paced_steps) {
   const int64_t hd = s.head_dim, row = s.kv_heads * hd, group = s.q_heads / s.kv_heads;
@@ -454,7 +454,7 @@ void block(const DecodeSplit& s, int64_t t, int64_t nt, int64_t& paced_steps) {
       pf.per = ((pf.end + 63) / 64 + steps - 1) / steps;
     }
   }
-  if constexpr (F == KvFormat::int8) block_scales(s, t, nt, span);
+  if constexpr (F == KvFormat::int8) block_scales(s, t, nt);
   // kv heads taken gh at a time (interleave_heads; each order is a split of its own, see split_hd):
   // their QK steps alternate every 4 tokens, then come their softmax steps, then their PV steps
   // alternate every kInterleavedPvTokens.

@@ -72,7 +72,7 @@ void add_rmsnorm_rows_avx512(const float* x, float* residual, const float* gamma
       a1 = _mm512_fmadd_ps(v1, v1, a1);
     }
     for (; i < dim; i += 16) {
-      const __mmask16 m = dim - i >= 16 ? static_cast<__mmask16>(0xffff) : tail_mask(dim - i);
+      const __mmask16 m = first_lanes(dim - i);
       const __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, xr + i), _mm512_maskz_loadu_ps(m, rr + i));
       _mm512_mask_storeu_ps(rr + i, m, v);
       a0 = _mm512_fmadd_ps(v, v, a0);

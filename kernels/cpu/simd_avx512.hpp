@@ -15,6 +15,11 @@ inline float hmax(__m512 v) { return _mm512_reduce_max_ps(v); }
 
 // Mask of the first n (< 16) lanes.
 inline __mmask16 tail_mask(int64_t n) { return static_cast<__mmask16>((1u << n) - 1u); }
+// Mask of the first n lanes for any n: none for n <= 0, all 16 for n >= 16 (the live lanes of a
+// chunk with n elements left).
+inline __mmask16 first_lanes(int64_t n) {
+  return n >= 16 ? static_cast<__mmask16>(0xffff) : n <= 0 ? static_cast<__mmask16>(0) : tail_mask(n);
+}
 
 // 2^x for x in lanes; x < -126 (incl. -inf) gives exactly 0, so masked scores contribute nothing and
 // no denormal reaches an FMA. x = n + f, f in [-0.5, 0.5]; 2^f by a degree-6 minimax polynomial

@@ -7,10 +7,6 @@ namespace llmroof::kernels {
 namespace {
 using namespace avx512;
 
-inline __mmask16 lanes(int64_t left) {
-  return left >= 16 ? static_cast<__mmask16>(0xffff) : tail_mask(left);
-}
-
 float row_max(const float* x, int64_t cols) {
   __m512 m0 = _mm512_set1_ps(-__builtin_inff()), m1 = m0;
   int64_t i = 0;
@@ -18,7 +14,7 @@ float row_max(const float* x, int64_t cols) {
     m0 = _mm512_max_ps(m0, _mm512_loadu_ps(x + i));
     m1 = _mm512_max_ps(m1, _mm512_loadu_ps(x + i + 16));
   }
-  for (; i < cols; i += 16) m0 = _mm512_mask_max_ps(m0, lanes(cols - i), m0, _mm512_maskz_loadu_ps(lanes(cols - i), x + i));
+  for (; i < cols; i += 16) m0 = _mm512_mask_max_ps(m0, first_lanes(cols - i), m0, _mm512_maskz_loadu_ps(first_lanes(cols - i), x + i));
   return hmax(_mm512_max_ps(m0, m1));
 }
 }  // namespace
