@@ -36,6 +36,7 @@
 #endif
 #include "kernels/check.hpp"
 #include "kernels/cpu/gemm.hpp"
+#include "kernels/cpu/gemm_internal.hpp"
 #include "kernels/cpu_features.hpp"
 #include "kernels/huge_buffer.hpp"
 #include "kernels/thread_pool.hpp"
@@ -491,6 +492,57 @@ const bool kAvx2Registered = [] {
         ->UseRealTime()
         ->Unit(benchmark::kMillisecond);
   }
+  return true;
+}();
+
+}  // namespace
+
+// ---- W8A8 on AMX vs the VNNI tile, measured in one run (docs/gemm.md, "AMX") -------------------
+// Filter with --benchmark_filter=amx_vs_vnni. Each iteration is one pair of calls on the same
+// inputs, the AMX tile then the AVX-512 VNNI tile (detail::w8a8_amx_allowed() off), at m = 128
+// and 512; counters: the medians of each side's GOP/s and of the per-pair ratio vnni/amx time
+// (> 1: AMX faster). Skipped where the CPU or the OS offers no AMX.
+namespace {
+
+void BM_w8a8_amx_vs_vnni(benchmark::State& state, int64_t m, int64_t k, int64_t n) {
+  if (!lk::detail::w8a8_uses_amx()) {
+    state.SkipWithError("no AMX-INT8 on this CPU (or the OS refused its tile state)");
+    return;
+  }
+  std::vector<float> wsrc(k * n);
+  lk::fill_uniform(wsrc, 17, -0.05f, 0.05f);
+  const lk::PackedWeights w =
+      lk::pack_weights(wsrc.data(), k, n, lk::WeightFormat::w8a8, 128, lk::WeightLayout::nk);
+  std::vector<float> x(m * k), y(m * n);
+  lk::fill_uniform(x, 5);
+  bool& amx = lk::detail::w8a8_amx_allowed();
+  const auto timed = [&](bool use_amx) {
+    amx = use_amx;
+    const double t = bench::timed([&] { lk::gemm(x.data(), m, w, y.data(), pool()); });
+    amx = true;
+    return t;
+  };
+  std::vector<double> ta, tv, ratio;
+  for (auto _ : state) {
+    ta.push_back(timed(true));
+    tv.push_back(timed(false));
+    ratio.push_back(tv.back() / ta.back());
+  }
+  benchmark::DoNotOptimize(y.data());
+  const double ops = 2.0 * m * n * k;
+  state.counters["amx_GOPs"] = ops / bench::median(ta) / 1e9;
+  state.counters["vnni_GOPs"] = ops / bench::median(tv) / 1e9;
+  state.counters["amx_speed_vs_vnni"] = bench::median(ratio);
+}
+
+const bool kAmxRegistered = [] {
+  for (int64_t m : {128, 512})
+    for (int64_t n : {4096, 11008})
+      benchmark::RegisterBenchmark(
+          ("amx_vs_vnni/w8a8/m" + std::to_string(m) + "/k4096/n" + std::to_string(n)).c_str(),
+          BM_w8a8_amx_vs_vnni, m, 4096, n)
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
   return true;
 }();
 

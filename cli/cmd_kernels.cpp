@@ -1,5 +1,6 @@
 // `llmroof kernels list|check|bench`: the registered CPU (and CUDA) kernels, their correctness
 // against the scalar references, and their speed against this machine's roofline.
+#include <algorithm>
 #include <cmath>
 #include <iomanip>
 #include <iostream>
@@ -116,12 +117,17 @@ void check_problem(const KernelEntry& e, const Problem& p) {
 void run_list() {
   const KernelRegistry r = make_registry();
   std::cout << "CPU: " << cpu_features().brand << "\nfeatures: " << cpu_features().summary() << "\n\n";
-  std::cout << std::left << std::setw(28) << "name" << std::setw(19) << "op" << std::setw(16) << "isa"
-            << std::setw(11) << "supported" << "dtypes\n";
+  // the isa column as wide as its longest entry (e.g. "avx512_vnni+amx_int8" on AMX CPUs)
+  size_t isa_width = 16;
+  for (const KernelEntry& e : r.all()) isa_width = std::max(isa_width, e.isa.size() + 2);
+  const int iw = static_cast<int>(isa_width);
+  std::cout << std::left << std::setw(28) << "name" << std::setw(19) << "op" << std::setw(iw)
+            << "isa" << std::setw(11) << "supported"
+            << "dtypes\n";
   for (const KernelEntry& e : r.all())
     std::cout << std::left << std::setw(28) << e.name << std::setw(19) << to_string(e.op)
-              << std::setw(16) << e.isa << std::setw(11) << (e.supported() ? "yes" : "no") << e.dtypes
-              << "\n";
+              << std::setw(iw) << e.isa << std::setw(11) << (e.supported() ? "yes" : "no")
+              << e.dtypes << "\n";
 }
 
 std::string format_check(const KernelEntry& e, const Problem& p, const CheckResult& c) {

@@ -26,6 +26,25 @@ int64_t& gemv_rows_crossover_avx2() {
   return crossover;
 }
 
+#if defined(__x86_64__)
+// (Here, not in gemm_amx_int8.cpp: code compiled with the AMX/AVX-512 target must not run before
+// the CPU check.)
+bool amx_int8_usable() {
+  const CpuFeatures& f = cpu_features();
+  return f.avx512f && f.avx512bw && f.avx512vl && f.amx_tile && f.amx_int8 && enable_amx();
+}
+
+bool& w8a8_amx_allowed() {
+  static bool allowed = true;
+  return allowed;
+}
+
+bool w8a8_uses_amx() {
+  static const bool usable = amx_int8_usable();
+  return usable && w8a8_amx_allowed();
+}
+#endif
+
 QuantizedRows quantize_rows_portable(const float* x, int64_t m, int64_t k, int64_t k_padded) {
   QuantizedRows r;
   r.u8.assign(m * k_padded, 128);
@@ -148,30 +167,49 @@ int64_t claim(std::atomic<int64_t>& next, int64_t total, int64_t min_chunk, int6
 }
 
 // W8A8 GEMM (m > gemv_rows_crossover()) as one pool job: the threads claim row blocks of x to
-// quantize, wait until all are packed, then claim chunks of output panels. Claiming instead of a
-// fixed half per thread keeps both cores useful when one of them is shared (another process, or an
-// OpenMP runtime still spinning after its own parallel region): with a fixed split the call lasts
-// as long as the slower half (docs/gemm.md, "Threads").
-void run_w8a8_claimed(const float* x, int64_t m, const PackedWeights& w, float* y, int32_t* a,
-                      float* s, int64_t blocks, ThreadPool* pool) {
-  // Chunks of 2..8 panels: 8 = the kernel's panel group (each A block reused 8 times); a single
+// quantize (pack(b0, b1)), wait until all are packed, then claim chunks of output panels
+// (tile(p0, p1)). Claiming instead of a fixed half per thread keeps both cores useful when one of
+// them is shared (another process, or an OpenMP runtime still spinning after its own parallel
+// region): with a fixed split the call lasts as long as the slower half (docs/gemm.md, "Threads").
+template <typename Pack, typename Tile>
+void run_w8a8_claimed(int64_t blocks, int64_t panels, ThreadPool* pool, Pack&& pack, Tile&& tile) {
+  // Chunks of 2..8 panels: 8 = the kernels' panel group (each A block reused 8 times); a single
   // panel re-reads all of A (from L3) for 1/8 of the work.
   constexpr int64_t kPanelChunk = 8;
   std::atomic<int64_t> next_block{0}, packed{0}, next_panel{0};
   const auto job = [&](int, int nt) {
     int64_t e = 0;
     for (int64_t b; (b = claim(next_block, blocks, 1, 4, nt, &e)) < blocks;) {
-      detail::quantize_pack_rows_avx512(x, m, w.k, w.k_padded, a, s, b, e);
+      pack(b, e);
       packed.fetch_add(e - b, std::memory_order_release);
     }
     while (packed.load(std::memory_order_acquire) < blocks) detail::cpu_pause();
-    for (int64_t p; (p = claim(next_panel, w.panels, 2, kPanelChunk, nt, &e)) < w.panels;)
-      detail::gemm_w8a8_avx512(a, s, m, w, y, p, e);
+    for (int64_t p; (p = claim(next_panel, panels, 2, kPanelChunk, nt, &e)) < panels;) tile(p, e);
   };
   if (pool)
     pool->run(job);
   else
     job(0, 1);
+}
+
+// W8A8 at m > gemv_rows_crossover() on the AMX tile: x as row-major u8 rows (whole 32-row tiles).
+void run_w8a8_amx(const float* x, int64_t m, const PackedWeights& w, float* y, ThreadPool* pool) {
+  constexpr int64_t mt = detail::kGemmMRAmx;
+  const int64_t blocks = (m + mt - 1) / mt;
+  thread_local std::vector<uint8_t> a;
+  thread_local std::vector<float> sx;
+  a.resize(std::max<size_t>(a.size(), blocks * mt * detail::amx_lda(w.k_padded)));
+  sx.resize(std::max<size_t>(sx.size(), blocks * mt));
+  // (thread_locals are not captured: the workers must see this thread's buffers)
+  uint8_t* ap = a.data();
+  float* s = sx.data();
+  run_w8a8_claimed(
+      blocks, w.panels, pool,
+      [&](int64_t b0, int64_t b1) {
+        detail::quantize_rows_rowmajor_avx512(x, m, w.k, w.k_padded, detail::amx_lda(w.k_padded),
+                                              ap, s, b0 * mt, b1 * mt);
+      },
+      [&](int64_t p0, int64_t p1) { detail::gemm_w8a8_amx(ap, s, m, w, y, p0, p1); });
 }
 
 void run_avx512(const float* x, int64_t m, const PackedWeights& w, float* y, ThreadPool& pool) {
@@ -199,8 +237,15 @@ void run_avx512(const float* x, int64_t m, const PackedWeights& w, float* y, Thr
       detail::quantize_rows_u8_avx512(x, m, w.k, w.k_padded, a, s);
       split(pool, small, w.panels,
             [&](int64_t p0, int64_t p1) { detail::gemv_rows_w8a8_avx512(a, s, m, w, y, p0, p1); });
+    } else if (detail::w8a8_uses_amx()) {
+      run_w8a8_amx(x, m, w, y, small ? nullptr : &pool);
     } else {
-      run_w8a8_claimed(x, m, w, y, a, s, blocks, small ? nullptr : &pool);
+      run_w8a8_claimed(
+          blocks, w.panels, small ? nullptr : &pool,
+          [&](int64_t b0, int64_t b1) {
+            detail::quantize_pack_rows_avx512(x, m, w.k, w.k_padded, a, s, b0, b1);
+          },
+          [&](int64_t p0, int64_t p1) { detail::gemm_w8a8_avx512(a, s, m, w, y, p0, p1); });
     }
   } else if (m == 1) {
     split(pool, small, w.panels,
@@ -270,6 +315,9 @@ std::string_view gemm_isa(WeightFormat f, Isa isa) {
   }
   switch (f) {
     case WeightFormat::w8a8:
+#if defined(__x86_64__)
+      if (detail::w8a8_uses_amx()) return "avx512_vnni+amx_int8";  // AMX above the GEMV rows
+#endif
       return "avx512_vnni";
     case WeightFormat::bf16:
       return "avx512bw";

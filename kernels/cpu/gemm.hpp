@@ -45,7 +45,7 @@ struct PackedWeights {
   int64_t k = 0, n = 0;
   int64_t group_size = 0;         // int4 only (rows of k per scale/zero); 0 otherwise
   int64_t panels = 0;             // ceil(n / 32); columns past n are zero padding
-  int64_t k_padded = 0;           // k rounded up where the format needs it (w8a8: 4, int4: 8)
+  int64_t k_padded = 0;           // k rounded up where the format needs it (w8a8: 64, int4: 8)
   // HugeVector: >= 2 MiB arrays sit in 2 MiB pages (fewer TLB misses when a GEMV streams them).
   HugeVector<uint8_t> data;      // packed weight elements, panel after panel
   HugeVector<float> scale;       // int8/fp8/w8a8: per column [panels*32]

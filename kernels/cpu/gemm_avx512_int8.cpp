@@ -19,6 +19,8 @@
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")
 #include <immintrin.h>
 
+#include "kernels/cpu/gemm_avx512_w8a8_epilogue.hpp"
+
 namespace llmroof::kernels::detail {
 
 namespace {
@@ -26,10 +28,6 @@ namespace {
 constexpr int kMR = kGemmMR;
 constexpr int64_t kKC = 1024;  // k per block: the A micro-panel is 14 KiB, a B block 32 KiB
 constexpr int64_t kNC = 8;     // panels per group
-
-inline __mmask16 col_mask(int64_t cols) {
-  return cols >= 16 ? __mmask16(0xFFFF) : cols <= 0 ? __mmask16(0) : __mmask16((1u << cols) - 1);
-}
 
 // Quantizes one row into dst (k_padded bytes, 128 = q of 0 past k); returns the row scale.
 // Same arithmetic as quantize_row_int8: s = amax/127, q = nearbyint(x * (127/amax)), clamp.
@@ -58,33 +56,8 @@ float quantize_row_u8(const float* x, int64_t k, int64_t k_padded, uint8_t* dst)
 }
 
 // One kc block of the tile: acc[R x 32] = (first ? 0 : part) + sum_k u8[r][k] * w[k][c]. Between
-// blocks the int32 partial sums live in `part` (exact); after the last block
-// y = s_x[r] * s_w[c] * (acc - 128 * colsum[c]).
-struct Epilogue {
-  const float* sx;
-  const float* sw;
-  const int32_t* colsum;
-  float* y;
-  int64_t ldy, cols;
-};
-
-template <int R>
-inline void store_tile(const __m512i* c0, const __m512i* c1, const Epilogue& e) {
-  const __mmask16 m0 = col_mask(e.cols), m1 = col_mask(e.cols - 16);
-  const __m512i z0 = _mm512_slli_epi32(_mm512_loadu_si512(e.colsum), 7);
-  const __m512i z1 = _mm512_slli_epi32(_mm512_loadu_si512(e.colsum + 16), 7);
-  const __m512 w0 = _mm512_loadu_ps(e.sw), w1 = _mm512_loadu_ps(e.sw + 16);
-#pragma GCC unroll 14
-  for (int r = 0; r < R; ++r) {
-    const __m512 s = _mm512_set1_ps(e.sx[r]);
-    const __m512 v0 = _mm512_cvtepi32_ps(_mm512_sub_epi32(c0[r], z0));
-    const __m512 v1 = _mm512_cvtepi32_ps(_mm512_sub_epi32(c1[r], z1));
-    float* yr = e.y + r * e.ldy;
-    _mm512_mask_storeu_ps(yr, m0, _mm512_mul_ps(v0, _mm512_mul_ps(s, w0)));
-    _mm512_mask_storeu_ps(yr + 16, m1, _mm512_mul_ps(v1, _mm512_mul_ps(s, w1)));
-  }
-}
-
+// blocks the int32 partial sums live in `part` (exact); after the last block the epilogue
+// (gemm_avx512_w8a8_epilogue.hpp).
 template <int R>
 void micro(const int32_t* a, const int8_t* b, int64_t steps, int32_t* part, bool first,
            const Epilogue* last) {
@@ -258,6 +231,18 @@ void quantize_rows_u8_avx512(const float* x, int64_t m, int64_t k, int64_t k_pad
     scale[i] = quantize_row_u8(x + i * k, k, k_padded, reinterpret_cast<uint8_t*>(row.data()));
     int32_t* dst = q + (i / kRows) * steps * kRows + i % kRows;
     for (int64_t s = 0; s < steps; ++s) dst[s * kRows] = row[s];
+  }
+}
+
+void quantize_rows_rowmajor_avx512(const float* x, int64_t m, int64_t k, int64_t k_padded,
+                                   int64_t lda, uint8_t* a, float* scale, int64_t r0, int64_t r1) {
+  for (int64_t i = r0; i < r1; ++i) {
+    if (i < m) {
+      scale[i] = quantize_row_u8(x + i * k, k, k_padded, a + i * lda);
+    } else {
+      scale[i] = 0;
+      std::memset(a + i * lda, 128, k_padded);
+    }
   }
 }
 

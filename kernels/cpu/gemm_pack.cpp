@@ -167,7 +167,8 @@ PackedWeights pack_weights(const float* W, int64_t k, int64_t n, WeightFormat fm
   p.n = n;
   p.group_size = fmt == WeightFormat::int4 ? group_size : 0;
   p.panels = (n + kPanel - 1) / kPanel;
-  p.k_padded = fmt == WeightFormat::w8a8   ? (k + 3) / 4 * 4
+  // w8a8: whole AMX tile rows of k (64 bytes; the tile GEMM reads no k tail), zeros past k
+  p.k_padded = fmt == WeightFormat::w8a8   ? (k + 63) / 64 * 64
                : fmt == WeightFormat::int4 ? (k + 7) / 8 * 8
                                            : k;
   // Quantizers walk one column at a time: make columns contiguous first (blocked transpose).

@@ -144,3 +144,93 @@ TEST_CASE("W8A8 small m: random data within 2^-21 of the reference, element by e
     }
   }
 }
+
+// ---- Large m: the AMX tile (gemm_amx_int8.cpp) and the VNNI tile it replaces on AMX CPUs --------
+// Row counts around the AMX tile's 32 rows and its 16-row half (m = 112: a last block of exactly
+// 16 rows, one A tile; 113: 17, both A tiles with rows past m), n around the 32-column panel, k
+// not a multiple of 64 (the packed weights' zero rows past k) and above the tile's 4096-byte k
+// block (partial sums carried between blocks). Same tolerances as above.
+namespace {
+
+constexpr int64_t kLargeRows[] = {65, 77, 96, 100, 112, 113, 130};
+
+void run_tile(bool amx, const float* x, int64_t m, const PackedWeights& w, float* y,
+              ThreadPool& pool) {
+  bool& allowed = detail::w8a8_amx_allowed();
+  const bool saved = allowed;
+  allowed = amx;
+  gemm(x, m, w, y, pool, Isa::avx512);
+  allowed = saved;
+}
+
+}  // namespace
+
+TEST_CASE("W8A8 large m: AMX and VNNI tiles give the exact integer sums") {
+  if (!detail::amx_int8_usable()) MESSAGE("no AMX-INT8 here: both runs take the VNNI tile");
+  ThreadPool one(1), two(2);
+  for (const auto& [n, k] : {std::pair<int64_t, int64_t>{45, 131}, {77, 1001}, {96, 1000}}) {
+    const std::vector<float> wnk = integer_matrix(n, k, 7 + k);
+    const PackedWeights w =
+        pack_weights(wnk.data(), k, n, WeightFormat::w8a8, 128, WeightLayout::nk);
+    for (int64_t m : kLargeRows) {
+      const std::vector<float> x = integer_matrix(m, k, 11 + m);
+      std::vector<double> exact(m * n);
+      double largest = 0;
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+          int64_t s = 0;
+          for (int64_t kk = 0; kk < k; ++kk)
+            s += static_cast<int64_t>(x[i * k + kk]) * static_cast<int64_t>(wnk[j * k + kk]);
+          exact[i * n + j] = static_cast<double>(s);
+          largest = std::max(largest, std::fabs(exact[i * n + j]));
+        }
+      REQUIRE(largest < 16777216.0);
+      REQUIRE(largest > 1e4);
+      for (bool amx : {true, false})
+        for (ThreadPool* pool : {&one, &two}) {
+          CAPTURE(amx);
+          CAPTURE(pool->size());
+          CAPTURE(m);
+          CAPTURE(n);
+          CAPTURE(k);
+          std::vector<float> y(m * n, -1.f);
+          run_tile(amx, x.data(), m, w, y.data(), *pool);
+          int64_t wrong = 0;
+          for (int64_t e = 0; e < m * n; ++e) wrong += y[e] != exact[e];
+          CHECK(wrong == 0);
+        }
+    }
+  }
+}
+
+TEST_CASE("W8A8 large m: AMX and VNNI tiles within 2^-21 of the reference, k over two blocks") {
+  ThreadPool two(2);
+  const double tol = std::ldexp(1.0, -21);
+  for (const auto& [n, k] : {std::pair<int64_t, int64_t>{70, 257}, {33, 4500}}) {
+    std::vector<float> wnk(n * k);
+    fill_uniform(wnk, 3 + k, -0.05f, 0.05f);
+    const PackedWeights w =
+        pack_weights(wnk.data(), k, n, WeightFormat::w8a8, 128, WeightLayout::nk);
+    for (int64_t m : kLargeRows) {
+      std::vector<float> x(m * k);
+      fill_uniform(x, 5 + m);
+      std::vector<float> ref(m * n);
+      gemm_ref(x.data(), m, w, ref.data());
+      for (bool amx : {true, false}) {
+        CAPTURE(amx);
+        CAPTURE(m);
+        CAPTURE(k);
+        std::vector<float> y(m * n, -1.f);
+        run_tile(amx, x.data(), m, w, y.data(), two);
+        int64_t bad = 0, zeros = 0;
+        for (int64_t e = 0; e < m * n; ++e) {
+          const double err = std::fabs(static_cast<double>(y[e]) - ref[e]);
+          bad += !(err <= tol * std::fabs(ref[e]));  // NaN counts as bad
+          zeros += ref[e] == 0;
+        }
+        CHECK(bad == 0);
+        CHECK(zeros <= m * n / 100);
+      }
+    }
+  }
+}

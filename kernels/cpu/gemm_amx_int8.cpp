@@ -1,0 +1,147 @@
+// W8A8 GEMM on AMX tiles (AMX-INT8: Intel Xeon from Sapphire Rapids on) for the m range of the
+// blocked GEMM (m > gemv_rows_crossover()). One tdpbusd multiplies a 16 x 64 u8 tile of the
+// activations by a 64 x 16 s8 tile of the weights into a 16 x 16 int32 tile: 16 384 MACs, 256
+// times a zmm vpdpbusd's 64. The operands are those of the VNNI tile (gemm_avx512_int8.cpp): rows
+// of x quantized per token to u8 = q + 128, weights in their packed panels, the 128 * colsum
+// correction in the same epilogue (gemm_avx512_w8a8_epilogue.hpp), so the int32 sums are the same
+// exact integers on both paths.
+//
+// Layouts (docs/gemm.md, "AMX"). A tile is 16 rows of 64 bytes loaded with a stride:
+//  - x: row-major u8 [rows][k_padded] (quantize_rows_rowmajor_avx512; k_padded a multiple of 64),
+//    an A tile = 16 rows x 64 consecutive k;
+//  - W: a panel's 128-byte step s holds k 4s..4s+3 of its 32 columns, column c in bytes 4c..4c+3:
+//    the "VNNI" order AMX wants for B (a B row = 4 consecutive k of 16 columns). 16 steps at
+//    stride 128 are the B tile of columns 0-15, the same at +64 that of columns 16-31; no
+//    repacking.
+// The tile: 32 rows x 32 columns, tmm0..3 the four 16 x 16 int32 quarters, tmm4/5 the two A row
+// halves, tmm6/7 the two B column halves: 4 tdpbusd per 4 tile loads.
+#include <algorithm>
+#include <vector>
+
+#include "kernels/cpu/gemm_internal.hpp"
+
+#if defined(__x86_64__)  // whole file: x86-64 only
+#pragma GCC push_options
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"  // GCC 12 intrinsics headers (_mm512_undefined)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,amx-tile,amx-int8")
+#include <immintrin.h>
+
+#include "kernels/cpu/gemm_avx512_w8a8_epilogue.hpp"
+
+namespace llmroof::kernels::detail {
+
+namespace {
+
+constexpr int64_t kMT = kGemmMRAmx;  // rows per tile (two A tiles)
+constexpr int64_t kKC = 4096;  // k per block: one panel's B block 128 KiB, a group's 1 MiB (L2)
+constexpr int64_t kNC = 8;     // panels per group (each A block reused 8 times)
+
+// ldtilecfg's 64-byte operand: palette 1, 8 tiles of 16 rows x 64 bytes. A constant in memory:
+// GCC's _tile_loadconfig tells the compiler it reads 8 bytes only, so a config built on the stack
+// could lose its stores.
+struct alignas(64) TileConfig {
+  uint8_t palette, start_row;
+  uint8_t reserved[14];
+  uint16_t colsb[16];
+  uint8_t rows[16];
+};
+constexpr TileConfig kConfig = {
+    1, 0, {}, {64, 64, 64, 64, 64, 64, 64, 64}, {16, 16, 16, 16, 16, 16, 16, 16}};
+
+// One kc block of a 16- (Two false) or 32-row tile: acc (part, [32][32] int32) = (first ? 0 :
+// part) + the block's products. a: the tile's first row at the block's k, lda its row stride; b:
+// the panel's block (steps 128-byte steps, a multiple of 16).
+template <bool Two>
+void tile_block(const uint8_t* a, int64_t lda, const int8_t* b, int64_t steps, int32_t* part,
+                bool first) {
+  constexpr long kC = 32 * 4;  // bytes per row of part
+  if (first) {
+    _tile_zero(0);
+    _tile_zero(1);
+    if constexpr (Two) {
+      _tile_zero(2);
+      _tile_zero(3);
+    }
+  } else {
+    _tile_loadd(0, part, kC);
+    _tile_loadd(1, part + 16, kC);
+    if constexpr (Two) {
+      _tile_loadd(2, part + 16 * 32, kC);
+      _tile_loadd(3, part + 16 * 32 + 16, kC);
+    }
+  }
+  for (int64_t s = 0; s < steps; s += 16) {
+    // The next k step's A rows and B lines into L1 (prefetches do not fault past the block's end).
+    const char* pa = reinterpret_cast<const char*>(a) + 4 * (s + 16);
+    const char* pb = reinterpret_cast<const char*>(b) + 128 * (s + 16);
+    for (int r = 0; r < (Two ? 32 : 16); ++r) _mm_prefetch(pa + r * lda, _MM_HINT_T0);
+    for (int r = 0; r < 32; ++r) _mm_prefetch(pb + 64 * r, _MM_HINT_T0);
+    _tile_loadd(4, a + 4 * s, lda);
+    _tile_loadd(6, b + 128 * s, 128);
+    _tile_loadd(7, b + 128 * s + 64, 128);
+    _tile_dpbusd(0, 4, 6);
+    _tile_dpbusd(1, 4, 7);
+    if constexpr (Two) {
+      _tile_loadd(5, a + 16 * lda + 4 * s, lda);
+      _tile_dpbusd(2, 5, 6);
+      _tile_dpbusd(3, 5, 7);
+    }
+  }
+  _tile_stored(0, part, kC);
+  _tile_stored(1, part + 16, kC);
+  if constexpr (Two) {
+    _tile_stored(2, part + 16 * 32, kC);
+    _tile_stored(3, part + 16 * 32 + 16, kC);
+  }
+}
+
+}  // namespace
+
+// Same loop order as the VNNI GEMM (gemm_w8a8_avx512): groups of kNC panels, kc blocks of k, the
+// tile's A block (32 x kc bytes) in L1 while it walks the group's panels, B from L2.
+void gemm_w8a8_amx(const uint8_t* a, const float* scale, int64_t m, const PackedWeights& w,
+                   float* y, int64_t p0, int64_t p1) {
+  const int64_t steps = w.k_padded / 4, lda = amx_lda(w.k_padded), blocks = (m + kMT - 1) / kMT;
+  const int8_t* data = reinterpret_cast<const int8_t*>(w.data.data());
+  thread_local std::vector<int32_t> part;
+  part.resize(kNC * blocks * kMT * 32);
+  _tile_loadconfig(&kConfig);
+  for (int64_t g0 = p0; g0 < p1; g0 += kNC) {
+    const int64_t gn = std::min(kNC, p1 - g0);
+    for (int64_t s0 = 0; s0 < steps; s0 += kKC / 4) {
+      const int64_t ns = std::min(kKC / 4, steps - s0);
+      const bool first = s0 == 0, is_last = s0 + ns == steps;
+      for (int64_t ib = 0; ib < blocks; ++ib) {
+        const int64_t rows = std::min(kMT, m - ib * kMT);
+        const uint8_t* ablk = a + ib * kMT * lda + 4 * s0;
+        for (int64_t j = 0; j < gn; ++j) {
+          const int64_t p = g0 + j;
+          int32_t* acc = &part[(j * blocks + ib) * kMT * 32];
+          const int8_t* b = data + (p * steps + s0) * 128;
+          if (rows > 16)
+            tile_block<true>(ablk, lda, b, ns, acc, first);
+          else
+            tile_block<false>(ablk, lda, b, ns, acc, first);
+          if (is_last) {
+            const Epilogue ep{scale + ib * kMT,
+                              &w.scale[p * 32],
+                              &w.col_sum[p * 32],
+                              y + ib * kMT * w.n + p * 32,
+                              w.n,
+                              w.n - p * 32};
+            store_rows(acc, rows, ep);
+          }
+        }
+      }
+    }
+  }
+  _tile_release();
+}
+
+}  // namespace llmroof::kernels::detail
+
+#pragma GCC diagnostic pop
+#pragma GCC pop_options
+#endif  // __x86_64__
