@@ -3,7 +3,7 @@
 // activations by a 64 x 16 s8 tile of the weights into a 16 x 16 int32 tile: 16 384 MACs, 256
 // times a zmm vpdpbusd's 64. The operands are those of the VNNI tile (gemm_avx512_int8.cpp): rows
 // of x quantized per token to u8 = q + 128, weights in their packed panels, the 128 * colsum
-// correction in the same epilogue (gemm_avx512_w8a8_epilogue.hpp), so the int32 sums are the same
+// correction in the same epilogue (gemm_avx512_w8a8_tile.hpp), so the int32 sums are the same
 // exact integers on both paths.
 //
 // Layouts (docs/gemm.md, "AMX"). A tile is 16 rows of 64 bytes loaded with a stride:
@@ -28,7 +28,7 @@
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,amx-tile,amx-int8")
 #include <immintrin.h>
 
-#include "kernels/cpu/gemm_avx512_w8a8_epilogue.hpp"
+#include "kernels/cpu/gemm_avx512_w8a8_tile.hpp"
 
 namespace llmroof::kernels::detail {
 
@@ -103,40 +103,20 @@ void tile_block(const uint8_t* a, int64_t lda, const int8_t* b, int64_t steps, i
 // tile's A block (32 x kc bytes) in L1 while it walks the group's panels, B from L2.
 void gemm_w8a8_amx(const uint8_t* a, const float* scale, int64_t m, const PackedWeights& w,
                    float* y, int64_t p0, int64_t p1) {
-  const int64_t steps = w.k_padded / 4, lda = amx_lda(w.k_padded), blocks = (m + kMT - 1) / kMT;
+  const int64_t steps = w.k_padded / 4, lda = amx_lda(w.k_padded);
   const int8_t* data = reinterpret_cast<const int8_t*>(w.data.data());
-  thread_local std::vector<int32_t> part;
-  part.resize(kNC * blocks * kMT * 32);
   _tile_loadconfig(&kConfig);
-  for (int64_t g0 = p0; g0 < p1; g0 += kNC) {
-    const int64_t gn = std::min(kNC, p1 - g0);
-    for (int64_t s0 = 0; s0 < steps; s0 += kKC / 4) {
-      const int64_t ns = std::min(kKC / 4, steps - s0);
-      const bool first = s0 == 0, is_last = s0 + ns == steps;
-      for (int64_t ib = 0; ib < blocks; ++ib) {
-        const int64_t rows = std::min(kMT, m - ib * kMT);
-        const uint8_t* ablk = a + ib * kMT * lda + 4 * s0;
-        for (int64_t j = 0; j < gn; ++j) {
-          const int64_t p = g0 + j;
-          int32_t* acc = &part[(j * blocks + ib) * kMT * 32];
-          const int8_t* b = data + (p * steps + s0) * 128;
-          if (rows > 16)
-            tile_block<true>(ablk, lda, b, ns, acc, first);
-          else
-            tile_block<false>(ablk, lda, b, ns, acc, first);
-          if (is_last) {
-            const Epilogue ep{scale + ib * kMT,
-                              &w.scale[p * 32],
-                              &w.col_sum[p * 32],
-                              y + ib * kMT * w.n + p * 32,
-                              w.n,
-                              w.n - p * 32};
-            store_rows(acc, rows, ep);
-          }
-        }
-      }
-    }
-  }
+  w8a8_tile_loop<kMT, kNC, kKC>(scale, m, w, y, p0, p1,
+                                [&](int64_t ib, int64_t rows, int64_t s0, int64_t ns, int64_t p,
+                                    int32_t* part, bool first, const Epilogue* last) {
+                                  const uint8_t* ablk = a + ib * kMT * lda + 4 * s0;
+                                  const int8_t* b = data + (p * steps + s0) * 128;
+                                  if (rows > 16)
+                                    tile_block<true>(ablk, lda, b, ns, part, first);
+                                  else
+                                    tile_block<false>(ablk, lda, b, ns, part, first);
+                                  if (last) store_rows(part, rows, *last);
+                                });
   _tile_release();
 }
 

@@ -19,7 +19,7 @@
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")
 #include <immintrin.h>
 
-#include "kernels/cpu/gemm_avx512_w8a8_epilogue.hpp"
+#include "kernels/cpu/gemm_avx512_w8a8_tile.hpp"
 
 namespace llmroof::kernels::detail {
 
@@ -57,7 +57,7 @@ float quantize_row_u8(const float* x, int64_t k, int64_t k_padded, uint8_t* dst)
 
 // One kc block of the tile: acc[R x 32] = (first ? 0 : part) + sum_k u8[r][k] * w[k][c]. Between
 // blocks the int32 partial sums live in `part` (exact); after the last block the epilogue
-// (gemm_avx512_w8a8_epilogue.hpp).
+// (gemm_avx512_w8a8_tile.hpp).
 template <int R>
 void micro(const int32_t* a, const int8_t* b, int64_t steps, int32_t* part, bool first,
            const Epilogue* last) {
@@ -128,7 +128,7 @@ void gemv_w8a8(const int32_t* a, float sx, const PackedWeights& w, float* y, int
         _mm512_add_epi32(_mm512_add_epi32(acc[0], acc[2]), _mm512_add_epi32(acc[4], acc[6]));
     const __m512i c1 =
         _mm512_add_epi32(_mm512_add_epi32(acc[1], acc[3]), _mm512_add_epi32(acc[5], acc[7]));
-    const Epilogue ep{&sx, &w.scale[p * 32], &w.col_sum[p * 32], y + p * 32, w.n, w.n - p * 32};
+    const Epilogue ep = panel_epilogue(&sx, w, y, 0, p);
     store_tile<1>(&c0, &c1, ep);
   }
 }
@@ -261,12 +261,7 @@ void gemv_rows_w8a8_avx512(const int32_t* q, const float* scale, int64_t m, cons
       const int8_t* b = panel + s0 * 128;
       for (int64_t ib = 0; ib < blocks; ++ib) {
         const int64_t rows = std::min<int64_t>(kRows, m - ib * kRows);
-        const Epilogue ep{scale + ib * kRows,
-                          &w.scale[p * 32],
-                          &w.col_sum[p * 32],
-                          y + ib * kRows * w.n + p * 32,
-                          w.n,
-                          w.n - p * 32};
+        const Epilogue ep = panel_epilogue(scale + ib * kRows, w, y, ib * kRows, p);
         // One block: the stream itself, 8 KiB ahead. Several: each block fetches its 1/blocks
         // share of the next chunk into L2, so DRAM stays busy while the later blocks re-read
         // this chunk from L1 (with block 0 alone fetching, DRAM idled during the others).
@@ -319,32 +314,15 @@ void gemm_w8a8_avx512(const int32_t* a, const float* scale, int64_t m, const Pac
     gemv_w8a8(a, scale[0], w, y, p0, p1);
     return;
   }
-  const int64_t steps = w.k_padded / 4, blocks = (m + kMR - 1) / kMR;
+  const int64_t steps = w.k_padded / 4;
   const int8_t* data = reinterpret_cast<const int8_t*>(w.data.data());
-  thread_local std::vector<int32_t> part;
-  part.resize(kNC * blocks * kMR * 32);
-  for (int64_t g0 = p0; g0 < p1; g0 += kNC) {
-    const int64_t gn = std::min(kNC, p1 - g0);
-    for (int64_t s0 = 0; s0 < steps; s0 += kKC / 4) {
-      const int64_t ns = std::min(kKC / 4, steps - s0);
-      const bool first = s0 == 0, is_last = s0 + ns == steps;
-      for (int64_t ib = 0; ib < blocks; ++ib) {
-        const int rows = static_cast<int>(std::min<int64_t>(kMR, m - ib * kMR));
-        const int32_t* ablk = a + (ib * steps + s0) * kMR;
-        for (int64_t j = 0; j < gn; ++j) {
-          const int64_t p = g0 + j;
-          const Epilogue ep{scale + ib * kMR,
-                            &w.scale[p * 32],
-                            &w.col_sum[p * 32],
-                            y + ib * kMR * w.n + p * 32,
-                            w.n,
-                            w.n - p * 32};
-          kMicro[rows - 1](ablk, data + (p * steps + s0) * 128, ns,
-                           &part[(j * blocks + ib) * kMR * 32], first, is_last ? &ep : nullptr);
-        }
-      }
-    }
-  }
+  w8a8_tile_loop<kMR, kNC, kKC>(scale, m, w, y, p0, p1,
+                                [&](int64_t ib, int64_t rows, int64_t s0, int64_t ns, int64_t p,
+                                    int32_t* part, bool first, const Epilogue* last) {
+                                  kMicro[rows - 1](a + (ib * steps + s0) * kMR,
+                                                   data + (p * steps + s0) * 128, ns, part, first,
+                                                   last);
+                                });
 }
 
 }  // namespace llmroof::kernels::detail

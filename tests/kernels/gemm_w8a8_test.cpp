@@ -53,6 +53,25 @@ std::vector<float> integer_matrix(int64_t rows, int64_t cols, uint64_t seed) {
   return v;
 }
 
+// x [m,k] times W^T (wnk [n,k]) in int64, checked to be exact fp32 values (< 2^24) and not
+// degenerate (some |sum| > 1e4).
+std::vector<double> exact_products(const std::vector<float>& x, const std::vector<float>& wnk,
+                                   int64_t m, int64_t n, int64_t k) {
+  std::vector<double> exact(m * n);
+  double largest = 0;
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      int64_t s = 0;
+      for (int64_t kk = 0; kk < k; ++kk)
+        s += static_cast<int64_t>(x[i * k + kk]) * static_cast<int64_t>(wnk[j * k + kk]);
+      exact[i * n + j] = static_cast<double>(s);
+      largest = std::max(largest, std::fabs(exact[i * n + j]));
+    }
+  REQUIRE(largest < 16777216.0);  // 2^24: every sum is an exact fp32
+  REQUIRE(largest > 1e4);         // and the data is not degenerate
+  return exact;
+}
+
 void run(const Path& path, const float* x, int64_t m, const PackedWeights& w, float* y,
          ThreadPool& pool) {
   int64_t& crossover = detail::gemv_rows_crossover();
@@ -76,18 +95,7 @@ TEST_CASE("W8A8 small m: integer data with unit scales gives the exact integer s
         pack_weights(wnk.data(), k, n, WeightFormat::w8a8, 128, WeightLayout::nk);
     for (int64_t m : kRowsToTest) {
       const std::vector<float> x = integer_matrix(m, k, 11 + m);
-      std::vector<double> exact(m * n);
-      double largest = 0;
-      for (int64_t i = 0; i < m; ++i)
-        for (int64_t j = 0; j < n; ++j) {
-          int64_t s = 0;
-          for (int64_t kk = 0; kk < k; ++kk)
-            s += static_cast<int64_t>(x[i * k + kk]) * static_cast<int64_t>(wnk[j * k + kk]);
-          exact[i * n + j] = static_cast<double>(s);
-          largest = std::max(largest, std::fabs(exact[i * n + j]));
-        }
-      REQUIRE(largest < 16777216.0);  // 2^24: every sum is an exact fp32
-      REQUIRE(largest > 1e4);         // and the data is not degenerate
+      const std::vector<double> exact = exact_products(x, wnk, m, n, k);
       for (const Path& path : kPaths)
         for (ThreadPool* pool : {&one, &two}) {
           CAPTURE(std::string(path.name));
@@ -174,18 +182,7 @@ TEST_CASE("W8A8 large m: AMX and VNNI tiles give the exact integer sums") {
         pack_weights(wnk.data(), k, n, WeightFormat::w8a8, 128, WeightLayout::nk);
     for (int64_t m : kLargeRows) {
       const std::vector<float> x = integer_matrix(m, k, 11 + m);
-      std::vector<double> exact(m * n);
-      double largest = 0;
-      for (int64_t i = 0; i < m; ++i)
-        for (int64_t j = 0; j < n; ++j) {
-          int64_t s = 0;
-          for (int64_t kk = 0; kk < k; ++kk)
-            s += static_cast<int64_t>(x[i * k + kk]) * static_cast<int64_t>(wnk[j * k + kk]);
-          exact[i * n + j] = static_cast<double>(s);
-          largest = std::max(largest, std::fabs(exact[i * n + j]));
-        }
-      REQUIRE(largest < 16777216.0);
-      REQUIRE(largest > 1e4);
+      const std::vector<double> exact = exact_products(x, wnk, m, n, k);
       for (bool amx : {true, false})
         for (ThreadPool* pool : {&one, &two}) {
           CAPTURE(amx);
