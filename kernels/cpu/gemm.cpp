@@ -216,7 +216,10 @@ void run_avx512(const float* x, int64_t m, const PackedWeights& w, float* y, Thr
   const bool small = is_small(m, w);
   const int64_t blocks = (m + detail::kGemmMR - 1) / detail::kGemmMR;
   thread_local std::vector<float> ap;  // packed x, reused across calls (no page faults per call)
-  if (w.format == WeightFormat::w8a8) {
+  if (w.format == WeightFormat::w8a8 && m > detail::gemv_rows_crossover() &&
+      detail::w8a8_uses_amx()) {
+    run_w8a8_amx(x, m, w, y, small ? nullptr : &pool);  // its own x layout and buffers
+  } else if (w.format == WeightFormat::w8a8) {
     thread_local std::vector<float> sx;
     // rows as the tile's blocks of 14 or the multi-row GEMV's blocks of 8, whichever is more
     constexpr int64_t r8 = detail::kGemvRowsW8a8;
@@ -237,8 +240,6 @@ void run_avx512(const float* x, int64_t m, const PackedWeights& w, float* y, Thr
       detail::quantize_rows_u8_avx512(x, m, w.k, w.k_padded, a, s);
       split(pool, small, w.panels,
             [&](int64_t p0, int64_t p1) { detail::gemv_rows_w8a8_avx512(a, s, m, w, y, p0, p1); });
-    } else if (detail::w8a8_uses_amx()) {
-      run_w8a8_amx(x, m, w, y, small ? nullptr : &pool);
     } else {
       run_w8a8_claimed(
           blocks, w.panels, small ? nullptr : &pool,

@@ -7,8 +7,8 @@
 // exact integers on both paths.
 //
 // Layouts (docs/gemm.md, "AMX"). A tile is 16 rows of 64 bytes loaded with a stride:
-//  - x: row-major u8 [rows][k_padded] (quantize_rows_rowmajor_avx512; k_padded a multiple of 64),
-//    an A tile = 16 rows x 64 consecutive k;
+//  - x: row-major u8 rows of k_padded bytes (a multiple of 64), amx_lda(k_padded) apart
+//    (quantize_rows_rowmajor_avx512), an A tile = 16 rows x 64 consecutive k;
 //  - W: a panel's 128-byte step s holds k 4s..4s+3 of its 32 columns, column c in bytes 4c..4c+3:
 //    the "VNNI" order AMX wants for B (a B row = 4 consecutive k of 16 columns). 16 steps at
 //    stride 128 are the B tile of columns 0-15, the same at +64 that of columns 16-31; no
@@ -99,8 +99,9 @@ void tile_block(const uint8_t* a, int64_t lda, const int8_t* b, int64_t steps, i
 
 }  // namespace
 
-// Same loop order as the VNNI GEMM (gemm_w8a8_avx512): groups of kNC panels, kc blocks of k, the
-// tile's A block (32 x kc bytes) in L1 while it walks the group's panels, B from L2.
+// The VNNI GEMM's loop nest (w8a8_tile_loop) with k blocks of 4096: the tile's A block (32 rows x
+// 4 KiB) and the group's B blocks stay in L2 and reach L1 through tile_block's prefetch (smaller k
+// blocks that fit L1 lost to the partial sums' tile loads and stores: docs/gemm.md).
 void gemm_w8a8_amx(const uint8_t* a, const float* scale, int64_t m, const PackedWeights& w,
                    float* y, int64_t p0, int64_t p1) {
   const int64_t steps = w.k_padded / 4, lda = amx_lda(w.k_padded);
