@@ -498,10 +498,12 @@ const bool kAvx2Registered = [] {
 }  // namespace
 
 // ---- W8A8 on AMX vs the VNNI tile, measured in one run (docs/gemm.md, "AMX") -------------------
-// Filter with --benchmark_filter=amx_vs_vnni. Each iteration is one pair of calls on the same
-// inputs, the AMX tile then the AVX-512 VNNI tile (detail::w8a8_amx_allowed() off), at m = 128
-// and 512; counters: the medians of each side's GOP/s and of the per-pair ratio vnni/amx time
-// (> 1: AMX faster). Skipped where the CPU or the OS offers no AMX.
+// Filter with --benchmark_filter=amx_vs_vnni. Each iteration is one pair of calls, the AMX tile
+// then the AVX-512 VNNI path (detail::w8a8_amx_allowed() off: the multi-row VNNI GEMV at m <= 64,
+// the VNNI tile above); m = 2..64 (batched decode: memory-bound) rotates the weights over > 1 GiB
+// of copies, each call on the next copy, m = 128 and 512 (prefill: compute-bound) reuse one matrix.
+// Counters: the medians of each side's GOP/s and of the per-pair ratio vnni/amx time (> 1: AMX
+// faster). Skipped where the CPU or the OS offers no AMX.
 namespace {
 
 void BM_w8a8_amx_vs_vnni(benchmark::State& state, int64_t m, int64_t k, int64_t n) {
@@ -509,17 +511,21 @@ void BM_w8a8_amx_vs_vnni(benchmark::State& state, int64_t m, int64_t k, int64_t 
     state.SkipWithError("no AMX-INT8 on this CPU (or the OS refused its tile state)");
     return;
   }
-  std::vector<float> wsrc(k * n);
-  lk::fill_uniform(wsrc, 17, -0.05f, 0.05f);
-  const lk::PackedWeights w =
-      lk::pack_weights(wsrc.data(), k, n, lk::WeightFormat::w8a8, 128, lk::WeightLayout::nk);
+  const lk::PackedWeights one = make_weights(lk::WeightFormat::w8a8, k, n);
+  const int64_t copies =
+      m > lk::detail::kGemvRowsCrossover
+          ? 1
+          : std::max<int64_t>(2, static_cast<int64_t>(1.1 * (1 << 30) / one.bytes()) + 1);
+  const std::vector<lk::PackedWeights> rot(copies, one);
   std::vector<float> x(m * k), y(m * n);
   lk::fill_uniform(x, 5);
   bool& amx = lk::detail::w8a8_amx_allowed();
+  int64_t i = 0;
   const auto timed = [&](bool use_amx) {
     amx = use_amx;
-    const double t = bench::timed([&] { lk::gemm(x.data(), m, w, y.data(), pool()); });
+    const double t = bench::timed([&] { lk::gemm(x.data(), m, rot[i], y.data(), pool()); });
     amx = true;
+    i = (i + 1) % copies;
     return t;
   };
   std::vector<double> ta, tv, ratio;
@@ -533,14 +539,62 @@ void BM_w8a8_amx_vs_vnni(benchmark::State& state, int64_t m, int64_t k, int64_t 
   state.counters["amx_GOPs"] = ops / bench::median(ta) / 1e9;
   state.counters["vnni_GOPs"] = ops / bench::median(tv) / 1e9;
   state.counters["amx_speed_vs_vnni"] = bench::median(ratio);
+  state.SetLabel(std::to_string(copies) + (copies > 1 ? " copies" : " copy"));
 }
 
 const bool kAmxRegistered = [] {
-  for (int64_t m : {128, 512})
+  for (int64_t m : {2, 8, 32, 64, 128, 512})
     for (int64_t n : {4096, 11008})
       benchmark::RegisterBenchmark(
           ("amx_vs_vnni/w8a8/m" + std::to_string(m) + "/k4096/n" + std::to_string(n)).c_str(),
           BM_w8a8_amx_vs_vnni, m, 4096, n)
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
+  return true;
+}();
+
+}  // namespace
+
+// ---- prefill GEMM with its weights cold (from DRAM) against the same call hot --------------
+// In a model every layer's weights come from DRAM once per prefill (a 7B model's are 7-28 GB),
+// while BM_gemm's one matrix stays in the L3. Filter with --benchmark_filter=gemm_cold. Each
+// iteration: one call on the next of > 1 GiB of rotated copies (cold), then the same call again
+// (hot: the copy just read sits in the caches). Counters: the medians of both sides' GOP/s and of
+// the per-pair ratio hot time / cold time (1: fetching the weights is hidden behind the math).
+namespace {
+
+void BM_gemm_cold(benchmark::State& state, lk::WeightFormat f, int64_t m, int64_t k, int64_t n) {
+  const lk::PackedWeights one = make_weights(f, k, n);
+  const int64_t copies =
+      std::max<int64_t>(2, static_cast<int64_t>(1.1 * (1 << 30) / one.bytes()) + 1);
+  const std::vector<lk::PackedWeights> rot(copies, one);
+  std::vector<float> x(m * k), y(m * n);
+  lk::fill_uniform(x, 5);
+  std::vector<double> tc, th, ratio;
+  int64_t i = 0;
+  for (auto _ : state) {
+    tc.push_back(bench::timed([&] { lk::gemm(x.data(), m, rot[i], y.data(), pool()); }));
+    th.push_back(bench::timed([&] { lk::gemm(x.data(), m, rot[i], y.data(), pool()); }));
+    ratio.push_back(th.back() / tc.back());
+    i = (i + 1) % copies;
+  }
+  benchmark::DoNotOptimize(y.data());
+  const double ops = 2.0 * m * n * k;
+  state.counters["cold_GOPs"] = ops / bench::median(tc) / 1e9;
+  state.counters["hot_GOPs"] = ops / bench::median(th) / 1e9;
+  state.counters["cold_speed_vs_hot"] = bench::median(ratio);
+  state.SetLabel(std::string(lk::gemm_isa(f)) + ", " + std::to_string(copies) + " copies");
+}
+
+const bool kColdRegistered = [] {
+  for (auto f : {lk::WeightFormat::fp32, lk::WeightFormat::bf16, lk::WeightFormat::int4,
+                 lk::WeightFormat::w8a8})
+    for (int64_t n : {4096, 11008})
+      benchmark::RegisterBenchmark(
+          ("gemm_cold/" + std::string(lk::to_string(f)) + "/m512/k4096/n" + std::to_string(n))
+              .c_str(),
+          BM_gemm_cold, f, 512, 4096, n)
+          ->MinTime(2.0)  // >= 3 pairs of the slowest (fp32, n = 11008: 0.7 s a pair)
           ->UseRealTime()
           ->Unit(benchmark::kMillisecond);
   return true;

@@ -4,7 +4,8 @@
 //   t1   gemm() with m = 1 (the streaming GEMV),
 //   new  gemm() with m rows (multi-row GEMV up to detail::gemv_rows_crossover(), blocked above),
 //   old  the same with the crossover forced to 1 (the blocked GEMM for every m >= 2; for W8A8 the
-//        14-row VNNI GEMM).
+//        14-row VNNI GEMM). On a CPU with AMX-INT8, W8A8 takes the AMX tile for every m >= 2 on
+//        both sides (new = old); amx_vs_vnni in gemm_bench.cpp compares it with the VNNI GEMV.
 // Counters are medians of per-call times: new_us, old_us, t1_us, new_over_t1 (time(m)/time(1)),
 // old_over_t1, old_over_new (speedup), p10_*_us (10th percentiles), and new_frac_read /
 // old_frac_read (weight + scale bytes per second over the STREAM-like read measured at start-up).

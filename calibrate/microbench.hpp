@@ -53,8 +53,8 @@ class DramReadReference {
 };
 
 // The reference of a compute-bound kernel's paired measurement: measure_peaks' loop for `dtype`
-// (fp32 FMA, bf16 dot, int8 VNNI) on every thread for about `ops` operations in all; returns the
-// ops executed (0 when this CPU has no such loop).
+// (fp32 FMA, bf16 dot, int8: AMX tdpbusd or VNNI, as measure_peaks) on every thread for about `ops`
+// operations in all; returns the ops executed (0 when this CPU has no such loop).
 double run_peak_loop(kernels::ThreadPool& pool, DType dtype, double ops);
 
 // What the analyzer's cache-residency model needs (docs/calibrate.md, "Caches"): how fast an op
@@ -78,12 +78,15 @@ CacheProbe measure_cache_probe(kernels::ThreadPool& pool, double capacity_bytes,
 
 struct PeakPoint {
   DType dtype;              // which dense_ops_per_s entry it measures
-  std::string instruction;  // "vfmadd231ps zmm", "vdpbf16ps zmm", "vpdpbusd zmm"
+  // "vfmadd231ps zmm", "vdpbf16ps zmm", "vpdpbusd zmm" or "tdpbusd tmm (AMX)"
+  std::string instruction;
   double ops_per_s = 0;     // all threads; a multiply-add counts 2
+  bool in_spec = true;      // false: measured for the record (notes, stderr), not the dtype's peak
 };
 
-// Peak throughput of each SIMD path present on this CPU (16 independent accumulators, no memory
-// traffic). AMX is measured only where the CPU has it (not yet implemented: reported as absent).
+// Peak throughput of each path present on this CPU, no memory traffic: the SIMD loops (16
+// independent accumulators), and where the W8A8 GEMM runs on AMX tiles the tdpbusd loop as the
+// int8 peak (the vpdpbusd one then comes after it, in_spec false).
 std::vector<PeakPoint> measure_peaks(kernels::ThreadPool& pool, double min_time_s,
                                      const TimingPolicy& policy = {});
 

@@ -166,11 +166,12 @@ int64_t claim(std::atomic<int64_t>& next, int64_t total, int64_t min_chunk, int6
   }
 }
 
-// W8A8 GEMM (m > gemv_rows_crossover()) as one pool job: the threads claim row blocks of x to
-// quantize (pack(b0, b1)), wait until all are packed, then claim chunks of output panels
-// (tile(p0, p1)). Claiming instead of a fixed half per thread keeps both cores useful when one of
-// them is shared (another process, or an OpenMP runtime still spinning after its own parallel
-// region): with a fixed split the call lasts as long as the slower half (docs/gemm.md, "Threads").
+// W8A8 GEMM (the VNNI tile at m > gemv_rows_crossover(), the AMX tile) as one pool job: the threads
+// claim row blocks of x to quantize (pack(b0, b1)), wait until all are packed, then claim chunks of
+// output panels (tile(p0, p1)). Claiming instead of a fixed half per thread keeps both cores useful
+// when one of them is shared (another process, or an OpenMP runtime still spinning after its own
+// parallel region): with a fixed split the call lasts as long as the slower half (docs/gemm.md,
+// "Threads").
 template <typename Pack, typename Tile>
 void run_w8a8_claimed(int64_t blocks, int64_t panels, ThreadPool* pool, Pack&& pack, Tile&& tile) {
   // Chunks of 2..8 panels: 8 = the kernels' panel group (each A block reused 8 times); a single
@@ -192,7 +193,7 @@ void run_w8a8_claimed(int64_t blocks, int64_t panels, ThreadPool* pool, Pack&& p
     job(0, 1);
 }
 
-// W8A8 at m > gemv_rows_crossover() on the AMX tile: x as row-major u8 rows (whole 32-row tiles).
+// W8A8 at m >= kW8a8AmxMinRows on the AMX tile: x as row-major u8 rows (whole 32-row tiles).
 void run_w8a8_amx(const float* x, int64_t m, const PackedWeights& w, float* y, ThreadPool* pool) {
   constexpr int64_t mt = detail::kGemmMRAmx;
   const int64_t blocks = (m + mt - 1) / mt;
@@ -216,8 +217,7 @@ void run_avx512(const float* x, int64_t m, const PackedWeights& w, float* y, Thr
   const bool small = is_small(m, w);
   const int64_t blocks = (m + detail::kGemmMR - 1) / detail::kGemmMR;
   thread_local std::vector<float> ap;  // packed x, reused across calls (no page faults per call)
-  if (w.format == WeightFormat::w8a8 && m > detail::gemv_rows_crossover() &&
-      detail::w8a8_uses_amx()) {
+  if (w.format == WeightFormat::w8a8 && m >= detail::kW8a8AmxMinRows && detail::w8a8_uses_amx()) {
     run_w8a8_amx(x, m, w, y, small ? nullptr : &pool);  // its own x layout and buffers
   } else if (w.format == WeightFormat::w8a8) {
     thread_local std::vector<float> sx;
@@ -317,7 +317,7 @@ std::string_view gemm_isa(WeightFormat f, Isa isa) {
   switch (f) {
     case WeightFormat::w8a8:
 #if defined(__x86_64__)
-      if (detail::w8a8_uses_amx()) return "avx512_vnni+amx_int8";  // AMX above the GEMV rows
+      if (detail::w8a8_uses_amx()) return "avx512_vnni+amx_int8";  // AMX for m >= 2
 #endif
       return "avx512_vnni";
     case WeightFormat::bf16:
@@ -330,6 +330,14 @@ std::string_view gemm_isa(WeightFormat f, Isa isa) {
 }
 
 std::string_view gemm_isa(WeightFormat f) { return gemm_isa(f, Isa::avx512); }
+
+bool gemm_w8a8_uses_amx() {
+#if defined(__x86_64__)
+  return path_for(WeightFormat::w8a8, Isa::avx512) == Path::avx512 && detail::w8a8_uses_amx();
+#else
+  return false;
+#endif
+}
 
 void gemm_portable(const float* x, int64_t m, const PackedWeights& w, float* y, ThreadPool& pool) {
   const bool small = is_small(m, w);

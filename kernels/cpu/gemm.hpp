@@ -70,7 +70,8 @@ PackedWeights pack_weights(const float* W, int64_t k, int64_t n, WeightFormat fm
 float dequantized_weight(const PackedWeights& w, int64_t kk, int64_t j);
 
 // Optimized kernel; threads over `pool`. m == 1 takes the streaming GEMV path; on the AVX-512
-// path 2 <= m <= 64 a multi-row streaming GEMV (weights read once), larger m the blocked GEMM.
+// path 2 <= m <= 64 a multi-row streaming GEMV (weights read once), larger m the blocked GEMM;
+// W8A8 with m >= 2 on a CPU with AMX-INT8 the AMX tile.
 void gemm(const float* x, int64_t m, const PackedWeights& w, float* y, ThreadPool& pool);
 // Portable path (no intrinsics): what gemm() runs on CPUs without AVX-512 or AVX2.
 void gemm_portable(const float* x, int64_t m, const PackedWeights& w, float* y, ThreadPool& pool);
@@ -80,6 +81,9 @@ void gemm_ref(const float* x, int64_t m, const PackedWeights& w, float* y);
 
 // The instruction set gemm() uses for this format on this CPU ("avx512_vnni", "portable", ...).
 std::string_view gemm_isa(WeightFormat f);
+// Whether gemm() runs W8A8 with m >= 2 on AMX-INT8 tiles on this CPU (calibrate then measures the
+// int8 peak with tdpbusd).
+bool gemm_w8a8_uses_amx();
 
 // Explicit path (tests and benchmarks run every path on one machine): Isa::avx512 is what gemm()
 // does; Isa::avx2 takes the AVX2 + FMA + F16C kernels (docs/gemm.md, "AVX2 path"); Isa::scalar the

@@ -1,10 +1,10 @@
-// W8A8 GEMM on AMX tiles (AMX-INT8: Intel Xeon from Sapphire Rapids on) for the m range of the
-// blocked GEMM (m > gemv_rows_crossover()). One tdpbusd multiplies a 16 x 64 u8 tile of the
-// activations by a 64 x 16 s8 tile of the weights into a 16 x 16 int32 tile: 16 384 MACs, 256
-// times a zmm vpdpbusd's 64. The operands are those of the VNNI tile (gemm_avx512_int8.cpp): rows
-// of x quantized per token to u8 = q + 128, weights in their packed panels, the 128 * colsum
-// correction in the same epilogue (gemm_avx512_w8a8_tile.hpp), so the int32 sums are the same
-// exact integers on both paths.
+// W8A8 GEMM on AMX tiles (AMX-INT8: Intel Xeon from Sapphire Rapids on) for m >= kW8a8AmxMinRows
+// (2: from there it beats the multi-row VNNI GEMV too; docs/gemm.md). One tdpbusd multiplies a 16 x
+// 64 u8 tile of the activations by a 64 x 16 s8 tile of the weights into a 16 x 16 int32 tile: 16
+// 384 MACs, 256 times a zmm vpdpbusd's 64. The operands are those of the VNNI tile
+// (gemm_avx512_int8.cpp): rows of x quantized per token to u8 = q + 128, weights in their packed
+// panels, the 128 * colsum correction in the same epilogue (gemm_avx512_w8a8_tile.hpp), so the
+// int32 sums are the same exact integers on both paths.
 //
 // Layouts (docs/gemm.md, "AMX"). A tile is 16 rows of 64 bytes loaded with a stride:
 //  - x: row-major u8 rows of k_padded bytes (a multiple of 64), amx_lda(k_padded) apart
@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "kernels/cpu/amx_tile_config.hpp"
 #include "kernels/cpu/gemm_internal.hpp"
 
 #if defined(__x86_64__)  // whole file: x86-64 only
@@ -37,18 +38,6 @@ namespace {
 constexpr int64_t kMT = kGemmMRAmx;  // rows per tile (two A tiles)
 constexpr int64_t kKC = 4096;  // k per block: one panel's B block 128 KiB, a group's 1 MiB (L2)
 constexpr int64_t kNC = 8;     // panels per group (each A block reused 8 times)
-
-// ldtilecfg's 64-byte operand: palette 1, 8 tiles of 16 rows x 64 bytes. A constant in memory:
-// GCC's _tile_loadconfig tells the compiler it reads 8 bytes only, so a config built on the stack
-// could lose its stores.
-struct alignas(64) TileConfig {
-  uint8_t palette, start_row;
-  uint8_t reserved[14];
-  uint16_t colsb[16];
-  uint8_t rows[16];
-};
-constexpr TileConfig kConfig = {
-    1, 0, {}, {64, 64, 64, 64, 64, 64, 64, 64}, {16, 16, 16, 16, 16, 16, 16, 16}};
 
 // One kc block of a 16- (Two false) or 32-row tile: acc (part, [32][32] int32) = (first ? 0 :
 // part) + the block's products. a: the tile's first row at the block's k, lda its row stride; b:
@@ -106,7 +95,7 @@ void gemm_w8a8_amx(const uint8_t* a, const float* scale, int64_t m, const Packed
                    float* y, int64_t p0, int64_t p1) {
   const int64_t steps = w.k_padded / 4, lda = amx_lda(w.k_padded);
   const int8_t* data = reinterpret_cast<const int8_t*>(w.data.data());
-  _tile_loadconfig(&kConfig);
+  _tile_loadconfig(&kAmxTileConfig);
   w8a8_tile_loop<kMT, kNC, kKC>(scale, m, w, y, p0, p1,
                                 [&](int64_t ib, int64_t rows, int64_t s0, int64_t ns, int64_t p,
                                     int32_t* part, bool first, const Epilogue* last) {

@@ -56,10 +56,10 @@ void quantize_rows_u8_avx512(const float* x, int64_t m, int64_t k, int64_t k_pad
 void gemv_rows_w8a8_avx512(const int32_t* q, const float* scale, int64_t m, const PackedWeights& w,
                            float* y, int64_t p0, int64_t p1);
 
-// W8A8 on AMX-INT8 tiles (kernels/cpu/gemm_amx_int8.cpp) for the blocked range (m >
-// gemv_rows_crossover()): x quantized per token into row-major u8 rows (q + 128, 128 past k) of
-// k_padded bytes (a multiple of 64) lda = amx_lda(k_padded) apart, rows [r0, r1) (rows >= m: 128,
-// scale 0), by quantize_rows_rowmajor_avx512; a holds whole tiles of kGemmMRAmx rows.
+// W8A8 on AMX-INT8 tiles (kernels/cpu/gemm_amx_int8.cpp) for m >= kW8a8AmxMinRows: x quantized per
+// token into row-major u8 rows (q + 128, 128 past k) of k_padded bytes (a multiple of 64) lda =
+// amx_lda(k_padded) apart, rows [r0, r1) (rows >= m: 128, scale 0), by
+// quantize_rows_rowmajor_avx512; a holds whole tiles of kGemmMRAmx rows.
 inline constexpr int64_t kGemmMRAmx = 32;
 // One cache line more than the row: with rows a multiple of 4 KiB apart an A tile's 16 rows fall
 // into one L1 set (12 ways) and evict each other on every load.
@@ -71,8 +71,12 @@ void quantize_rows_rowmajor_avx512(const float* x, int64_t m, int64_t k, int64_t
 void gemm_w8a8_amx(const uint8_t* a, const float* scale, int64_t m, const PackedWeights& w,
                    float* y, int64_t p0, int64_t p1);
 bool amx_int8_usable();  // AVX-512 BW/VL, AMX tile + int8, and the OS's permission (enable_amx)
-// Whether gemm() takes the AMX tile for W8A8 at m > gemv_rows_crossover(): this knob (default
-// true: tests turn it off to cover the VNNI tile on AMX CPUs) and amx_int8_usable(). Change the
+// From 2 rows the AMX tile beats the multi-row VNNI GEMV, which streams the weights once too: on
+// the 2-vCPU Xeon the AMX tile took 0.67-1.02 x its time at m = 2..64 (the gap growing with m as
+// the GEMV turns compute-bound; docs/gemm.md, "W8A8 on AMX"). m = 1 stays on the VNNI GEMV.
+inline constexpr int64_t kW8a8AmxMinRows = 2;
+// Whether gemm() takes the AMX tile for W8A8 at m >= kW8a8AmxMinRows: this knob (default
+// true: tests turn it off to cover the VNNI tiles on AMX CPUs) and amx_int8_usable(). Change the
 // knob only while no gemm() call runs.
 bool& w8a8_amx_allowed();
 bool w8a8_uses_amx();

@@ -1,7 +1,8 @@
-// W8A8 at small m (the multi-row VNNI GEMV, 2 <= m <= 64; docs/gemm.md, "Small m") and around
-// it, on every path: the default one, the blocked GEMM it replaces (crossover 1), AVX2 (with
-// AVX-VNNI where the CPU has it, and the maddubs tile) and the portable loops; m = 1..9, 16, 17,
-// 64; k not a multiple of 4 or 16; 1 and 2 threads.
+// W8A8 at small m (the multi-row VNNI GEMV, 2 <= m <= 64, docs/gemm.md, "Small m"; on CPUs with
+// AMX-INT8 the AMX tile, which gemm() takes there instead) and around it, on every path: the
+// default one, the VNNI GEMV with AMX turned off, the blocked VNNI GEMM it replaces (crossover 1),
+// AVX2 (with AVX-VNNI where the CPU has it, and the maddubs tile) and the portable loops;
+// m = 1..9, 16, 17, 33, 64; k not a multiple of 4 or 16; 1 and 2 threads.
 //
 // Tolerances: the integer dot products are exact (int32, |acc| <= 255 * 127 * k), so
 //  - on integer data with max |x| = max |w| = 127 per row / column both scales are exactly 1,
@@ -28,22 +29,25 @@ using namespace llmroof::kernels;
 
 namespace {
 
-constexpr int64_t kRowsToTest[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 17, 64};
+constexpr int64_t kRowsToTest[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 17, 33, 64};
 
 struct Path {
   const char* name;
   Isa isa;
   int64_t crossover;  // detail::gemv_rows_crossover() while it runs (1: the blocked GEMM)
   bool avx_vnni;      // detail::w8a8_avx2_vnni_allowed() while it runs (AVX2 path only)
+  bool amx;           // detail::w8a8_amx_allowed() while it runs (AVX-512 path, AMX CPUs only)
 };
 constexpr int64_t kCross = detail::kGemvRowsCrossover;
-// "avx2" is the AVX-VNNI tile where the CPU has AVX-VNNI (the maddubs one otherwise),
-// "avx2-maddubs" always the maddubs tile.
-constexpr Path kPaths[] = {{"default", Isa::avx512, kCross, true},
-                           {"blocked", Isa::avx512, 1, true},
-                           {"avx2", Isa::avx2, kCross, true},
-                           {"avx2-maddubs", Isa::avx2, kCross, false},
-                           {"portable", Isa::scalar, kCross, true}};
+// "default" is the AMX tile for m >= 2 on AMX CPUs, "vnni" the AVX-512 path without it; "avx2"
+// is the AVX-VNNI tile where the CPU has AVX-VNNI (the maddubs one otherwise), "avx2-maddubs"
+// always the maddubs tile.
+constexpr Path kPaths[] = {{"default", Isa::avx512, kCross, true, true},
+                           {"vnni", Isa::avx512, kCross, true, false},
+                           {"vnni-blocked", Isa::avx512, 1, true, false},
+                           {"avx2", Isa::avx2, kCross, true, true},
+                           {"avx2-maddubs", Isa::avx2, kCross, false, true},
+                           {"portable", Isa::scalar, kCross, true, true}};
 
 // Integers in [-127, 127] with a +-127 in every row of x ([m,k]) and every column of W ([n,k]).
 std::vector<float> integer_matrix(int64_t rows, int64_t cols, uint64_t seed) {
@@ -76,13 +80,16 @@ void run(const Path& path, const float* x, int64_t m, const PackedWeights& w, fl
          ThreadPool& pool) {
   int64_t& crossover = detail::gemv_rows_crossover();
   bool& vnni = detail::w8a8_avx2_vnni_allowed();
+  bool& amx = detail::w8a8_amx_allowed();
   const int64_t saved = crossover;
-  const bool saved_vnni = vnni;
+  const bool saved_vnni = vnni, saved_amx = amx;
   crossover = path.crossover;
   vnni = path.avx_vnni;
+  amx = path.amx;
   gemm(x, m, w, y, pool, path.isa);
   crossover = saved;
   vnni = saved_vnni;
+  amx = saved_amx;
 }
 
 }  // namespace

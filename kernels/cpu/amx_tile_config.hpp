@@ -1,0 +1,19 @@
+#pragma once
+// The one AMX tile configuration llmroof uses (the W8A8 GEMM, gemm_amx_int8.cpp, and calibrate's
+// tdpbusd peak loop): palette 1, eight tiles of 16 rows x 64 bytes, the largest tdpbusd takes.
+#include <cstdint>
+
+namespace llmroof::kernels::detail {
+
+// ldtilecfg's 64-byte operand. A constant in memory: GCC's _tile_loadconfig tells the compiler it
+// reads 8 bytes only, so a config built on the stack could lose its stores.
+struct alignas(64) AmxTileConfig {
+  uint8_t palette, start_row;
+  uint8_t reserved[14];
+  uint16_t colsb[16];
+  uint8_t rows[16];
+};
+inline constexpr AmxTileConfig kAmxTileConfig = {
+    1, 0, {}, {64, 64, 64, 64, 64, 64, 64, 64}, {16, 16, 16, 16, 16, 16, 16, 16}};
+
+}  // namespace llmroof::kernels::detail
