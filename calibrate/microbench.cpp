@@ -378,7 +378,7 @@ double peak_of(kernels::ThreadPool& pool, const PeakLoop& p, double min_time_s,
 }
 
 // The loop of the instruction the kernels' compute-bound work uses for dtype: int8 is the W8A8
-// GEMM's, tdpbusd where it runs on AMX tiles (m > 64), else vpdpbusd.
+// GEMM's, tdpbusd where it runs on AMX tiles (m >= 2), else vpdpbusd.
 std::optional<PeakLoop> peak_loop(DType dtype) {
   const auto& f = kernels::cpu_features();
   if (dtype == DType::fp32 && f.avx512f) return kFma;
