@@ -170,6 +170,12 @@ void BM_read(benchmark::State& state, Pages pg) {
 }
 
 // ---- decode GEMV with weights rotated over > 1 GiB ----------------------------------------
+// Copies of `bytes` of weights that together exceed 1.1 GiB (at least 2): rotating through them,
+// every call reads its weights from DRAM, not from the (480 MiB) L3.
+int64_t dram_copies(double bytes) {
+  return std::max<int64_t>(2, static_cast<int64_t>(1.1 * (1 << 30) / bytes) + 1);
+}
+
 lk::PackedWeights make_weights(lk::WeightFormat f, int64_t k, int64_t n) {
   std::vector<float> w(k * n);
   lk::fill_uniform(w, 17, -0.05f, 0.05f);
@@ -178,8 +184,7 @@ lk::PackedWeights make_weights(lk::WeightFormat f, int64_t k, int64_t n) {
 
 void BM_gemv(benchmark::State& state, lk::WeightFormat f, int64_t k, int64_t n, Pages pg) {
   const lk::PackedWeights one = make_weights(f, k, n);
-  const int64_t copies =
-      std::max<int64_t>(2, static_cast<int64_t>(1.1 * (1 << 30) / one.bytes()) + 1);
+  const int64_t copies = dram_copies(one.bytes());
   // The copies' HugeVectors are allocated (and first touched) under the page-size advice.
   const auto rot = with_pages(pg, [&] { return std::vector<lk::PackedWeights>(copies, one); });
   std::vector<float> x(k), y(n);
@@ -249,7 +254,7 @@ void BM_dnnl_gemm(benchmark::State& state, DnnlMatmul::Kind kind, int64_t m, int
 
 void BM_dnnl_gemv(benchmark::State& state, int64_t k, int64_t n) {
   const double one = 2.0 * k * n;  // bf16 weights
-  const int64_t copies = std::max<int64_t>(2, static_cast<int64_t>(1.1 * (1 << 30) / one) + 1);
+  const int64_t copies = dram_copies(one);
   DnnlMatmul g(DnnlMatmul::Kind::bf16, 1, k, n, copies);
   for (int64_t c = 0; c < copies; ++c) g.run();
   CallTimes ct;
@@ -293,8 +298,7 @@ void register_dnnl_gemm(const std::string& shape, int64_t m, int64_t k, int64_t 
 void BM_ours_vs_dnnl(benchmark::State& state, lk::WeightFormat f, DnnlMatmul::Kind kind, int64_t m,
                      int64_t k, int64_t n) {
   const lk::PackedWeights one = make_weights(f, k, n);
-  const int64_t copies =
-      m == 1 ? std::max<int64_t>(2, static_cast<int64_t>(1.1 * (1 << 30) / one.bytes()) + 1) : 1;
+  const int64_t copies = m == 1 ? dram_copies(one.bytes()) : 1;
   const std::vector<lk::PackedWeights> rot(copies, one);
   DnnlMatmul g(kind, m, k, n, copies);
   std::vector<float> x(m * k), y(m * n);
@@ -448,8 +452,7 @@ void BM_avx2_vs_avx512(benchmark::State& state, lk::WeightFormat f, int64_t m, i
   std::vector<float> wsrc(k * n);
   lk::fill_uniform(wsrc, 17, -0.05f, 0.05f);
   const lk::PackedWeights one = lk::pack_weights(wsrc.data(), k, n, f, 128, lk::WeightLayout::nk);
-  const int64_t copies =
-      m == 1 ? std::max<int64_t>(2, static_cast<int64_t>(1.1 * (1 << 30) / one.bytes()) + 1) : 1;
+  const int64_t copies = m == 1 ? dram_copies(one.bytes()) : 1;
   std::vector<lk::PackedWeights> rot(copies, one);
   std::vector<float> x(m * k), y(m * n);
   lk::fill_uniform(x, 5);
@@ -512,10 +515,7 @@ void BM_w8a8_amx_vs_vnni(benchmark::State& state, int64_t m, int64_t k, int64_t 
     return;
   }
   const lk::PackedWeights one = make_weights(lk::WeightFormat::w8a8, k, n);
-  const int64_t copies =
-      m > lk::detail::kGemvRowsCrossover
-          ? 1
-          : std::max<int64_t>(2, static_cast<int64_t>(1.1 * (1 << 30) / one.bytes()) + 1);
+  const int64_t copies = m > lk::detail::kGemvRowsCrossover ? 1 : dram_copies(one.bytes());
   const std::vector<lk::PackedWeights> rot(copies, one);
   std::vector<float> x(m * k), y(m * n);
   lk::fill_uniform(x, 5);
@@ -565,8 +565,7 @@ namespace {
 
 void BM_gemm_cold(benchmark::State& state, lk::WeightFormat f, int64_t m, int64_t k, int64_t n) {
   const lk::PackedWeights one = make_weights(f, k, n);
-  const int64_t copies =
-      std::max<int64_t>(2, static_cast<int64_t>(1.1 * (1 << 30) / one.bytes()) + 1);
+  const int64_t copies = dram_copies(one.bytes());
   const std::vector<lk::PackedWeights> rot(copies, one);
   std::vector<float> x(m * k), y(m * n);
   lk::fill_uniform(x, 5);
