@@ -40,6 +40,9 @@ void validate_formats(const QuantSettings& q) {
   if (q.residual && !is_float(*q.residual))
     throw AnalysisError("residual format " + str(to_string(*q.residual)) +
                         " is not supported (use fp32, fp16 or bf16)");
+  if (q.linear_math && !is_float(*q.linear_math))
+    throw AnalysisError("linear-layer math format " + str(to_string(*q.linear_math)) +
+                        " is not supported (use fp32, fp16 or bf16)");
   if (q.group_size < 0)
     throw AnalysisError("group size must be >= 0 (got " + std::to_string(q.group_size) + ")");
 }
@@ -117,7 +120,8 @@ void set_formats(Plan& p, const HardwareSpec& hw, const QuantSettings& q,
   // SmoothQuant keep them 16-bit).
   p.embed = is_float(q.weights) ? q.weights : DType::fp16;
   // The math the kernels do: weight-only formats dequantize to the activation format.
-  p.gemm_compute = resolve_compute(hw, q.activations, "linear layers", warnings);
+  p.gemm_compute =
+      resolve_compute(hw, q.linear_math.value_or(q.activations), "linear layers", warnings);
   p.float_compute = resolve_compute(hw, p.residual, "attention and lm_head", warnings);
   p.vector_compute = hw.peak(DType::fp32) ? DType::fp32 : p.float_compute;
 }

@@ -23,6 +23,10 @@ struct QuantSettings {
   // its math). Absent: the activation format when that is a float format, else fp16 (8-bit
   // activations exist only at the linear layers' inputs). The CPU kernels keep it fp32 with W8A8.
   std::optional<DType> residual;
+  // The format the linear layers' products are in, where it is not the activations' (the peak they
+  // are costed at). Absent: the activations'. The CPU kernels set bf16 where fp32 activations meet
+  // bf16 weights on AMX-BF16 tiles (x rounded to bf16 per call: validate).
+  std::optional<DType> linear_math;
 };
 
 // Upper bounds validate_settings() enforces so that token counts and their products with model

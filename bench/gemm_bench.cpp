@@ -354,6 +354,7 @@ void register_ours_vs_dnnl() {
   for (int64_t n : {4096, 11008})
     for (const Pair& p :
          {Pair{WeightFormat::bf16, Kind::bf16, "bf16_vs_dnnl_bf16", 1},
+          Pair{WeightFormat::bf16, Kind::bf16, "bf16_vs_dnnl_bf16", 512},
           Pair{WeightFormat::fp32, Kind::f32, "fp32_vs_dnnl_f32", 512},
           Pair{WeightFormat::w8a8, Kind::u8s8_quant, "w8a8_vs_dnnl_u8s8_quant", 512},
           Pair{WeightFormat::w8a8, Kind::u8s8, "w8a8_vs_dnnl_u8s8_noquant", 512}})
@@ -500,26 +501,31 @@ const bool kAvx2Registered = [] {
 
 }  // namespace
 
-// ---- W8A8 on AMX vs the VNNI tile, measured in one run (docs/gemm.md, "AMX") -------------------
-// Filter with --benchmark_filter=amx_vs_vnni. Each iteration is one pair of calls, the AMX tile
-// then the AVX-512 VNNI path (detail::w8a8_amx_allowed() off: the multi-row VNNI GEMV at m <= 64,
-// the VNNI tile above); m = 2..64 (batched decode: memory-bound) rotates the weights over > 1 GiB
-// of copies, each call on the next copy, m = 128 and 512 (prefill: compute-bound) reuse one matrix.
-// Counters: the medians of each side's GOP/s and of the per-pair ratio vnni/amx time (> 1: AMX
-// faster). Skipped where the CPU or the OS offers no AMX.
+// ---- AMX tiles vs the AVX-512 paths, measured in one run (docs/gemm.md, "AMX") --------------
+// Filter with --benchmark_filter=amx_vs. amx_vs_vnni/w8a8: each iteration is one pair of calls, the
+// AMX tile then the AVX-512 VNNI path (detail::w8a8_amx_allowed() off: the multi-row VNNI GEMV at
+// m <= 64, the VNNI tile above); amx_vs_fma/bf16 the same for bf16 weights (AMX-BF16 with x
+// rounded to bf16, against the FMA paths with detail::bf16_amx_allowed() off: the multi-row GEMV
+// at m <= 64, the blocked GEMM above). m = 2..64 (batched decode: memory-bound) rotates the weights
+// over > 1 GiB of copies, each call on the next copy, m = 128 and 512 (prefill: compute-bound)
+// reuse one matrix. Counters: the medians of each side's GOP/s and of the per-pair ratio
+// other/amx time (> 1: AMX faster). Skipped where the CPU or the OS offers no AMX.
 namespace {
 
-void BM_w8a8_amx_vs_vnni(benchmark::State& state, int64_t m, int64_t k, int64_t n) {
-  if (!lk::detail::w8a8_uses_amx()) {
-    state.SkipWithError("no AMX-INT8 on this CPU (or the OS refused its tile state)");
+void BM_amx_vs_avx512(benchmark::State& state, lk::WeightFormat f, int64_t m, int64_t k,
+                      int64_t n) {
+  const bool w8a8 = f == lk::WeightFormat::w8a8;
+  if (!(w8a8 ? lk::detail::w8a8_uses_amx() : lk::detail::bf16_uses_amx())) {
+    state.SkipWithError(w8a8 ? "no AMX-INT8 on this CPU (or the OS refused its tile state)"
+                             : "no AMX-BF16 on this CPU (or the OS refused its tile state)");
     return;
   }
-  const lk::PackedWeights one = make_weights(lk::WeightFormat::w8a8, k, n);
+  const lk::PackedWeights one = make_weights(f, k, n);
   const int64_t copies = m > lk::detail::kGemvRowsCrossover ? 1 : dram_copies(one.bytes());
   const std::vector<lk::PackedWeights> rot(copies, one);
   std::vector<float> x(m * k), y(m * n);
   lk::fill_uniform(x, 5);
-  bool& amx = lk::detail::w8a8_amx_allowed();
+  bool& amx = w8a8 ? lk::detail::w8a8_amx_allowed() : lk::detail::bf16_amx_allowed();
   int64_t i = 0;
   const auto timed = [&](bool use_amx) {
     amx = use_amx;
@@ -536,20 +542,25 @@ void BM_w8a8_amx_vs_vnni(benchmark::State& state, int64_t m, int64_t k, int64_t 
   }
   benchmark::DoNotOptimize(y.data());
   const double ops = 2.0 * m * n * k;
+  const std::string other = w8a8 ? "vnni" : "fma";
   state.counters["amx_GOPs"] = ops / bench::median(ta) / 1e9;
-  state.counters["vnni_GOPs"] = ops / bench::median(tv) / 1e9;
-  state.counters["amx_speed_vs_vnni"] = bench::median(ratio);
+  state.counters[other + "_GOPs"] = ops / bench::median(tv) / 1e9;
+  state.counters["amx_speed_vs_" + other] = bench::median(ratio);
   state.SetLabel(std::to_string(copies) + (copies > 1 ? " copies" : " copy"));
 }
 
 const bool kAmxRegistered = [] {
-  for (int64_t m : {2, 8, 32, 64, 128, 512})
-    for (int64_t n : {4096, 11008})
-      benchmark::RegisterBenchmark(
-          ("amx_vs_vnni/w8a8/m" + std::to_string(m) + "/k4096/n" + std::to_string(n)).c_str(),
-          BM_w8a8_amx_vs_vnni, m, 4096, n)
-          ->UseRealTime()
-          ->Unit(benchmark::kMillisecond);
+  for (auto f : {lk::WeightFormat::w8a8, lk::WeightFormat::bf16})
+    for (int64_t m : {2, 8, 12, 16, 24, 32, 64, 128, 512})
+      for (int64_t n : {4096, 11008})
+        benchmark::RegisterBenchmark(
+            (std::string(f == lk::WeightFormat::w8a8 ? "amx_vs_vnni/" : "amx_vs_fma/") +
+             std::string(lk::to_string(f)) + "/m" + std::to_string(m) + "/k4096/n" +
+             std::to_string(n))
+                .c_str(),
+            BM_amx_vs_avx512, f, m, 4096, n)
+            ->UseRealTime()
+            ->Unit(benchmark::kMillisecond);
   return true;
 }();
 

@@ -356,14 +356,20 @@ HardwareSpec to_hardware_spec(const Calibration& c, const std::string& name) {
         src + ": decode GEMV " + k.kernel + " " + k.shape +
         " (weights rotated through >= 1 GiB, paired with DRAM reads) achieved / this bandwidth";
   }
-  // W8A8's GEMM against the int8 peak: the analyzer applies it to int8 GEMMs (compute for the rest).
-  for (const auto& k : c.kernels)
-    if (k.kernel == "gemm_w8a8" && !k.memory_bound && k.efficiency() > 0) {
-      hw.efficiency.compute_by_dtype[static_cast<int>(DType::int8)] = std::min(1.0, k.efficiency());
-      hw.sources["efficiency.compute_int8"] =
-          src + ": W8A8 GEMM (" + std::string(kernels::gemm_isa(kernels::WeightFormat::w8a8)) +
-          ") " + k.shape + " achieved / measured int8 peak";
-    }
+  // W8A8's GEMM against the int8 peak, and on AMX-BF16 CPUs the bf16-weight GEMM against the bf16
+  // (tdpbf16ps) peak: the analyzer applies each to the GEMMs that multiply in that dtype (compute
+  // to the rest).
+  for (const auto& k : c.kernels) {
+    if (k.memory_bound || !(k.efficiency() > 0)) continue;
+    const auto set = [&](DType t, kernels::WeightFormat f, const std::string& what) {
+      hw.efficiency.compute_by_dtype[static_cast<int>(t)] = std::min(1.0, k.efficiency());
+      hw.sources["efficiency.compute_" + std::string(to_string(t))] =
+          src + ": " + what + " GEMM (" + std::string(kernels::gemm_isa(f)) + ") " + k.shape +
+          " achieved / measured " + std::string(to_string(t)) + " peak";
+    };
+    if (k.kernel == "gemm_w8a8") set(DType::int8, kernels::WeightFormat::w8a8, "W8A8");
+    if (k.kernel == "gemm_bf16") set(DType::bf16, kernels::WeightFormat::bf16, "bf16-weight");
+  }
   hw.notes = calibration_notes(c);
   hw.sources["efficiency.memory"] =
       src + ": median over decode GEMVs (weights rotated through >= 1 GiB, paired with DRAM reads) "
@@ -418,7 +424,7 @@ std::string format_calibration(const Calibration& c) {
   out += buf;
   out += "peak throughput (all threads):\n";
   for (const auto& p : c.peaks) {
-    std::snprintf(buf, sizeof buf, "  %-5s %-18s %s%s\n", std::string(to_string(p.dtype)).c_str(),
+    std::snprintf(buf, sizeof buf, "  %-5s %-19s %s%s\n", std::string(to_string(p.dtype)).c_str(),
                   p.instruction.c_str(), ops_per_s(p.ops_per_s).c_str(),
                   p.in_spec ? "" : " (for the record: the spec's is the AMX figure)");
     out += buf;

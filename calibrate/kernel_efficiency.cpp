@@ -112,9 +112,18 @@ struct ComputeCase {
 
 // Prefill GEMM: compute-bound, one matrix (its reuse across m rows is the point), paired with the
 // peak loop of its arithmetic (int8 VNNI for W8A8, fp32 FMA otherwise).
+// The peak a prefill GEMM's products run at: int8 for W8A8, bf16 for bf16 weights on AMX-BF16
+// (x rounded to bf16: tdpbf16ps), fp32 FMA otherwise.
+DType gemm_peak_dtype(WeightFormat f, int64_t m) {
+  if (f == WeightFormat::w8a8) return DType::int8;
+  if (f == WeightFormat::bf16 && m >= kernels::kBf16AmxMinRows && kernels::gemm_bf16_uses_amx())
+    return DType::bf16;
+  return DType::fp32;
+}
+
 ComputeCase gemm_case(kernels::ThreadPool& pool, WeightFormat f, int64_t m, int64_t n, int64_t k,
                       const Calibration& c) {
-  const DType ref = f == WeightFormat::w8a8 ? DType::int8 : DType::fp32;
+  const DType ref = gemm_peak_dtype(f, m);
   // Activations in 2 MiB pages, as validate's runner holds them (model_runner.cpp): with 4 KiB
   // pages the 8 MiB input re-read for every column panel costs TLB walks the model never pays.
   auto w = std::make_shared<PackedWeights>(random_weights(k, n, f, 12));
@@ -231,11 +240,12 @@ std::vector<KernelEfficiency> measure_kernel_efficiency(kernels::ThreadPool& poo
 
   const int64_t m = quick ? 256 : 512;
   std::vector<ComputeCase> compute;
-  for (auto f : quick ? std::vector<WeightFormat>{WeightFormat::fp32}
-                      : std::vector<WeightFormat>{WeightFormat::fp32, WeightFormat::int4,
-                                                  WeightFormat::w8a8})
-    if (c.peak(f == WeightFormat::w8a8 ? DType::int8 : DType::fp32) > 0)
-      compute.push_back(gemm_case(pool, f, m, 4096, 4096, c));
+  std::vector<WeightFormat> gemms{WeightFormat::fp32};
+  if (!quick) gemms.insert(gemms.end(), {WeightFormat::int4, WeightFormat::w8a8});
+  // bf16 weights where they run on AMX tiles (elsewhere the same FMA GEMM as fp32's)
+  if (gemm_peak_dtype(WeightFormat::bf16, m) == DType::bf16) gemms.push_back(WeightFormat::bf16);
+  for (auto f : gemms)
+    if (c.peak(gemm_peak_dtype(f, m)) > 0) compute.push_back(gemm_case(pool, f, m, 4096, 4096, c));
   if (!quick && c.peak(DType::fp32) > 0) compute.push_back(attention_prefill_case(pool, c));
   int round = 0;
   const auto next_round = [&] {

@@ -359,6 +359,8 @@ constexpr PeakLoop kVnni{vnni_loop, 16, 128, "vpdpbusd zmm", 1 << 16};
 // 16 cycles per tdpbusd: 1 << 10 iterations = 256 Ki cycles.
 constexpr PeakLoop kTdpbusd{tdpbusd_peak_loop, kTdpbusdPerIteration, kTdpbusdOps,
                             "tdpbusd tmm (AMX)", 1 << 10};
+constexpr PeakLoop kTdpbf16ps{tdpbf16ps_peak_loop, kTdpbf16psPerIteration, kTdpbf16psOps,
+                              "tdpbf16ps tmm (AMX)", 1 << 10};
 
 double peak_of(kernels::ThreadPool& pool, const PeakLoop& p, double min_time_s,
                const TimingPolicy& policy) {
@@ -378,10 +380,12 @@ double peak_of(kernels::ThreadPool& pool, const PeakLoop& p, double min_time_s,
 }
 
 // The loop of the instruction the kernels' compute-bound work uses for dtype: int8 is the W8A8
-// GEMM's, tdpbusd where it runs on AMX tiles (m >= 2), else vpdpbusd.
+// GEMM's, tdpbusd where it runs on AMX tiles (m >= 2), else vpdpbusd; bf16 the bf16-weight GEMM's,
+// tdpbf16ps where it runs on AMX tiles (m >= kBf16AmxMinRows), else vdpbf16ps.
 std::optional<PeakLoop> peak_loop(DType dtype) {
   const auto& f = kernels::cpu_features();
   if (dtype == DType::fp32 && f.avx512f) return kFma;
+  if (dtype == DType::bf16 && kernels::gemm_bf16_uses_amx()) return kTdpbf16ps;
   if (dtype == DType::bf16 && f.avx512_bf16) return kBf16;
   if (dtype == DType::int8 && kernels::gemm_w8a8_uses_amx()) return kTdpbusd;
   if (dtype == DType::int8 && f.avx512_vnni) return kVnni;
@@ -405,11 +409,14 @@ std::vector<PeakPoint> measure_peaks(kernels::ThreadPool& pool, double min_time_
   for (DType t : {DType::fp32, DType::bf16, DType::int8})
     if (const auto p = peak_loop(t))
       out.push_back({t, p->instruction, peak_of(pool, *p, min_time_s, policy)});
-  // On AMX CPUs the vpdpbusd peak too (the one-row W8A8 GEMV's, bandwidth-bound): reported, not
-  // in the spec.
+  // On AMX CPUs the vector peaks too (vpdpbusd: the one-row W8A8 GEMV's; vdpbf16ps: the bf16
+  // attention decode's dot products; both bandwidth-bound): reported, not in the spec.
   if (kernels::gemm_w8a8_uses_amx() && kernels::cpu_features().avx512_vnni)
     out.push_back(
         {DType::int8, kVnni.instruction, peak_of(pool, kVnni, min_time_s, policy), false});
+  if (kernels::gemm_bf16_uses_amx() && kernels::cpu_features().avx512_bf16)
+    out.push_back(
+        {DType::bf16, kBf16.instruction, peak_of(pool, kBf16, min_time_s, policy), false});
   return out;
 }
 

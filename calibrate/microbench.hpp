@@ -78,7 +78,7 @@ CacheProbe measure_cache_probe(kernels::ThreadPool& pool, double capacity_bytes,
 
 struct PeakPoint {
   DType dtype;              // which dense_ops_per_s entry it measures
-  // "vfmadd231ps zmm", "vdpbf16ps zmm", "vpdpbusd zmm" or "tdpbusd tmm (AMX)"
+  // "vfmadd231ps zmm", "vdpbf16ps zmm", "vpdpbusd zmm", "tdpbusd tmm (AMX)", "tdpbf16ps tmm (AMX)"
   std::string instruction;
   double ops_per_s = 0;     // all threads; a multiply-add counts 2
   bool in_spec = true;      // false: measured for the record (notes, stderr), not the dtype's peak
@@ -86,7 +86,8 @@ struct PeakPoint {
 
 // Peak throughput of each path present on this CPU, no memory traffic: the SIMD loops (16
 // independent accumulators), and where the W8A8 GEMM runs on AMX tiles the tdpbusd loop as the
-// int8 peak (the vpdpbusd one then comes after it, in_spec false).
+// int8 peak (the vpdpbusd one then comes after it, in_spec false), where the bf16-weight GEMM does
+// the tdpbf16ps loop as the bf16 peak (vdpbf16ps after it, in_spec false).
 std::vector<PeakPoint> measure_peaks(kernels::ThreadPool& pool, double min_time_s,
                                      const TimingPolicy& policy = {});
 

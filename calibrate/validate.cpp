@@ -14,6 +14,7 @@
 #include "calibrate/model_runner.hpp"
 #include "calibrate/timing.hpp"
 #include "io/errors.hpp"
+#include "kernels/cpu/gemm.hpp"
 #include "kernels/cpu_features.hpp"
 
 namespace llmroof::calibrate {
@@ -96,6 +97,15 @@ Settings cpu_kernel_settings(const Settings& req, std::vector<std::string>& note
   if (s.quant.weights == DType::fp16) {
     notes.push_back("16-bit weights run as bf16 (same bytes); predicted as bf16");
     s.quant.weights = DType::bf16;
+  }
+  // Prefill and batches of >= kBf16AmxMinRows rows multiply bf16 weights on AMX tiles; below that
+  // the GEMVs stream their weights (memory-bound: the peak does not matter).
+  if (s.quant.weights == DType::bf16 && s.quant.activations == DType::fp32 &&
+      kernels::gemm_bf16_uses_amx()) {
+    notes.push_back("bf16 weights multiply on AMX-BF16 tiles from " +
+                    std::to_string(kernels::kBf16AmxMinRows) +
+                    " rows, x rounded to bf16: the linear layers predicted at the bf16 peak");
+    s.quant.linear_math = DType::bf16;
   }
   if (s.quant.kv_cache == DType::fp16) {
     notes.push_back("16-bit KV cache runs as bf16 (same bytes); predicted as bf16");

@@ -43,6 +43,22 @@ bool w8a8_uses_amx() {
   static const bool usable = amx_int8_usable();
   return usable && w8a8_amx_allowed();
 }
+
+bool amx_bf16_usable() {
+  const CpuFeatures& f = cpu_features();
+  return f.avx512f && f.avx512bw && f.avx512vl && f.avx512_bf16 && f.amx_tile && f.amx_bf16 &&
+         enable_amx();
+}
+
+bool& bf16_amx_allowed() {
+  static bool allowed = true;
+  return allowed;
+}
+
+bool bf16_uses_amx() {
+  static const bool usable = amx_bf16_usable();
+  return usable && bf16_amx_allowed();
+}
 #endif
 
 QuantizedRows quantize_rows_portable(const float* x, int64_t m, int64_t k, int64_t k_padded) {
@@ -213,12 +229,31 @@ void run_w8a8_amx(const float* x, int64_t m, const PackedWeights& w, float* y, T
       [&](int64_t p0, int64_t p1) { detail::gemm_w8a8_amx(ap, s, m, w, y, p0, p1); });
 }
 
+// bf16 weights at m >= kBf16AmxMinRows on the AMX tile: x rounded to bf16 rows (whole 32-row
+// tiles), the same claimed split as W8A8's.
+void run_bf16_amx(const float* x, int64_t m, const PackedWeights& w, float* y, ThreadPool* pool) {
+  constexpr int64_t mt = detail::kGemmMRAmx;
+  const int64_t blocks = (m + mt - 1) / mt, kp = detail::amx_bf16_kp(w.k);
+  const int64_t lda = detail::amx_lda(2 * kp);
+  thread_local std::vector<uint16_t> a;
+  a.resize(std::max<size_t>(a.size(), blocks * mt * lda / 2));
+  uint16_t* ap = a.data();  // (thread_locals are not captured: the workers must see this one)
+  run_w8a8_claimed(
+      blocks, w.panels, pool,
+      [&](int64_t b0, int64_t b1) {
+        detail::round_rows_bf16_avx512(x, m, w.k, kp, lda, ap, b0 * mt, b1 * mt);
+      },
+      [&](int64_t p0, int64_t p1) { detail::gemm_bf16_amx(ap, m, w, y, p0, p1); });
+}
+
 void run_avx512(const float* x, int64_t m, const PackedWeights& w, float* y, ThreadPool& pool) {
   const bool small = is_small(m, w);
   const int64_t blocks = (m + detail::kGemmMR - 1) / detail::kGemmMR;
   thread_local std::vector<float> ap;  // packed x, reused across calls (no page faults per call)
   if (w.format == WeightFormat::w8a8 && m >= detail::kW8a8AmxMinRows && detail::w8a8_uses_amx()) {
     run_w8a8_amx(x, m, w, y, small ? nullptr : &pool);  // its own x layout and buffers
+  } else if (w.format == WeightFormat::bf16 && m >= kBf16AmxMinRows && detail::bf16_uses_amx()) {
+    run_bf16_amx(x, m, w, y, small ? nullptr : &pool);
   } else if (w.format == WeightFormat::w8a8) {
     thread_local std::vector<float> sx;
     // rows as the tile's blocks of 14 or the multi-row GEMV's blocks of 8, whichever is more
@@ -321,6 +356,9 @@ std::string_view gemm_isa(WeightFormat f, Isa isa) {
 #endif
       return "avx512_vnni";
     case WeightFormat::bf16:
+#if defined(__x86_64__)
+      if (detail::bf16_uses_amx()) return "avx512bw+amx_bf16";  // AMX for m >= 9
+#endif
       return "avx512bw";
     case WeightFormat::fp8:
       return "avx512f+f16c";
@@ -334,6 +372,14 @@ std::string_view gemm_isa(WeightFormat f) { return gemm_isa(f, Isa::avx512); }
 bool gemm_w8a8_uses_amx() {
 #if defined(__x86_64__)
   return path_for(WeightFormat::w8a8, Isa::avx512) == Path::avx512 && detail::w8a8_uses_amx();
+#else
+  return false;
+#endif
+}
+
+bool gemm_bf16_uses_amx() {
+#if defined(__x86_64__)
+  return path_for(WeightFormat::bf16, Isa::avx512) == Path::avx512 && detail::bf16_uses_amx();
 #else
   return false;
 #endif

@@ -71,7 +71,8 @@ float dequantized_weight(const PackedWeights& w, int64_t kk, int64_t j);
 
 // Optimized kernel; threads over `pool`. m == 1 takes the streaming GEMV path; on the AVX-512
 // path 2 <= m <= 64 a multi-row streaming GEMV (weights read once), larger m the blocked GEMM;
-// W8A8 with m >= 2 on a CPU with AMX-INT8 the AMX tile.
+// W8A8 with m >= 2 on a CPU with AMX-INT8, and bf16 weights with m >= 9 on one with AMX-BF16,
+// the AMX tile.
 void gemm(const float* x, int64_t m, const PackedWeights& w, float* y, ThreadPool& pool);
 // Portable path (no intrinsics): what gemm() runs on CPUs without AVX-512 or AVX2.
 void gemm_portable(const float* x, int64_t m, const PackedWeights& w, float* y, ThreadPool& pool);
@@ -84,6 +85,15 @@ std::string_view gemm_isa(WeightFormat f);
 // Whether gemm() runs W8A8 with m >= 2 on AMX-INT8 tiles on this CPU (calibrate then measures the
 // int8 peak with tdpbusd).
 bool gemm_w8a8_uses_amx();
+// Whether gemm() runs bf16 weights with m >= kBf16AmxMinRows on AMX-BF16 tiles on this CPU: x is
+// then rounded to bf16 before the products (docs/gemm.md, "bf16 on AMX"), and calibrate measures
+// the bf16 peak with tdpbf16ps.
+bool gemm_bf16_uses_amx();
+// Below 9 rows the multi-row FMA GEMV stays: both stream the weights once from DRAM, and on the
+// 2-vCPU Xeon the AMX tile (which also repacks them) ran 0.88-0.92 x its speed at m = 2, 0.95-1.08
+// x at m = 8, then 1.23-1.27 x at m = 12, 1.35-1.40 x at 16, 1.9 x at 32 and 4.2-4.3 x at 512
+// (gemm_bench --benchmark_filter=amx_vs_fma; docs/gemm.md, "bf16 on AMX").
+inline constexpr int64_t kBf16AmxMinRows = 9;
 
 // Explicit path (tests and benchmarks run every path on one machine): Isa::avx512 is what gemm()
 // does; Isa::avx2 takes the AVX2 + FMA + F16C kernels (docs/gemm.md, "AVX2 path"); Isa::scalar the

@@ -29,6 +29,7 @@
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,amx-tile,amx-int8")
 #include <immintrin.h>
 
+#include "kernels/cpu/amx_tile_block.hpp"
 #include "kernels/cpu/gemm_avx512_w8a8_tile.hpp"
 
 namespace llmroof::kernels::detail {
@@ -44,78 +45,28 @@ constexpr int64_t kNC = 8;     // panels per group (each A block reused 8 times)
 constexpr int64_t kFarSteps = 64;
 constexpr int64_t kFarMaxRows = 2 * kMT;
 
-// One kc block of a 16- (Two false) or 32-row tile: acc (part, [32][32] int32) = (first ? 0 :
-// part) + the block's products. a: the tile's first row at the block's k, lda its row stride; b:
-// the panel's block (steps 128-byte steps, a multiple of 16).
-template <bool Two, bool Far>
-void tile_block(const uint8_t* a, int64_t lda, const int8_t* b, int64_t steps, int32_t* part,
-                bool first) {
-  constexpr long kC = 32 * 4;  // bytes per row of part
-  if (first) {
-    _tile_zero(0);
-    _tile_zero(1);
-    if constexpr (Two) {
-      _tile_zero(2);
-      _tile_zero(3);
-    }
-  } else {
-    _tile_loadd(0, part, kC);
-    _tile_loadd(1, part + 16, kC);
-    if constexpr (Two) {
-      _tile_loadd(2, part + 16 * 32, kC);
-      _tile_loadd(3, part + 16 * 32 + 16, kC);
-    }
-  }
-  for (int64_t s = 0; s < steps; s += 16) {
-    // The next k step's A rows and B lines into L1 (prefetches do not fault past the block's end).
-    const char* pa = reinterpret_cast<const char*>(a) + 4 * (s + 16);
-    const char* pb = reinterpret_cast<const char*>(b) + 128 * (s + 16);
-    for (int r = 0; r < (Two ? 32 : 16); ++r) _mm_prefetch(pa + r * lda, _MM_HINT_T0);
-    for (int r = 0; r < 32; ++r) _mm_prefetch(pb + 64 * r, _MM_HINT_T0);
-    if constexpr (Far) {
-      const char* fb = reinterpret_cast<const char*>(b) + 128 * (s + kFarSteps);
-      for (int r = 0; r < 32; ++r) _mm_prefetch(fb + 64 * r, _MM_HINT_T1);
-    }
-    _tile_loadd(4, a + 4 * s, lda);
-    _tile_loadd(6, b + 128 * s, 128);
-    _tile_loadd(7, b + 128 * s + 64, 128);
-    _tile_dpbusd(0, 4, 6);
-    _tile_dpbusd(1, 4, 7);
-    if constexpr (Two) {
-      _tile_loadd(5, a + 16 * lda + 4 * s, lda);
-      _tile_dpbusd(2, 5, 6);
-      _tile_dpbusd(3, 5, 7);
-    }
-  }
-  _tile_stored(0, part, kC);
-  _tile_stored(1, part + 16, kC);
-  if constexpr (Two) {
-    _tile_stored(2, part + 16 * 32, kC);
-    _tile_stored(3, part + 16 * 32 + 16, kC);
-  }
-}
-
 }  // namespace
 
 // The VNNI GEMM's loop nest (w8a8_tile_loop) with k blocks of 4096: the tile's A block (32 rows x
-// 4 KiB) and the group's B blocks stay in L2 and reach L1 through tile_block's prefetch (smaller k
-// blocks that fit L1 lost to the partial sums' tile loads and stores: docs/gemm.md).
+// 4 KiB) and the group's B blocks stay in L2 and reach L1 through amx_tile_block's prefetch
+// (smaller k blocks that fit L1 lost to the partial sums' tile loads and stores: docs/gemm.md).
 void gemm_w8a8_amx(const uint8_t* a, const float* scale, int64_t m, const PackedWeights& w,
                    float* y, int64_t p0, int64_t p1) {
   const int64_t steps = w.k_padded / 4, lda = amx_lda(w.k_padded);
-  const int8_t* data = reinterpret_cast<const int8_t*>(w.data.data());
+  const uint8_t* data = w.data.data();
   const bool far = m <= kFarMaxRows;
   _tile_loadconfig(&kAmxTileConfig);
   w8a8_tile_loop<kMT, kNC, kKC>(scale, m, w, y, p0, p1,
                                 [&](int64_t ib, int64_t rows, int64_t s0, int64_t ns, int64_t p,
                                     int32_t* part, bool first, const Epilogue* last) {
                                   const uint8_t* ablk = a + ib * kMT * lda + 4 * s0;
-                                  const int8_t* b = data + (p * steps + s0) * 128;
+                                  const uint8_t* b = data + (p * steps + s0) * 128;
                                   const auto block =
                                       rows > 16
-                                          ? (far ? tile_block<true, true> : tile_block<true, false>)
-                                          : (far ? tile_block<false, true>
-                                                 : tile_block<false, false>);
+                                          ? (far ? amx_tile_block<int32_t, true, true, kFarSteps>
+                                                 : amx_tile_block<int32_t, true, false>)
+                                          : (far ? amx_tile_block<int32_t, false, true, kFarSteps>
+                                                 : amx_tile_block<int32_t, false, false>);
                                   block(ablk, lda, b, ns, part, first);
                                   if (last) store_rows(part, rows, *last);
                                 });

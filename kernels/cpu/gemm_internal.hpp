@@ -81,6 +81,25 @@ inline constexpr int64_t kW8a8AmxMinRows = 2;
 bool& w8a8_amx_allowed();
 bool w8a8_uses_amx();
 
+// bf16 weights on AMX-BF16 tiles (kernels/cpu/gemm_amx_bf16.cpp) for m >= kBf16AmxMinRows
+// (gemm.hpp): x
+// rounded to bf16 into row-major rows of amx_bf16_kp(k) elements (zero past k), amx_lda(2 kp)
+// bytes apart, rows [r0, r1) (rows >= m: zero) by round_rows_bf16_avx512; a holds whole tiles of
+// kGemmMRAmx rows. The weights stay in their panels (repacked per k block inside the kernel).
+inline constexpr int64_t amx_bf16_kp(int64_t k) {
+  return (k + 31) / 32 * 32;
+}
+void round_rows_bf16_avx512(const float* x, int64_t m, int64_t k, int64_t kp, int64_t lda,
+                            uint16_t* a, int64_t r0, int64_t r1);
+void gemm_bf16_amx(const uint16_t* a, int64_t m, const PackedWeights& w, float* y, int64_t p0,
+                   int64_t p1);
+bool amx_bf16_usable();  // AVX-512 BW/VL/BF16, AMX tile + bf16, and the OS's permission
+// Whether gemm() takes the AMX tile for bf16 weights at m >= kBf16AmxMinRows: this knob (default
+// true; tests turn it off to cover the FMA paths on AMX CPUs) and amx_bf16_usable(). Change the
+// knob only while no gemm() call runs.
+bool& bf16_amx_allowed();
+bool bf16_uses_amx();
+
 // AVX2 + FMA + F16C path (kernels/cpu/gemm_avx2.cpp; W8A8 in gemm_avx2_w8a8.cpp), same packed
 // weights, same split by panels.
 bool avx2_usable();  // avx2 && fma && f16c

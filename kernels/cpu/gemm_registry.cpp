@@ -64,6 +64,16 @@ class GemmCase final : public KernelCase {
     return check_close(y_, ref_, Tolerance{Metric::max_norm, tol_, 0.5});
   }
   OpCost cost() const override { return gemm_cost(w_.shape(p_.m)); }
+  // bf16 weights from kBf16AmxMinRows rows on AMX-BF16 CPUs: every product a tdpbf16ps, at the
+  // bf16 peak (the entry's `compute` stays fp32: the GEMV and the smaller m run on FMA).
+  std::vector<OpsAt> ops_at() const override {
+    if (on_amx_bf16()) return {{DType::bf16, cost().ops}};
+    return {};
+  }
+  std::string isa() const override {
+    if (w_.format != WeightFormat::bf16 || isa_ != Isa::avx512 || !gemm_bf16_uses_amx()) return {};
+    return on_amx_bf16() ? "avx512bw+amx_bf16" : "avx512bw";
+  }
   size_t working_set_bytes() const override {
     return static_cast<size_t>(w_.bytes()) + (x_.size() + y_.size()) * sizeof(float);
   }
@@ -76,6 +86,11 @@ class GemmCase final : public KernelCase {
   }
 
  private:
+  bool on_amx_bf16() const {
+    return w_.format == WeightFormat::bf16 && isa_ == Isa::avx512 && p_.m >= kBf16AmxMinRows &&
+           gemm_bf16_uses_amx();
+  }
+
   Problem p_;
   double tol_;
   Isa isa_;

@@ -130,6 +130,33 @@ TEST_CASE("the residual format: fp16 by default with W8A8, fp32 when set") {
                        AnalysisError);
 }
 
+TEST_CASE("linear_math: the linear layers' peak changes, their bytes do not") {
+  // fp32 activations with bf16 weights, products in bf16 (the CPU kernels on AMX-BF16 tiles).
+  Settings s = realistic_flash();
+  s.mode = Mode::roofline;
+  s.quant.weights = DType::bf16;
+  s.quant.activations = DType::fp32;
+  s.quant.residual = DType::fp32;
+  const Analysis fp = analyze(test::llama2_7b(), test::a6000(), s);
+  s.quant.linear_math = DType::bf16;
+  const Analysis bf = analyze(test::llama2_7b(), test::a6000(), s);
+  for (const char* name : {"q_proj", "o_proj", "gate_proj", "down_proj"}) {
+    CAPTURE(name);
+    CHECK(row(fp.prefill, name).compute_dtype == DType::fp32);
+    CHECK(row(bf.prefill, name).compute_dtype == DType::bf16);
+    CHECK(row(bf.prefill, name).peak_ops_per_s ==
+          doctest::Approx(*test::a6000().peak(DType::bf16)));
+    CHECK(row(bf.prefill, name).cost.bytes.total() == row(fp.prefill, name).cost.bytes.total());
+  }
+  // attention and lm_head follow the residual, not the linear layers
+  CHECK(row(bf.prefill, "fused_attention").compute_dtype == DType::fp32);
+  CHECK(row(bf.decode, "lm_head").compute_dtype == DType::fp32);
+  s.quant.linear_math = DType::int8;
+  CHECK_THROWS_WITH_AS(analyze(test::llama2_7b(), test::a6000(), s),
+                       "linear-layer math format int8 is not supported (use fp32, fp16 or bf16)",
+                       AnalysisError);
+}
+
 TEST_CASE("attention_compute_short: 1/efficiency affine in 1/prompt between 64 and 512 tokens") {
   HardwareSpec::Efficiency e;
   CHECK(!e.attention_compute_at(64));  // no attention factor at all

@@ -13,6 +13,7 @@
 #include "kernels/check.hpp"
 #include "kernels/cpu/gemm_internal.hpp"
 #include "kernels/cpu/gemm_registry.hpp"
+#include "kernels/cpu/quant.hpp"
 
 using namespace llmroof::kernels;
 
@@ -58,33 +59,48 @@ ErrorStats run_case(WeightFormat f, const Shape& s, ThreadPool& pool, bool porta
 
 }  // namespace
 
+// Sets detail::bf16_amx_allowed() for one scope (on CPUs without AMX-BF16 it changes nothing).
+struct Bf16Amx {
+  bool saved = detail::bf16_amx_allowed();
+  explicit Bf16Amx(bool allowed) { detail::bf16_amx_allowed() = allowed; }
+  ~Bf16Amx() { detail::bf16_amx_allowed() = saved; }
+};
+
 TEST_CASE("gemm matches its reference on odd shapes, exactly where the data allows") {
+  // bf16 runs twice: with the AMX tile for m >= 9 (on CPUs with AMX-BF16; integer x is exact in
+  // bf16, so the result stays exact) and without it (the FMA paths those CPUs then run).
   ThreadPool one(1), two(2);
   for (WeightFormat f : kFormats)
-    for (const Shape& s : kShapes)
-      for (bool portable : {false, true})
-        for (ThreadPool* pool : {&one, &two}) {
-          CAPTURE(to_string(f));
-          CAPTURE(s.m);
-          CAPTURE(s.n);
-          CAPTURE(s.k);
-          CAPTURE(s.group);
-          CAPTURE(portable);
-          CAPTURE(pool->size());
-          const ErrorStats e = run_case(f, s, *pool, portable);
-          CHECK(e.nan + e.inf == 0);
-          if (f == WeightFormat::fp8)
-            CHECK(e.value(Metric::max_norm) <= 1e-6);
-          else
-            CHECK(e.max_abs <= 1e-6 * e.max_ref);  // exact up to the fp32 rounding of y
-          CHECK(e.ref_zeros < e.n / 4);
-        }
+    for (bool amx : {true, false})
+      for (const Shape& s : kShapes)
+        for (bool portable : {false, true})
+          for (ThreadPool* pool : {&one, &two}) {
+            if (!amx && f != WeightFormat::bf16) continue;
+            const Bf16Amx knob(amx);
+            CAPTURE(amx);
+            CAPTURE(to_string(f));
+            CAPTURE(s.m);
+            CAPTURE(s.n);
+            CAPTURE(s.k);
+            CAPTURE(s.group);
+            CAPTURE(portable);
+            CAPTURE(pool->size());
+            const ErrorStats e = run_case(f, s, *pool, portable);
+            CHECK(e.nan + e.inf == 0);
+            if (f == WeightFormat::fp8)
+              CHECK(e.value(Metric::max_norm) <= 1e-6);
+            else
+              CHECK(e.max_abs <= 1e-6 * e.max_ref);  // exact up to the fp32 rounding of y
+            CHECK(e.ref_zeros < e.n / 4);
+          }
 }
 
 TEST_CASE("small m: the multi-row GEMV and the blocked GEMM it replaces both match the reference") {
   // gemv_rows_crossover() = 1 sends every m >= 2 to the blocked GEMM (the path above the
   // crossover); the default sends m <= 16 to the multi-row GEMV. Both must stay exact.
+  // (bf16 with AMX off: on AMX-BF16 CPUs the tile takes every m >= 9 whatever the crossover.)
   ThreadPool two(2);
+  const Bf16Amx knob(false);
   int64_t& crossover = detail::gemv_rows_crossover();
   const int64_t saved = crossover;
   for (int64_t c : {int64_t{1}, saved, int64_t{32}})
@@ -144,7 +160,9 @@ TEST_CASE("quantized GEMMs on non-exact data stay within the stated tolerance") 
   for (WeightFormat f : kFormats) {
     CAPTURE(to_string(f));
     const PackedWeights w = pack_weights(wv.data(), k, n, f, 128);
-    for (int64_t mm : {int64_t{1}, m}) {
+    // (bf16 on AMX rounds x: its own test below)
+    const bool amx = f == WeightFormat::bf16 && gemm_bf16_uses_amx() && m >= kBf16AmxMinRows;
+    for (int64_t mm : {int64_t{1}, amx ? 1 : m}) {
       std::vector<float> y(mm * n), ref(mm * n);
       gemm(x.data(), mm, w, y.data(), pool);
       gemm_ref(x.data(), mm, w, ref.data());
@@ -157,6 +175,54 @@ TEST_CASE("quantized GEMMs on non-exact data stay within the stated tolerance") 
       for (int64_t j = 0; j < n; ++j)
         worst = std::max(worst, double{std::fabs(dequantized_weight(w, kk, j) - wv[kk * n + j])});
     CHECK(worst <= (f == WeightFormat::int4 ? 0.1 / 15 / 2 * 1.01 : 0.05 / 16));
+  }
+}
+
+TEST_CASE("bf16 on AMX: x rounded to bf16, within 2^-9 of the fp32 products, exact on bf16 x") {
+  // The AMX tile multiplies bf16(x) by the bf16 weights, products exact in fp32, sums in fp32:
+  //   |y - ref| <= (2^-9 + k 2^-24) * sum_k |x_k w_k|   (x's rounding, then the fp32 sums').
+  // The bound is loose for random data (the errors' signs cancel); the check that x is rounded,
+  // and to nearest even, is the one below against the reference on bf16(x).
+  // Runs on every CPU (elsewhere the FMA paths meet the same bounds); m = 9 is the tile's first
+  // row count (kBf16AmxMinRows), 40 spans two 32-row tiles, 300 the claimed split over several.
+  ThreadPool pool(2);
+  const int64_t n = 70, k = 1000;
+  std::vector<float> wv(k * n);
+  fill_uniform(wv, 5, -0.05f, 0.05f);
+  const PackedWeights w = pack_weights(wv.data(), k, n, WeightFormat::bf16, 128);
+  for (int64_t m : {int64_t{9}, int64_t{40}, int64_t{300}}) {
+    CAPTURE(m);
+    std::vector<float> x(m * k), y(m * n), ref(m * n);
+    fill_uniform(x, 6 + m);
+    gemm(x.data(), m, w, y.data(), pool);
+    gemm_ref(x.data(), m, w, ref.data());
+    const double rel = std::ldexp(1.0, -9) + static_cast<double>(k) * std::ldexp(1.0, -24);
+    int64_t outside = 0;
+    double worst = 0;  // largest |y - ref| / bound
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double mag = 0;
+        for (int64_t kk = 0; kk < k; ++kk)
+          mag += std::fabs(double{x[i * k + kk]} * dequantized_weight(w, kk, j));
+        const double err = std::fabs(double{y[i * n + j]} - ref[i * n + j]);
+        worst = std::max(worst, err / (rel * mag));
+        outside += err > rel * mag;
+      }
+    CAPTURE(worst);
+    CHECK(outside == 0);
+    // Against the reference on x rounded to bf16 (nearest even) only the fp32 sums differ: for
+    // gemm() on that x on every CPU, and on AMX for gemm() on x itself (the tile rounds it so).
+    std::vector<float> xr(x);
+    for (float& v : xr) v = bf16_widen(bf16_round(v));
+    gemm_ref(xr.data(), m, w, ref.data());
+    const Tolerance sums{Metric::max_norm, 1e-5, 0.5};
+    if (gemm_bf16_uses_amx() && m >= kBf16AmxMinRows) {
+      const CheckResult c = check_close(y, ref, sums);
+      CHECK_MESSAGE(c.disposition == Disposition::passed, "x itself: " << c.detail);
+    }
+    gemm(xr.data(), m, w, y.data(), pool);
+    const CheckResult c = check_close(y, ref, sums);
+    CHECK_MESSAGE(c.disposition == Disposition::passed, c.detail);
   }
 }
 
