@@ -182,14 +182,14 @@ int64_t claim(std::atomic<int64_t>& next, int64_t total, int64_t min_chunk, int6
   }
 }
 
-// W8A8 GEMM (the VNNI tile at m > gemv_rows_crossover(), the AMX tile) as one pool job: the threads
-// claim row blocks of x to quantize (pack(b0, b1)), wait until all are packed, then claim chunks of
-// output panels (tile(p0, p1)). Claiming instead of a fixed half per thread keeps both cores useful
-// when one of them is shared (another process, or an OpenMP runtime still spinning after its own
-// parallel region): with a fixed split the call lasts as long as the slower half (docs/gemm.md,
-// "Threads").
+// A GEMM that packs x first (W8A8: the VNNI tile at m > gemv_rows_crossover(), the AMX tile; bf16
+// on AMX) as one pool job: the threads claim row blocks of x to pack (pack(b0, b1): quantize, or
+// round to bf16), wait until all are packed, then claim chunks of output panels (tile(p0, p1)).
+// Claiming instead of a fixed half per thread keeps both cores useful when one of them is shared
+// (another process, or an OpenMP runtime still spinning after its own parallel region): with a
+// fixed split the call lasts as long as the slower half (docs/gemm.md, "Threads").
 template <typename Pack, typename Tile>
-void run_w8a8_claimed(int64_t blocks, int64_t panels, ThreadPool* pool, Pack&& pack, Tile&& tile) {
+void run_claimed(int64_t blocks, int64_t panels, ThreadPool* pool, Pack&& pack, Tile&& tile) {
   // Chunks of 2..8 panels: 8 = the kernels' panel group (each A block reused 8 times); a single
   // panel re-reads all of A (from L3) for 1/8 of the work.
   constexpr int64_t kPanelChunk = 8;
@@ -220,7 +220,7 @@ void run_w8a8_amx(const float* x, int64_t m, const PackedWeights& w, float* y, T
   // (thread_locals are not captured: the workers must see this thread's buffers)
   uint8_t* ap = a.data();
   float* s = sx.data();
-  run_w8a8_claimed(
+  run_claimed(
       blocks, w.panels, pool,
       [&](int64_t b0, int64_t b1) {
         detail::quantize_rows_rowmajor_avx512(x, m, w.k, w.k_padded, detail::amx_lda(w.k_padded),
@@ -238,7 +238,7 @@ void run_bf16_amx(const float* x, int64_t m, const PackedWeights& w, float* y, T
   thread_local std::vector<uint16_t> a;
   a.resize(std::max<size_t>(a.size(), blocks * mt * lda / 2));
   uint16_t* ap = a.data();  // (thread_locals are not captured: the workers must see this one)
-  run_w8a8_claimed(
+  run_claimed(
       blocks, w.panels, pool,
       [&](int64_t b0, int64_t b1) {
         detail::round_rows_bf16_avx512(x, m, w.k, kp, lda, ap, b0 * mt, b1 * mt);
@@ -276,7 +276,7 @@ void run_avx512(const float* x, int64_t m, const PackedWeights& w, float* y, Thr
       split(pool, small, w.panels,
             [&](int64_t p0, int64_t p1) { detail::gemv_rows_w8a8_avx512(a, s, m, w, y, p0, p1); });
     } else {
-      run_w8a8_claimed(
+      run_claimed(
           blocks, w.panels, small ? nullptr : &pool,
           [&](int64_t b0, int64_t b1) {
             detail::quantize_pack_rows_avx512(x, m, w.k, w.k_padded, a, s, b0, b1);
