@@ -110,16 +110,16 @@ struct ComputeCase {
   DType reference = DType::fp32;
 };
 
-// Prefill GEMM: compute-bound, one matrix (its reuse across m rows is the point), paired with the
-// peak loop of its arithmetic (int8 VNNI for W8A8, fp32 FMA otherwise).
 // The peak a prefill GEMM's products run at: int8 for W8A8, bf16 for bf16 weights on AMX-BF16
 // (x rounded to bf16: tdpbf16ps), fp32 FMA otherwise.
 DType gemm_peak_dtype(WeightFormat f, int64_t m) {
   if (f == WeightFormat::w8a8) return DType::int8;
-  if (f == WeightFormat::bf16 && m >= kernels::kBf16AmxMinRows && kernels::gemm_bf16_uses_amx())
-    return DType::bf16;
+  if (f == WeightFormat::bf16 && kernels::gemm_bf16_uses_amx(m)) return DType::bf16;
   return DType::fp32;
 }
+
+// Prefill GEMM: compute-bound, one matrix (its reuse across m rows is the point), paired with the
+// peak loop of its arithmetic (gemm_peak_dtype).
 
 ComputeCase gemm_case(kernels::ThreadPool& pool, WeightFormat f, int64_t m, int64_t n, int64_t k,
                       const Calibration& c) {

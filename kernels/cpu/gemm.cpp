@@ -385,6 +385,10 @@ bool gemm_bf16_uses_amx() {
 #endif
 }
 
+bool gemm_bf16_uses_amx(int64_t m) {
+  return m >= kBf16AmxMinRows && gemm_bf16_uses_amx();
+}
+
 void gemm_portable(const float* x, int64_t m, const PackedWeights& w, float* y, ThreadPool& pool) {
   const bool small = is_small(m, w);
   if (w.format == WeightFormat::w8a8) {

@@ -89,6 +89,8 @@ bool gemm_w8a8_uses_amx();
 // then rounded to bf16 before the products (docs/gemm.md, "bf16 on AMX"), and calibrate measures
 // the bf16 peak with tdpbf16ps.
 bool gemm_bf16_uses_amx();
+// Whether a call with m rows takes that tile (the one place callers ask; gemm() decides the same).
+bool gemm_bf16_uses_amx(int64_t m);
 // Below 9 rows the multi-row FMA GEMV stays: both stream the weights once from DRAM, and on the
 // 2-vCPU Xeon the AMX tile (which also repacks them) ran 0.88-0.92 x its speed at m = 2, 0.95-1.08
 // x at m = 8, then 1.23-1.27 x at m = 12, 1.35-1.40 x at 16, 1.9 x at 32 and 4.2-4.3 x at 512

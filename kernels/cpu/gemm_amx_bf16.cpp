@@ -1,7 +1,7 @@
 // bf16-weight GEMM on AMX tiles (AMX-BF16: Intel Xeon from Sapphire Rapids on) for m >=
 // kBf16AmxMinRows. One tdpbf16ps multiplies a 16 x 32 bf16 tile of the activations by a 32 x 16
-// bf16 tile of the weights into a 16 x 16 fp32 tile: 8192 multiply-adds, 16 times a zmm
-// vfmadd231ps's 16 x 2 (per two k) -- what the fp32 FMA paths do with the same weights.
+// bf16 tile of the weights into a 16 x 16 fp32 tile: 8192 multiply-adds, the work of 512 zmm
+// vfmadd231ps in the fp32 FMA paths that run the same weights below that m.
 //
 // What changes for the user: x is rounded to bf16 (round to nearest even) before the products, as
 // every bf16 inference engine's activations are; the weights are the same bf16 values, each product
@@ -33,6 +33,7 @@
 #include <immintrin.h>
 
 #include "kernels/cpu/amx_tile_block.hpp"
+#include "kernels/cpu/simd_avx512.hpp"
 
 namespace llmroof::kernels::detail {
 
@@ -47,9 +48,7 @@ constexpr int64_t kNC = 8;     // panels per group (each repacked block read by 
 // slower than 1 KiB (gemm_bench --benchmark_filter=amx_vs_fma, docs/gemm.md).
 constexpr int64_t kRepackAhead = 1024;
 
-__mmask16 tail_mask(int64_t n) {
-  return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1);
-}
+using avx512::first_lanes;
 
 // Steps [s0, s0 + ns) (k = 2s, 2s + 1) of panel p into b as the B tiles' pairs; rows at or past k
 // are zero (tdpbf16ps then adds 0 * x = 0 for the zero-padded x).
@@ -75,7 +74,7 @@ void repack_block(const PackedWeights& w, int64_t p, int64_t s0, int64_t ns, uin
 
 // `rows` rows of fp32 sums (32 per row) into y, `cols` columns.
 void store_rows(const float* part, int64_t rows, float* y, int64_t ldy, int64_t cols) {
-  const __mmask16 m0 = tail_mask(cols), m1 = tail_mask(cols - 16);
+  const __mmask16 m0 = first_lanes(cols), m1 = first_lanes(cols - 16);
   for (int64_t r = 0; r < rows; ++r) {
     _mm512_mask_storeu_ps(y + r * ldy, m0, _mm512_loadu_ps(part + 32 * r));
     _mm512_mask_storeu_ps(y + r * ldy + 16, m1, _mm512_loadu_ps(part + 32 * r + 16));
@@ -90,7 +89,7 @@ void round_rows_bf16_avx512(const float* x, int64_t m, int64_t k, int64_t kp, in
     uint16_t* d = reinterpret_cast<uint16_t*>(reinterpret_cast<uint8_t*>(a) + r * lda);
     const float* xr = x + r * k;
     for (int64_t i = 0; i < kp; i += 16) {
-      const __mmask16 mk = r < m ? tail_mask(k - i) : __mmask16(0);
+      const __mmask16 mk = r < m ? first_lanes(k - i) : __mmask16(0);
       const __m256bh v = _mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(mk, xr + i));
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + i), reinterpret_cast<const __m256i&>(v));
     }

@@ -87,8 +87,7 @@ class GemmCase final : public KernelCase {
 
  private:
   bool on_amx_bf16() const {
-    return w_.format == WeightFormat::bf16 && isa_ == Isa::avx512 && p_.m >= kBf16AmxMinRows &&
-           gemm_bf16_uses_amx();
+    return w_.format == WeightFormat::bf16 && isa_ == Isa::avx512 && gemm_bf16_uses_amx(p_.m);
   }
 
   Problem p_;
