@@ -111,9 +111,14 @@ bool decode_quantizes_p(const KvCacheView& kv, const AttentionDims& d, Isa isa =
 // context is rounded against its own max score and max V scale (attention_decode above).
 inline constexpr int64_t kDecodeU8Block = 32;
 // Whether attention_decode(q, kv, o, d, pool, isa) does q·k and P·V as bf16 dot products
-// (vdpbf16ps, the probabilities rounded to bf16) on this CPU: bf16 caches on AVX512_BF16 CPUs,
-// head_dim a multiple of 32, from GQA 8 up.
+// (vdpbf16ps or AMX tdpbf16ps, the probabilities rounded to bf16) on this CPU: bf16 caches on
+// AVX512_BF16 CPUs, head_dim a multiple of 32, from GQA 8 up, and wherever decode_bf16_amx.
 bool decode_bf16_dot_products(const KvCacheView& kv, const AttentionDims& d, Isa isa = best_isa());
+// Whether it runs them on AMX-BF16 tiles (tdpbf16ps; the same rounding): bf16 caches on AMX-BF16
+// CPUs, head_dim a multiple of 32, GQA from kDecodeAmxMinGroup up where the group splits into equal
+// tiles of at most 16 q heads.
+bool decode_bf16_amx(const KvCacheView& kv, const AttentionDims& d, Isa isa = best_isa());
+inline constexpr int64_t kDecodeAmxMinGroup = 8;
 
 // KV cache helpers, shared by tests, benchmarks and `validate`.
 uint16_t float_to_bf16(float x);  // round to nearest even

@@ -2,6 +2,8 @@
 // into contiguous ranges (one per thread when batch is small), run the AVX-512 or AVX2 split kernel
 // on each, then merge the partial softmaxes:
 //   M = max_s m_s,  L = sum_s l_s 2^(m_s - M),  O = sum_s o_s 2^(m_s - M) / L.
+#include "kernels/cpu/attention_decode.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -12,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "kernels/cpu/attention_decode.hpp"
+#include "kernels/cpu/gemm_internal.hpp"
 #include "kernels/cpu_features.hpp"
 #include "kernels/huge_buffer.hpp"
 
@@ -199,8 +201,32 @@ bool decode_quantizes_p(const KvCacheView& kv, const AttentionDims& d, Isa isa) 
 }
 
 bool decode_bf16_dot_products(const KvCacheView& kv, const AttentionDims& d, Isa isa) {
+  return (kv.format == KvFormat::bf16 && d.q_len == 1 && usable_isa(isa) == Isa::avx512 &&
+          cpu_features().avx512_bf16 && d.head_dim % 32 == 0 && d.q_heads / d.kv_heads >= 8) ||
+         decode_bf16_amx(kv, d, isa);
+}
+
+namespace {
+bool amx_usable() {
+#if defined(__x86_64__)
+  static const bool usable = detail::amx_bf16_usable();
+  return usable;
+#else
+  return false;
+#endif
+}
+}  // namespace
+
+bool& detail::decode_amx_allowed() {
+  static bool allowed = true;
+  return allowed;
+}
+
+bool decode_bf16_amx(const KvCacheView& kv, const AttentionDims& d, Isa isa) {
+  const int64_t group = d.q_heads / d.kv_heads;
   return kv.format == KvFormat::bf16 && d.q_len == 1 && usable_isa(isa) == Isa::avx512 &&
-         cpu_features().avx512_bf16 && d.head_dim % 32 == 0 && d.q_heads / d.kv_heads >= 8;
+         d.head_dim % 32 == 0 && group >= kDecodeAmxMinGroup &&
+         decode_amx_heads_per_tile(group) > 0 && detail::decode_amx_allowed() && amx_usable();
 }
 
 void attention_decode(const float* q, const KvCacheView& kv, float* o, const AttentionDims& d,
@@ -230,8 +256,13 @@ void attention_decode(const float* q, const KvCacheView& kv, float* o, const Att
   std::vector<float> qp(pairs ? d.batch * d.q_heads * hd : 0);
   if (pairs) split_pairs(rq.q, qp.data(), d.batch * d.q_heads, hd, path == Isa::avx512 ? 32 : 16);
   const DecodeSplit base = base_split(kv, d, path, rq, pairs ? qp.data() : nullptr);
+  const int64_t amx_hc = decode_bf16_amx(kv, d, isa) ? decode_amx_heads_per_tile(group) : 0;
   pool.parallel_for(items, [&](int64_t i0, int64_t i1) {
-    const size_t bytes = (static_cast<size_t>(decode_scratch_floats(d.q_heads, hd)) * 4 + 63) / 64 * 64;
+    const size_t bytes =
+        static_cast<size_t>((std::max(decode_scratch_floats(d.q_heads, hd) * 4,
+                                      amx_hc ? decode_amx_scratch_bytes(d.q_heads, hd) : 0) +
+                             63) /
+                            64 * 64);
     std::unique_ptr<float, decltype(&std::free)> scratch(static_cast<float*>(std::aligned_alloc(64, bytes)),
                                                          &std::free);
     for (int64_t i = i0; i < i1; ++i) {
@@ -242,7 +273,9 @@ void attention_decode(const float* q, const KvCacheView& kv, float* o, const Att
       s.l = l.data() + i * d.q_heads;
       s.o = part.data() + i * d.q_heads * hd;
       s.scratch = scratch.get();
-      if (path == Isa::avx512)
+      if (amx_hc)
+        decode_split_amx_bf16(s, amx_hc);
+      else if (path == Isa::avx512)
         decode_split_avx512(s);
       else
         decode_split_avx2(s);

@@ -69,6 +69,24 @@ void decode_split_avx512(const DecodeSplit& s);
 // split in chunks of 16 (see split_pairs); uses less of the same scratch.
 void decode_split_avx2(const DecodeSplit& s);
 
+// bf16 caches on AMX-BF16 CPUs (decode_bf16_amx): the split on tiles (attention_decode_amx.cpp),
+// hc q heads per tile (decode_amx_heads_per_tile). Reads s.q16 (set on this path), writes m, l
+// and o like the AVX-512 split; its scratch is decode_amx_scratch_bytes, 64-byte aligned.
+void decode_split_amx_bf16(const DecodeSplit& s, int64_t hc);
+int64_t decode_amx_scratch_bytes(int64_t q_heads, int64_t head_dim);
+// q heads per tile for a GQA group: the group itself up to 16 (a tile's rows), above that the
+// largest equal share of at most 16; 0 where no equal share exists (then no AMX).
+inline int64_t decode_amx_heads_per_tile(int64_t group) {
+  const int64_t tiles = (group + 15) / 16;
+  return group % tiles == 0 ? group / tiles : 0;
+}
+namespace detail {
+// Whether attention_decode may take the AMX split where decode_bf16_amx's other conditions hold
+// (default true; tests and benchmarks turn it off to run the vdpbf16ps path on AMX CPUs). Change
+// it only while no attention_decode call runs.
+bool& decode_amx_allowed();
+}  // namespace detail
+
 // quantize_int8_rows of `rows` rows of q on AVX-512 (head_dim a multiple of 16), bit-identical to
 // it (the same division, clamp and round-to-nearest-even), plus what the int8 paths read per row:
 // qr = q8 · scale as fp32 and bias = 128 · Σ q8 (DecodeSplit::q8_bias).

@@ -119,30 +119,92 @@ TEST_CASE("bf16 caches: q is rounded to bf16 (reference and every kernel path)")
   CHECK_FALSE(decode_bf16_dot_products(kv, dims(1, 8, 1, 48, 1, 2)));
 }
 
+namespace {
+// Sets detail::decode_amx_allowed() for one scope (on CPUs without AMX-BF16 it changes nothing).
+struct DecodeAmx {
+  bool saved = detail::decode_amx_allowed();
+  explicit DecodeAmx(bool allowed) { detail::decode_amx_allowed() = allowed; }
+  ~DecodeAmx() { detail::decode_amx_allowed() = saved; }
+};
+
+bool amx_bf16_host() {
+  return best_isa() == Isa::avx512 && cpu_features().amx_bf16 && enable_amx();
+}
+}  // namespace
+
 // Where the probabilities are rounded to bf16 the check against the reference is statistical
 // (attention_tolerance.hpp); with q = 0 every weight is 2^0 = 1, exact in bf16, so o must be the
 // mean of the V rows to fp32 accuracy. That holds the vdpbf16ps P·V (token pairs, the odd last
-// token of a block, the channel order it keeps over a split) to 1e-5 for every block fill.
+// token of a block, the channel order it keeps over a split) to 1e-5 for every block fill, and on
+// AMX-BF16 CPUs the tile path's as well (its P tile's token pairs, Vp's channel order, the
+// repeated rows of a partial 32-token block, tiles of 8, 12 and 16 heads).
 TEST_CASE("bf16 decode with bf16 probabilities is exact where the weights are: o = mean of V at q = 0") {
   ThreadPool pool(2);
   const Tolerance exact{Metric::max_norm, 1e-5};
-  for (const AttentionDims& d : {dims(1, 8, 1, 128, 1, 1), dims(1, 8, 1, 128, 1, 2), dims(1, 8, 1, 128, 1, 15),
-                                 dims(2, 8, 1, 128, 1, 17), dims(1, 16, 1, 64, 1, 33),
-                                 dims(2, 32, 4, 128, 1, 47), dims(1, 8, 1, 96, 1, 100),
-                                 dims(1, 8, 1, 128, 1, 1000)}) {
-    CAPTURE(d.q_heads);
-    CAPTURE(d.kv_heads);
-    CAPTURE(d.head_dim);
-    CAPTURE(d.kv_len);
-    const Cache c = make_cache(d, KvFormat::bf16, true);
-    const std::vector<float> q(static_cast<size_t>(d.batch * d.q_heads * d.head_dim), 0.f);
-    std::vector<float> o(q.size()), ref(q.size());
-    attention_decode(q.data(), c.view, o.data(), d, pool);
-    attention_ref(q.data(), c.view, ref.data(), d);
-    const CheckResult r = check_close(o, ref, exact);
-    INFO(r.detail, " error ", r.error);
-    CHECK(r.disposition == Disposition::passed);
+  for (const bool amx : {true, false})
+    for (const AttentionDims& d :
+         {dims(1, 8, 1, 128, 1, 1), dims(1, 8, 1, 128, 1, 2), dims(1, 8, 1, 128, 1, 15),
+          dims(2, 8, 1, 128, 1, 17), dims(1, 16, 1, 64, 1, 33), dims(2, 32, 4, 128, 1, 47),
+          dims(1, 8, 1, 96, 1, 100), dims(1, 8, 1, 128, 1, 1000), dims(1, 24, 1, 64, 1, 31),
+          dims(2, 32, 1, 128, 1, 65, true, 70), dims(1, 12, 1, 256, 1, 32)}) {
+      const DecodeAmx knob(amx);
+      CAPTURE(amx);
+      CAPTURE(d.q_heads);
+      CAPTURE(d.kv_heads);
+      CAPTURE(d.head_dim);
+      CAPTURE(d.kv_len);
+      const Cache c = make_cache(d, KvFormat::bf16, true);
+      const std::vector<float> q(static_cast<size_t>(d.batch * d.q_heads * d.head_dim), 0.f);
+      std::vector<float> o(q.size()), ref(q.size());
+      attention_decode(q.data(), c.view, o.data(), d, pool);
+      attention_ref(q.data(), c.view, ref.data(), d);
+      const CheckResult r = check_close(o, ref, exact);
+      INFO(r.detail, " error ", r.error);
+      CHECK(r.disposition == Disposition::passed);
+    }
+}
+
+// bf16 caches from GQA 8 on AMX-BF16 CPUs run q·k and P·V on tiles (attention_decode_amx.cpp):
+// every fill of its 32-token blocks (the last one's K rows copied, V rows repeated under weight
+// 0), tiles of 8, 12 and 16 q heads (groups 8, 12, 16, 24 = 12 + 12, 32 = 16 + 16), head_dim 32
+// to 256, batch > 1 with spare capacity, a peaked softmax (the running max rising inside a split,
+// which rescales o in memory between tile stores). The same shapes with the knob off run the
+// vdpbf16ps path, so both stay covered on AMX CPUs. The tolerance is decode_tolerance's NMSE (the
+// probabilities are rounded to bf16 on both paths).
+TEST_CASE("bf16 decode on AMX tiles matches the reference; the knob turns it off") {
+  ThreadPool pool(2);
+  for (bool amx : {true, false}) {
+    CAPTURE(amx);
+    const DecodeAmx knob(amx);
+    for (int64_t n : {1, 2, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100}) {
+      CAPTURE(n);
+      check_decode(dims(1, 8, 1, 128, 1, n), KvFormat::bf16, pool);
+      check_decode(dims(2, 24, 2, 64, 1, n, true, n + 7), KvFormat::bf16, pool);  // tiles of 12
+      check_decode(dims(1, 32, 1, 32, 1, n), KvFormat::bf16, pool);               // tiles of 16
+    }
+    check_decode(dims(3, 32, 4, 128, 1, 530, true, 600), KvFormat::bf16, pool, true, 12.f);
+    check_decode(dims(1, 64, 4, 64, 1, 4096), KvFormat::bf16, pool, true, 12.f);  // group 16
+    check_decode(dims(2, 12, 1, 256, 1, 77), KvFormat::bf16, pool);
+    check_decode(dims(1, 16, 2, 160, 1, 333), KvFormat::bf16, pool, true, 12.f);
+    const AttentionDims d8 = dims(1, 32, 4, 128, 1, 100);
+    KvCacheView kv;
+    kv.format = KvFormat::bf16;
+    CHECK(decode_bf16_amx(kv, d8) == (amx && amx_bf16_host()));
+    CHECK(decode_bf16_dot_products(kv, d8) ==
+          (best_isa() == Isa::avx512 && cpu_features().avx512_bf16));
   }
+  KvCacheView kv;
+  kv.format = KvFormat::bf16;
+  CHECK_FALSE(decode_bf16_amx(kv, dims(1, 16, 4, 128, 1, 100)));  // GQA 4
+  CHECK_FALSE(decode_bf16_amx(kv, dims(1, 17, 1, 128, 1, 100)));  // no equal tiles <= 16
+  CHECK_FALSE(decode_bf16_amx(kv, dims(1, 8, 1, 48, 1, 100)));    // head_dim % 32
+  CHECK_FALSE(decode_bf16_amx(kv, dims(1, 8, 1, 128, 1, 100), Isa::avx2));
+  kv.format = KvFormat::int8;
+  CHECK_FALSE(decode_bf16_amx(kv, dims(1, 8, 1, 128, 1, 100)));
+  CHECK(decode_amx_heads_per_tile(8) == 8);
+  CHECK(decode_amx_heads_per_tile(24) == 12);
+  CHECK(decode_amx_heads_per_tile(48) == 16);
+  CHECK(decode_amx_heads_per_tile(17) == 0);
 }
 
 TEST_CASE("flash prefill matches the reference") {

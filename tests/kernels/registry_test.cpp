@@ -1,13 +1,15 @@
 // Every registered kernel (row-wise, attention and GEMM) passes its standard check problems, the
 // same cases `llmroof kernels check` runs.
+#include "kernels/registry.hpp"
+
 #include <doctest/doctest.h>
 
 #include <set>
 #include <string>
 
+#include "kernels/cpu/attention.hpp"
 #include "kernels/cpu/dispatch.hpp"
 #include "kernels/cpu_features.hpp"
-#include "kernels/registry.hpp"
 
 using namespace llmroof::kernels;
 
@@ -182,14 +184,26 @@ TEST_CASE("int8 and bf16 decode name the ops they run as int8 or bf16 dot produc
     CHECK(shares[0].ops == (kv_heads == 2 ? 2 : 1) * per_product);
     CHECK(shares[0].ops < r.find("attention_decode_int8")->make(p)->cost().ops);
   }
-  // bf16 caches from GQA 8 on AVX512_BF16 CPUs: both dot products on vdpbf16ps
+  // bf16 caches from GQA 8 on AVX512_BF16 CPUs: both dot products on vdpbf16ps, or on AMX-BF16
+  // CPUs on tdpbf16ps (decode_bf16_amx)
   const bool bf16 = cpu_features().avx512_bf16 && best_isa() == Isa::avx512;
+  KvCacheView bf16_view;
+  bf16_view.format = KvFormat::bf16;
   for (const int kv_heads : {4, 2}) {
     p.kv_heads = kv_heads;
     INFO("kv_heads " << kv_heads);
     const auto c = r.find("attention_decode_bf16")->make(p);
     const auto shares = c->ops_at();
-    CHECK((c->isa().find("vdpbf16ps") != std::string::npos) == (bf16 && kv_heads == 2));
+    AttentionDims d;
+    d.batch = p.batch;
+    d.q_heads = p.q_heads;
+    d.kv_heads = kv_heads;
+    d.head_dim = p.head_dim;
+    d.kv_len = p.kv_len;
+    const bool amx = decode_bf16_amx(bf16_view, d);
+    CHECK(amx == (bf16 && kv_heads == 2 && cpu_features().amx_bf16 && enable_amx()));
+    CHECK((c->isa().find(amx ? "tdpbf16ps" : "vdpbf16ps") != std::string::npos) ==
+          (bf16 && kv_heads == 2));
     if (!bf16 || kv_heads == 4) {
       CHECK(shares.empty());
       continue;
@@ -206,7 +220,9 @@ TEST_CASE("int8 and bf16 decode name the ops they run as int8 or bf16 dot produc
   CHECK(r.find("attention_decode_fp32")->make(p)->ops_at().empty());
   // `kernels list`: the AVX-512 entries name the extension some of their shapes use on this CPU
   CHECK((r.find("attention_decode_int8")->isa == "avx512f+vnni") == vnni);
-  CHECK((r.find("attention_decode_bf16")->isa == "avx512f+bf16") == (cpu_features().avx512_bf16 && best_isa() == Isa::avx512));
+  CHECK((r.find("attention_decode_bf16")->isa.rfind("avx512f+bf16", 0) == 0) == bf16);
+  CHECK((r.find("attention_decode_bf16")->isa == "avx512f+bf16+amx_bf16") ==
+        (bf16 && cpu_features().amx_bf16));
   CHECK(r.find("attention_decode_int8_avx2")->isa == "avx2+fma");
   Problem g;
   g.k = 256;
