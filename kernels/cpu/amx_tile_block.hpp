@@ -25,6 +25,9 @@ void amx_tile_block(const uint8_t* a, int64_t lda, const uint8_t* b, int64_t ste
   static_assert(std::is_same_v<Acc, int32_t> || std::is_same_v<Acc, float>);
   constexpr bool kBf16 = std::is_same_v<Acc, float>;
   constexpr long kC = 32 * 4;  // bytes per row of part
+  // GCC's tileloadd is a volatile asm with no memory operand or clobber, so nothing else keeps the
+  // caller's vector stores into B (the bf16 repack) or part before the tile loads that read them.
+  asm volatile("" ::: "memory");
   if (first) {
     _tile_zero(0);
     _tile_zero(1);
