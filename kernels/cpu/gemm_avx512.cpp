@@ -20,6 +20,7 @@
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c")
 #include "kernels/cpu/gemm_avx512_rows.hpp"
 #include "kernels/cpu/gemm_blocked_loop.hpp"  // loop nest shared with gemm_avx2
+#include "kernels/cpu/simd_avx512.hpp"
 
 namespace llmroof::kernels::detail {
 
@@ -58,13 +59,11 @@ inline void dot_rows(const float* x, int64_t len, const Rows& rows, __m512& y0, 
   y1 = _mm512_add_ps(_mm512_add_ps(acc[1], acc[3]), _mm512_add_ps(acc[5], acc[7]));
 }
 
-inline __mmask16 col_mask(int64_t cols) {  // valid columns among 16
-  return cols >= 16 ? __mmask16(0xFFFF) : cols <= 0 ? __mmask16(0) : __mmask16((1u << cols) - 1);
-}
+using avx512::first_lanes;  // valid columns among 16
 
 inline void store_cols(float* y, int64_t cols, __m512 a, __m512 b) {
-  _mm512_mask_storeu_ps(y, col_mask(cols), a);
-  _mm512_mask_storeu_ps(y + 16, col_mask(cols - 16), b);
+  _mm512_mask_storeu_ps(y, first_lanes(cols), a);
+  _mm512_mask_storeu_ps(y + 16, first_lanes(cols - 16), b);
 }
 
 // Per-column scale of a panel, times `extra` (fp8 folds its 2^8 here).
@@ -168,7 +167,7 @@ void micro(const float* a, const float* b, int64_t kc, float* c, int64_t ldc, bo
       c1[r] = _mm512_fmadd_ps(av, b1, c1[r]);
     }
   }
-  const __mmask16 m0 = col_mask(cols), m1 = col_mask(cols - 16);
+  const __mmask16 m0 = first_lanes(cols), m1 = first_lanes(cols - 16);
 #pragma GCC unroll 14
   for (int r = 0; r < R; ++r) {
     float* cr = c + r * ldc;

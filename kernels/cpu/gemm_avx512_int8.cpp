@@ -34,7 +34,7 @@ constexpr int64_t kNC = 8;     // panels per group
 float quantize_row_u8(const float* x, int64_t k, int64_t k_padded, uint8_t* dst) {
   __m512 amax = _mm512_setzero_ps();
   for (int64_t i = 0; i < k; i += 16) {
-    const __mmask16 m = col_mask(k - i);
+    const __mmask16 m = first_lanes(k - i);
     amax = _mm512_max_ps(amax, _mm512_abs_ps(_mm512_maskz_loadu_ps(m, x + i)));
   }
   const float mx = _mm512_reduce_max_ps(amax);
@@ -47,7 +47,7 @@ float quantize_row_u8(const float* x, int64_t k, int64_t k_padded, uint8_t* dst)
   const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127),
                 off = _mm512_set1_epi32(128);
   for (int64_t i = 0; i < k; i += 16) {
-    const __mmask16 m = col_mask(k - i);
+    const __mmask16 m = first_lanes(k - i);
     __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), inv));
     q = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(q, lo), hi), off);
     _mm512_mask_cvtepi32_storeu_epi8(dst + i, m, q);

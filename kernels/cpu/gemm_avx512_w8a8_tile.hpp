@@ -8,13 +8,12 @@
 #include <vector>
 
 #include "kernels/cpu/gemm.hpp"
+#include "kernels/cpu/simd_avx512.hpp"
 
 namespace llmroof::kernels::detail {
 namespace {
 
-inline __mmask16 col_mask(int64_t cols) {
-  return cols >= 16 ? __mmask16(0xFFFF) : cols <= 0 ? __mmask16(0) : __mmask16((1u << cols) - 1);
-}
+using avx512::first_lanes;  // valid columns among 16
 
 // Output rows of one 32-column panel: y = s_x[r] * s_w[c] * (acc - 128 * colsum[c]), the 128 *
 // sum_k w[k][c] that the activations' +128 adds taken off (docs/gemm.md); `cols` columns written.
@@ -43,8 +42,8 @@ struct EpilogueColumns {
         z1(_mm512_slli_epi32(_mm512_loadu_si512(e.colsum + 16), 7)),
         w0(_mm512_loadu_ps(e.sw)),
         w1(_mm512_loadu_ps(e.sw + 16)),
-        m0(col_mask(e.cols)),
-        m1(col_mask(e.cols - 16)) {}
+        m0(first_lanes(e.cols)),
+        m1(first_lanes(e.cols - 16)) {}
 };
 
 // Row r from its two accumulators (columns 0-15 and 16-31).
