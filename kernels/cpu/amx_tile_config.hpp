@@ -1,6 +1,7 @@
 #pragma once
-// The one AMX tile configuration llmroof uses (the W8A8 GEMM, gemm_amx_int8.cpp, and calibrate's
-// tdpbusd peak loop): palette 1, eight tiles of 16 rows x 64 bytes, the largest tdpbusd takes.
+// The AMX tile configuration of the GEMMs (gemm_amx_int8.cpp, gemm_amx_bf16.cpp) and calibrate's
+// peak loops: palette 1, eight tiles of 16 rows x 64 bytes, the largest tdpbusd takes. (The bf16
+// decode, attention_decode_amx.cpp, configures narrower tiles per number of q heads.)
 #include <cstdint>
 
 namespace llmroof::kernels::detail {

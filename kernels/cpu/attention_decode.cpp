@@ -1,6 +1,7 @@
 // Flash-decoding driver: round q as the KV format asks (round_q), split each batch row's KV length
 // into contiguous ranges (one per thread when batch is small), run the AVX-512 or AVX2 split kernel
-// on each, then merge the partial softmaxes:
+// on each (bf16 caches from GQA 8 on AMX-BF16 CPUs: the tile split, decode_bf16_amx), then merge
+// the partial softmaxes:
 //   M = max_s m_s,  L = sum_s l_s 2^(m_s - M),  O = sum_s o_s 2^(m_s - M) / L.
 #include "kernels/cpu/attention_decode.hpp"
 
