@@ -29,6 +29,7 @@
 #include <immintrin.h>
 
 #include "kernels/cpu/attention_decode_avx512_bf16.hpp"
+#include "kernels/cpu/attention_decode_prefetch.hpp"
 #include "kernels/cpu/simd_avx512.hpp"
 
 namespace llmroof::kernels {
@@ -69,27 +70,33 @@ constexpr DecodeTileConfigs make_decode_configs() {
 }
 constexpr DecodeTileConfigs kDecodeConfigs = make_decode_configs();
 
-// Where each buffer lies in the split's scratch (decode_amx_scratch_bytes), all 64-byte aligned.
+// Where each buffer lies in the split's scratch, byte offsets (all multiples of 64); `bytes` is
+// decode_amx_scratch_bytes.
+struct AmxLayout {
+  int64_t qt, scores, p, vp, kt, bytes;
+};
+constexpr AmxLayout amx_layout(int64_t q_heads, int64_t hd) {
+  AmxLayout l{};
+  l.qt = 0;  // per tile of q heads (q_heads tiles at most): hd / 32 qT tiles of 1 KiB
+  l.scores = l.qt + q_heads * hd * 32;  // 32 token rows of 16 floats
+  l.p = l.scores + kSpan * 64;          // the P tile: 16 rows of 32 bf16
+  l.vp = l.p + kTileB;                  // hd / 16 Vp tiles of 16 rows x 64 bytes
+  l.kt = l.vp + hd * 64;                // a partial block's K rows of one kv head: 32 x hd bf16
+  l.bytes = l.kt + kSpan * hd * 2;
+  return l;
+}
 struct AmxScratch {
-  uint8_t* qt;    // per (kv head, tile of q heads): head_dim / 32 qT tiles of 16 rows x 64 bytes
-  float* scores;  // 32 token rows of 16 floats
-  uint16_t* p;    // 16 rows of 32 bf16 (the P tile)
-  uint16_t* vp;   // head_dim / 16 Vp tiles of 16 rows x 64 bytes
-  uint16_t* kt;   // the last, partial block's K rows of one kv head: 32 x head_dim
+  uint8_t* qt;
+  float* scores;
+  uint16_t* p;
+  uint16_t* vp;
+  uint16_t* kt;
 };
 AmxScratch carve(const DecodeSplit& s) {
   uint8_t* b = reinterpret_cast<uint8_t*>(s.scratch);
-  AmxScratch a;
-  a.qt = b;
-  b += s.q_heads * s.head_dim * 32;  // per tile of heads (q_heads at most): hd / 32 tiles of 1 KiB
-  a.scores = reinterpret_cast<float*>(b);
-  b += kSpan * 64;
-  a.p = reinterpret_cast<uint16_t*>(b);
-  b += kTileB;
-  a.vp = reinterpret_cast<uint16_t*>(b);
-  b += s.head_dim * 64;
-  a.kt = reinterpret_cast<uint16_t*>(b);
-  return a;
+  const AmxLayout l = amx_layout(s.q_heads, s.head_dim);
+  return {b + l.qt, reinterpret_cast<float*>(b + l.scores), reinterpret_cast<uint16_t*>(b + l.p),
+          reinterpret_cast<uint16_t*>(b + l.vp), reinterpret_cast<uint16_t*>(b + l.kt)};
 }
 
 // qT tiles of q heads [h0, h0 + hc): tile j, row r, dword x = the bf16 pair (q[2(16j + r)],
@@ -184,10 +191,7 @@ void softmax_block(const DecodeSplit& s, const AmxScratch& a, int64_t h0, int64_
     l = _mm512_mul_ps(l, r);
     for (int64_t i = 0; i < hc; ++i) {
       if (!(up >> i & 1)) continue;
-      float* o = s.o + (h0 + i) * s.head_dim;
-      const __m512 ri = _mm512_set1_ps(rv[i]);
-      for (int64_t c = 0; c < s.head_dim; c += 16)
-        _mm512_storeu_ps(o + c, _mm512_mul_ps(_mm512_loadu_ps(o + c), ri));
+      scale_row(s.o + (h0 + i) * s.head_dim, s.head_dim, _mm512_set1_ps(rv[i]));
     }
     m = mnew;
     _mm512_mask_storeu_ps(s.m + h0, hm, m);
@@ -218,17 +222,7 @@ void softmax_block(const DecodeSplit& s, const AmxScratch& a, int64_t h0, int64_
 // alternated with the vdpbf16ps path per call): 16.0 GB/s without the softmax's steps, 20.8 with
 // them (the host's read 21-23); a burst per kv head instead of steps: 30 % of the cycles on
 // prefetcht1 with the KV in L2. prefetcht0 was 6 % slower than prefetcht1, two blocks ahead 3 %.
-struct SpreadPrefetch {
-  const char* k = nullptr;
-  const char* v = nullptr;
-  int64_t pos = 0, end = 0, per = 0;
-  inline void step() {
-    for (int64_t i = 0; i < per && pos < end; ++i, pos += 64) {
-      asm volatile("prefetcht1 %0" : : "m"(k[pos]));
-      asm volatile("prefetcht1 %0" : : "m"(v[pos]));
-    }
-  }
-};
+using SpreadPrefetch = PrefetcherT<false, true>;
 // step() calls per tile of q heads besides the kv head's kSpan / 2 Vp rows (build_vp): hd / 32 in
 // q·k, kSpan / 8 + kSpan / 4 in softmax_block, hd / 32 in P·V.
 constexpr int64_t tile_steps(int64_t hd) {
@@ -302,7 +296,7 @@ void amx_block(const DecodeSplit& s, const AmxScratch& a, int64_t hc, int64_t t,
 }  // namespace
 
 int64_t decode_amx_scratch_bytes(int64_t q_heads, int64_t head_dim) {
-  return q_heads * head_dim * 32 + kSpan * 64 + kTileB + head_dim * 64 + kSpan * head_dim * 2;
+  return amx_layout(q_heads, head_dim).bytes;
 }
 
 void decode_split_amx_bf16(const DecodeSplit& s, int64_t hc) {

@@ -22,6 +22,7 @@
 #include "kernels/cpu/attention_decode.hpp"
 #include "kernels/cpu/attention_decode_avx512_bf16.hpp"
 #include "kernels/cpu/attention_decode_avx512_int8.hpp"
+#include "kernels/cpu/attention_decode_prefetch.hpp"
 #include "kernels/cpu/simd_avx512.hpp"
 
 namespace llmroof::kernels {
@@ -78,37 +79,6 @@ inline void qk_heads(const DecodeSplit& s, const int64_t* kbase, int64_t h0, flo
     for (int x = 0; x < GB; ++x) _mm512_store_ps(red + ((h0 + x) * B + u) * 16, acc[u][x]);
 }
 
-// Streams the next block's K and V rows into the caches a few lines per call, in address order,
-// from every PV token step as well as every QK step, so the prefetches are spread over the whole
-// block's compute instead of coming in bursts during QK (see block()).
-// Paced (PacedPrefetcher): the QK kernels call step() about once per 16 FMAs too (qk_heads: per
-// 16-wide chunk; qk_heads_pairs: 2·U·GB/16 times per 32-wide chunk), not once per 4 tokens, so QK
-// and PV get prefetches in proportion to their work and the lines go out at an even rate: DRAM
-// does not idle while QK computes, nor do the misses pile up while PV runs. `per` comes from the step
-// count of the previous full block (the first block uses block()'s estimate). Where it is used:
-// paced_prefetch.
-template <bool Paced>
-struct PrefetcherT {
-  static constexpr bool kSpread = true;
-  static constexpr bool kPaced = Paced;
-  const char* k = nullptr;
-  const char* v = nullptr;
-  int64_t pos = 0, end = 0, per = 0;  // bytes; lines of K (and of V) per step
-  int64_t steps = 0;                  // step() calls so far (paced: sizes `per` of the next block)
-  inline void step() {
-    if constexpr (Paced) ++steps;
-    for (int64_t i = 0; i < per && pos < end; ++i, pos += 64) {
-      asm volatile("prefetcht0 %0" : : "m"(k[pos]));
-      asm volatile("prefetcht0 %0" : : "m"(v[pos]));
-    }
-  }
-  inline void rest() {
-    for (; pos < end; pos += 64) {
-      asm volatile("prefetcht0 %0" : : "m"(k[pos]));
-      asm volatile("prefetcht0 %0" : : "m"(v[pos]));
-    }
-  }
-};
 using Prefetcher = PrefetcherT<false>;
 using PacedPrefetcher = PrefetcherT<true>;
 // The PV steps of a split that prefetches a slice per QK step instead (prefetch_slice): no code.
@@ -312,8 +282,7 @@ inline void softmax_u8(const DecodeSplit& s, const __m512 kscale[2], const __m51
       if (up >> i & 1) {
         const __m512 r = _mm512_set1_ps(rv[i]);
         l = _mm512_mul_ps(l, r);
-        for (int64_t c = 0; c < s.head_dim; c += 16)
-          _mm512_storeu_ps(s.o + h * s.head_dim + c, _mm512_mul_ps(_mm512_loadu_ps(s.o + h * s.head_dim + c), r));
+        scale_row(s.o + h * s.head_dim, s.head_dim, r);
       }
       const __m512 bm = _mm512_set1_ps(mbv[i]), av_i = _mm512_set1_ps(av[i]);
       for (int j = 0; j < 2; ++j) {
@@ -385,8 +354,7 @@ void softmax_heads(const DecodeSplit& s, int64_t nt, int64_t g, int64_t h0, int6
       const __m512 a = exp2_ps(_mm512_set1_ps(s.m[h] - mnew));  // 0 on the first block (m = -inf)
       s.m[h] = mnew;
       l = _mm512_mul_ps(l, a);
-      for (int64_t c = 0; c < hd; c += 16)
-        _mm512_storeu_ps(s.o + h * hd + c, _mm512_mul_ps(_mm512_loadu_ps(s.o + h * hd + c), a));
+      scale_row(s.o + h * hd, hd, a);
     }
     const __m512 p = exp2_ps(_mm512_sub_ps(sc, _mm512_set1_ps(s.m[h])));
     _mm512_store_ps(lsum + h * 16, _mm512_add_ps(l, p));
