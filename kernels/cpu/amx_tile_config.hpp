@@ -1,7 +1,8 @@
 #pragma once
 // The AMX tile configuration of the GEMMs (gemm_amx_int8.cpp, gemm_amx_bf16.cpp) and calibrate's
-// peak loops: palette 1, eight tiles of 16 rows x 64 bytes, the largest tdpbusd takes. (The bf16
-// decode, attention_decode_amx.cpp, configures narrower tiles per number of q heads.)
+// peak loops: palette 1, eight tiles of 16 rows x 64 bytes, the largest tdpbusd takes. (The
+// decode splits, attention_decode_amx.cpp and attention_decode_amx_int8.cpp, configure narrower
+// tiles per number of q heads.)
 #include <cstdint>
 
 namespace llmroof::kernels::detail {

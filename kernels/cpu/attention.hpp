@@ -4,9 +4,9 @@
 //   K, V     [batch, kv_capacity, kv_heads, head_dim]   (token-major: the prefill projections and
 //             the decode KV cache share one layout; the first kv_len tokens of each batch row are
 //             valid, kv_capacity >= kv_len is the per-batch row stride in tokens)
-// GQA: q head h reads kv head h / (q_heads / kv_heads). Causal: query i (0-based among the q_len new
-// tokens) sees keys j <= i + (kv_len - q_len), i.e. the new tokens are the last q_len of the context.
-// scale 0 means 1/sqrt(head_dim).
+// GQA: q head h reads kv head h / (q_heads / kv_heads). Causal: query i (0-based among the q_len
+// new tokens) sees keys j <= i + (kv_len - q_len), i.e. the new tokens are the last q_len of the
+// context. scale 0 means 1/sqrt(head_dim).
 //
 // attention_prefill: flash attention (online softmax over key tiles of 64, query tiles of 64, never
 //   materialising q_len × kv_len scores); parallel over batch × q_heads × query tiles. q_len 1
@@ -26,29 +26,29 @@
 //   probabilities 2^(s - m) are rounded to bf16 (round to nearest even) before P·V, as
 //   FlashAttention rounds P to the input type before its P·V matmul; the running sum keeps them
 //   unrounded. Each weight moves by at most 2^-8 of itself (bf16 keeps 8 significant bits), so
-//   |Δo| <= 2^-8 · Σ w|v| / Σ w, the order of the bf16 rounding of V itself. The reference does not model it (the kernel's scores,
-//   fp32 sums in vdpbf16ps order, decide which way a weight rounds): decode_tolerance
-//   (attention_tolerance.hpp) states what the checks allow instead.
-//   With an int8 cache at GQA >= 8 on AVX-512 VNNI CPUs (head_dim % 64 == 0; decode_quantizes_p)
-//   the probabilities are rounded too, so P·V is a u8 × s8 dot product (vpdpbusd, 4 tokens per
-//   instruction). Per q head and absolute 32-token block [32j, 32j + 32) of the context (kDecodeU8Block), all in
-//   fp32 in this order: scores s_t = float(Σ q8·k8) · (((scale · log2 e) · kscale_t) · q8_scale)
-//   (log2 units), the block max mb, e_t = exp2_ps(s_t - mb) <= 1 (the kernels' vector exp2, whose
-//   scalar twin the reference runs), vmax = max_t vscale_t (scales >= 0), w8_t = round to nearest
-//   even (e_t · (vscale_t · (255 / vmax))) in 0..255. The block adds 2^(mb - M) · (vmax / 255) ·
-//   Σ_t w8_t v8_t to the numerator and 2^(mb - M) · Σ_t e_t (unrounded) to the denominator. A
-//   weight e_t · vscale_t moves by at most vmax / 510, so |Δo| <= 32 · 127 · max vscale / 510 ≈
-//   0.063 · max|V| in the worst case (32 errors of one sign, e = 1 at each block's max); uniform
-//   data sees 1.2e-3 to 5.6e-3 of max|o| (7e-5 to 5.5e-3 absolute with |v| <= 1;
-//   attention_test.cpp), the order of the int8 cache's own rounding of V (max|v| / 254 per
-//   element), but 10-50x the 1e-4 kernels check tolerance: hence the reference models it. The
-//   splits start at multiples of 32 there, so the result does not depend on the thread count.
-//   32 tokens rather than the kernel's 16-token score blocks: P·V's integer sums then run over 32
-//   tokens before they are scaled into the fp32 output (half the conversions: +11-15 % compute on
-//   Zen 5, docs/kernels.md; 16-token blocks saw 1e-3 to 3.7e-3 of max|o|). Other paths (AVX2,
-//   GQA < 8, other head_dims) keep fp32 probabilities: u8 P·V only pays where 8+ q heads share each V byte
-//   (P·V on int16 was slower below GQA 8), and their fp32 scores are not the bit-exact integer
-//   ones the rounding needs.
+//   |Δo| <= 2^-8 · Σ w|v| / Σ w, the order of the bf16 rounding of V itself. The reference does not
+//   model it (the kernel's scores, fp32 sums in vdpbf16ps order, decide which way a weight rounds):
+//   decode_tolerance (attention_tolerance.hpp) states what the checks allow instead. With an int8
+//   cache at GQA >= 8 on AVX-512 VNNI CPUs (head_dim % 64 == 0; decode_quantizes_p) the
+//   probabilities are rounded too, so P·V is a u8 × s8 dot product (vpdpbusd, 4 tokens per
+//   instruction; on AMX-INT8 CPUs tdpbusd, with q·k on tdpbssd: decode_int8_amx). Per q head and
+//   absolute 32-token block [32j, 32j + 32) of the context (kDecodeU8Block), all in fp32 in this
+//   order: scores s_t = float(Σ q8·k8) · (((scale · log2 e) · kscale_t) · q8_scale) (log2 units),
+//   the block max mb, e_t = exp2_ps(s_t - mb) <= 1 (the kernels' vector exp2, whose scalar twin the
+//   reference runs), vmax = max_t vscale_t (scales >= 0), w8_t = round to nearest even (e_t ·
+//   (vscale_t · (255 / vmax))) in 0..255. The block adds 2^(mb - M) · (vmax / 255) · Σ_t w8_t v8_t
+//   to the numerator and 2^(mb - M) · Σ_t e_t (unrounded) to the denominator. A weight e_t ·
+//   vscale_t moves by at most vmax / 510, so |Δo| <= 32 · 127 · max vscale / 510 ≈ 0.063 · max|V|
+//   in the worst case (32 errors of one sign, e = 1 at each block's max); uniform data sees 1.2e-3
+//   to 5.6e-3 of max|o| (7e-5 to 5.5e-3 absolute with |v| <= 1; attention_test.cpp), the order of
+//   the int8 cache's own rounding of V (max|v| / 254 per element), but 10-50x the 1e-4 kernels
+//   check tolerance: hence the reference models it. The splits start at multiples of 32 there, so
+//   the result does not depend on the thread count. 32 tokens rather than the kernel's 16-token
+//   score blocks: P·V's integer sums then run over 32 tokens before they are scaled into the fp32
+//   output (half the conversions: +11-15 % compute on Zen 5, docs/kernels.md; 16-token blocks saw
+//   1e-3 to 3.7e-3 of max|o|). Other paths (AVX2, GQA < 8, other head_dims) keep fp32
+//   probabilities: u8 P·V only pays where 8+ q heads share each V byte (P·V on int16 was slower
+//   below GQA 8), and their fp32 scores are not the bit-exact integer ones the rounding needs.
 #include <cstdint>
 #include <string>
 
@@ -119,6 +119,11 @@ bool decode_bf16_dot_products(const KvCacheView& kv, const AttentionDims& d, Isa
 // tiles of at most 16 q heads.
 bool decode_bf16_amx(const KvCacheView& kv, const AttentionDims& d, Isa isa = best_isa());
 inline constexpr int64_t kDecodeAmxMinGroup = 8;
+// Whether it runs an int8 cache on AMX-INT8 tiles (tdpbssd q·k, tdpbusd P·V on the same u8
+// probabilities; attention_decode_amx_int8.cpp): where decode_integer_qk, on AMX-INT8 CPUs, GQA
+// from kDecodeAmxInt8MinGroup up where the group splits into equal tiles of at most 8 q heads.
+bool decode_int8_amx(const KvCacheView& kv, const AttentionDims& d, Isa isa = best_isa());
+inline constexpr int64_t kDecodeAmxInt8MinGroup = 8;
 
 // KV cache helpers, shared by tests, benchmarks and `validate`.
 uint16_t float_to_bf16(float x);  // round to nearest even

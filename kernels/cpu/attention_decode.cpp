@@ -1,7 +1,7 @@
 // Flash-decoding driver: round q as the KV format asks (round_q), split each batch row's KV length
 // into contiguous ranges (one per thread when batch is small), run the AVX-512 or AVX2 split kernel
-// on each (bf16 caches from GQA 8 on AMX-BF16 CPUs: the tile split, decode_bf16_amx), then merge
-// the partial softmaxes:
+// on each (from GQA 8 on AMX CPUs the tile splits: bf16 caches decode_bf16_amx, int8 caches
+// decode_int8_amx), then merge the partial softmaxes:
 //   M = max_s m_s,  L = sum_s l_s 2^(m_s - M),  O = sum_s o_s 2^(m_s - M) / L.
 #include "kernels/cpu/attention_decode.hpp"
 
@@ -198,7 +198,8 @@ bool decode_integer_qk(const KvCacheView& kv, const AttentionDims& d, Isa isa) {
 }
 
 bool decode_quantizes_p(const KvCacheView& kv, const AttentionDims& d, Isa isa) {
-  return decode_integer_qk(kv, d, isa) && d.q_heads / d.kv_heads >= 8;
+  return (decode_integer_qk(kv, d, isa) && d.q_heads / d.kv_heads >= 8) ||
+         decode_int8_amx(kv, d, isa);
 }
 
 bool decode_bf16_dot_products(const KvCacheView& kv, const AttentionDims& d, Isa isa) {
@@ -208,11 +209,12 @@ bool decode_bf16_dot_products(const KvCacheView& kv, const AttentionDims& d, Isa
 }
 
 namespace {
-bool amx_usable() {
+bool amx_usable(KvFormat f) {
 #if defined(__x86_64__)
-  static const bool usable = detail::amx_bf16_usable();
-  return usable;
+  static const bool bf16 = detail::amx_bf16_usable(), int8 = detail::amx_int8_usable();
+  return f == KvFormat::bf16 ? bf16 : f == KvFormat::int8 && int8;
 #else
+  (void)f;
   return false;
 #endif
 }
@@ -227,7 +229,15 @@ bool decode_bf16_amx(const KvCacheView& kv, const AttentionDims& d, Isa isa) {
   const int64_t group = d.q_heads / d.kv_heads;
   return kv.format == KvFormat::bf16 && d.q_len == 1 && usable_isa(isa) == Isa::avx512 &&
          d.head_dim % 32 == 0 && group >= kDecodeAmxMinGroup &&
-         decode_amx_heads_per_tile(group) > 0 && detail::decode_amx_allowed() && amx_usable();
+         decode_amx_heads_per_tile(group) > 0 && detail::decode_amx_allowed() &&
+         amx_usable(kv.format);
+}
+
+bool decode_int8_amx(const KvCacheView& kv, const AttentionDims& d, Isa isa) {
+  const int64_t group = d.q_heads / d.kv_heads;
+  return decode_integer_qk(kv, d, isa) && group >= kDecodeAmxInt8MinGroup &&
+         decode_amx_heads_per_tile(group, 8) > 0 && detail::decode_amx_allowed() &&
+         amx_usable(kv.format);
 }
 
 void attention_decode(const float* q, const KvCacheView& kv, float* o, const AttentionDims& d,
@@ -257,13 +267,17 @@ void attention_decode(const float* q, const KvCacheView& kv, float* o, const Att
   std::vector<float> qp(pairs ? d.batch * d.q_heads * hd : 0);
   if (pairs) split_pairs(rq.q, qp.data(), d.batch * d.q_heads, hd, path == Isa::avx512 ? 32 : 16);
   const DecodeSplit base = base_split(kv, d, path, rq, pairs ? qp.data() : nullptr);
-  const int64_t amx_hc = decode_bf16_amx(kv, d, isa) ? decode_amx_heads_per_tile(group) : 0;
+  // q heads per tile of the AMX splits (0: no tiles)
+  const int64_t amx_hc = decode_bf16_amx(kv, d, isa)   ? decode_amx_heads_per_tile(group)
+                         : decode_int8_amx(kv, d, isa) ? decode_amx_heads_per_tile(group, 8)
+                                                       : 0;
+  const int64_t amx_bytes = !amx_hc ? 0
+                            : kv.format == KvFormat::bf16
+                                ? decode_amx_scratch_bytes(d.q_heads, hd)
+                                : decode_amx_int8_scratch_bytes(d.q_heads, d.kv_heads, hd, amx_hc);
   pool.parallel_for(items, [&](int64_t i0, int64_t i1) {
-    const size_t bytes =
-        static_cast<size_t>((std::max(decode_scratch_floats(d.q_heads, hd) * 4,
-                                      amx_hc ? decode_amx_scratch_bytes(d.q_heads, hd) : 0) +
-                             63) /
-                            64 * 64);
+    const size_t bytes = static_cast<size_t>(
+        (std::max(decode_scratch_floats(d.q_heads, hd) * 4, amx_bytes) + 63) / 64 * 64);
     std::unique_ptr<float, decltype(&std::free)> scratch(static_cast<float*>(std::aligned_alloc(64, bytes)),
                                                          &std::free);
     for (int64_t i = i0; i < i1; ++i) {
@@ -274,8 +288,10 @@ void attention_decode(const float* q, const KvCacheView& kv, float* o, const Att
       s.l = l.data() + i * d.q_heads;
       s.o = part.data() + i * d.q_heads * hd;
       s.scratch = scratch.get();
-      if (amx_hc)
+      if (amx_hc && kv.format == KvFormat::bf16)
         decode_split_amx_bf16(s, amx_hc);
+      else if (amx_hc)
+        decode_split_amx_int8(s, amx_hc);
       else if (path == Isa::avx512)
         decode_split_avx512(s);
       else

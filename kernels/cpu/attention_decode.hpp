@@ -74,16 +74,24 @@ void decode_split_avx2(const DecodeSplit& s);
 // and o like the AVX-512 split; its scratch is decode_amx_scratch_bytes, 64-byte aligned.
 void decode_split_amx_bf16(const DecodeSplit& s, int64_t hc);
 int64_t decode_amx_scratch_bytes(int64_t q_heads, int64_t head_dim);
-// q heads per tile for a GQA group: the group itself up to 16 (a tile's rows), above that the
-// largest equal share of at most 16; 0 where no equal share exists (then no AMX).
-inline int64_t decode_amx_heads_per_tile(int64_t group) {
-  const int64_t tiles = (group + 15) / 16;
+// int8 caches on AMX-INT8 CPUs (decode_int8_amx): the split on tiles
+// (attention_decode_amx_int8.cpp), hc <= 8 q heads per tile. Reads s.q8 and s.q8_scale, rounds the
+// probabilities to u8 as s.pv_u8 says (t0 a multiple of kDecodeU8Block), writes m, l and o like the
+// AVX-512 split; its scratch is decode_amx_int8_scratch_bytes, 64-byte aligned.
+void decode_split_amx_int8(const DecodeSplit& s, int64_t hc);
+int64_t decode_amx_int8_scratch_bytes(int64_t q_heads, int64_t kv_heads, int64_t head_dim,
+                                      int64_t hc);
+// q heads per tile for a GQA group: the group itself up to `most` (16 for bf16: a tile's rows; 8
+// for int8: the split puts two 16-token halves of 8 heads in one vector), above that the largest
+// equal share of at most `most`; 0 where no equal share exists (then no AMX).
+inline int64_t decode_amx_heads_per_tile(int64_t group, int64_t most = 16) {
+  const int64_t tiles = (group + most - 1) / most;
   return group % tiles == 0 ? group / tiles : 0;
 }
 namespace detail {
-// Whether attention_decode may take the AMX split where decode_bf16_amx's other conditions hold
-// (default true; tests and benchmarks turn it off to run the vdpbf16ps path on AMX CPUs). Change
-// it only while no attention_decode call runs.
+// Whether attention_decode may take the AMX splits where decode_bf16_amx's or decode_int8_amx's
+// other conditions hold (default true; tests and benchmarks turn it off to run the vdpbf16ps and
+// vpdpbusd paths on AMX CPUs). Change it only while no attention_decode call runs.
 bool& decode_amx_allowed();
 }  // namespace detail
 

@@ -28,6 +28,7 @@
 #pragma GCC target("amx-tile,amx-bf16,avx512bf16")
 #include <immintrin.h>
 
+#include "kernels/cpu/attention_decode_amx_common.hpp"
 #include "kernels/cpu/attention_decode_avx512_bf16.hpp"
 #include "kernels/cpu/attention_decode_prefetch.hpp"
 #include "kernels/cpu/simd_avx512.hpp"
@@ -37,8 +38,8 @@ namespace llmroof::kernels {
 namespace {
 using namespace avx512;
 
-constexpr int64_t kSpan = 32;     // tokens per block: two 16-row K tiles, one full P tile row
-constexpr int64_t kTileB = 1024;  // bytes of a full tile (16 rows x 64)
+constexpr int64_t kSpan = kAmxSpan;
+constexpr int64_t kTileB = kAmxTileB;
 
 // Tile registers (GCC's tile intrinsics take literal numbers):
 //   0, 1  scores of tokens 0-15 and 16-31: 16 rows x hc fp32
@@ -127,13 +128,6 @@ void build_vp(const DecodeSplit& s, const uint16_t* v0, int64_t row, int64_t nt,
       _mm512_store_si512(d + kTileB / 2, _mm512_unpackhi_epi16(x, y));
     }
   }
-}
-
-// GCC's tileloadd is a volatile asm without a memory clobber: nothing stops the compiler from
-// sinking the vector stores that fill a buffer (P, Vp, K, the rescaled o) past the tile load that
-// reads it. This fence keeps them before it.
-inline void stores_before_tile_loads() {
-  asm volatile("" ::: "memory");
 }
 
 // 16 x 16 dword transpose: out[i] dword j = in[j] dword i.

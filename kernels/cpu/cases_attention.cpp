@@ -52,6 +52,7 @@ std::string path_isa(Isa isa) {
 // path predicates (attention.hpp) choose for this cache format and shape on this CPU.
 std::string decode_isa(const KvCacheView& kv, const AttentionDims& d, Isa isa) {
   if (decode_bf16_amx(kv, d, isa)) return "avx512f+amx_bf16 (tdpbf16ps q·k and P·V)";
+  if (decode_int8_amx(kv, d, isa)) return "avx512f+amx_int8 (tdpbssd q·k and tdpbusd u8 P·V)";
   if (decode_bf16_dot_products(kv, d, isa)) return "avx512f+avx512_bf16 (vdpbf16ps q·k and P·V)";
   if (decode_quantizes_p(kv, d, isa)) return "avx512f+avx512_vnni (vpdpbusd q·k and u8 P·V)";
   if (decode_integer_qk(kv, d, isa)) return "avx512f+avx512_vnni (vpdpbusd q·k)";
@@ -62,6 +63,7 @@ std::string decode_isa(const KvCacheView& kv, const AttentionDims& d, Isa isa) {
 // CPU for some shapes (decode_isa says which), after avx512f.
 std::string decode_entry_isa(KvFormat f) {
   const CpuFeatures& c = cpu_features();
+  if (f == KvFormat::int8 && c.avx512_vnni && c.amx_int8) return "avx512f+vnni+amx_int8";
   if (f == KvFormat::int8 && c.avx512_vnni) return "avx512f+vnni";
   if (f == KvFormat::bf16 && c.amx_bf16 && c.avx512_bf16) return "avx512f+bf16+amx_bf16";
   if (f == KvFormat::bf16 && c.avx512_bf16) return "avx512f+bf16";
@@ -165,8 +167,8 @@ class DecodeCase : public KernelCase {
   std::string isa() const override { return decode_isa(view_, d_, isa_); }
   OpCost cost() const override { return fused_attention_cost(shape_of(d_, kv_dtype())); }
   // fused_attention_cost counts 4·d ops per (q head, key) for the two dot products, 2·d each;
-  // those the int8 path runs on vpdpbusd go to the int8 peak, those of the bf16 path on vdpbf16ps
-  // or AMX tdpbf16ps (both, decode_bf16_dot_products) to the bf16 peak.
+  // those the int8 path runs on vpdpbusd or AMX tdpbssd / tdpbusd go to the int8 peak, those of
+  // the bf16 path on vdpbf16ps or AMX tdpbf16ps (both, decode_bf16_dot_products) to the bf16 peak.
   std::vector<OpsAt> ops_at() const override {
     const double per_product = 2.0 * static_cast<double>(d_.batch * d_.q_heads * d_.head_dim) *
                                attention_pairs(shape_of(d_, kv_dtype()));

@@ -120,7 +120,7 @@ TEST_CASE("bf16 caches: q is rounded to bf16 (reference and every kernel path)")
 }
 
 namespace {
-// Sets detail::decode_amx_allowed() for one scope (on CPUs without AMX-BF16 it changes nothing).
+// Sets detail::decode_amx_allowed() for one scope (on CPUs without AMX it changes nothing).
 struct DecodeAmx {
   bool saved = detail::decode_amx_allowed();
   explicit DecodeAmx(bool allowed) { detail::decode_amx_allowed() = allowed; }
@@ -129,6 +129,16 @@ struct DecodeAmx {
 
 bool amx_bf16_host() {
   return best_isa() == Isa::avx512 && cpu_features().amx_bf16 && enable_amx();
+}
+double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  double m = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    m = std::max(m, std::fabs(static_cast<double>(a[i]) - b[i]));
+  return m;
+}
+bool amx_int8_host() {
+  return best_isa() == Isa::avx512 && cpu_features().avx512_vnni && cpu_features().amx_int8 &&
+         enable_amx();
 }
 }  // namespace
 
@@ -207,6 +217,77 @@ TEST_CASE("bf16 decode on AMX tiles matches the reference; the knob turns it off
   CHECK(decode_amx_heads_per_tile(17) == 0);
 }
 
+// int8 caches from GQA 8 on AMX-INT8 CPUs run q·k and P·V on tiles (attention_decode_amx_int8.cpp)
+// with the u8 probabilities of the vpdpbusd path, which the reference models bit for bit: so
+// kernel and reference differ by fp32 sums only (<= 1e-6 of max|o|; one weight off by one unit
+// shows as >= ~1e-4, see the u8 test above). Every fill of a 32-token block (the last block's K
+// rows copied, its V rows repeated under weight 0); tiles of 8 heads (groups 8, 16 = 8 + 8, 24,
+// 32), of 6 (group 12); 1, 2, 3 and 20 kv heads (the block's scales flat where kv_heads divides
+// 16, by rows otherwise, in chunks of 16 above 16); head_dim 64 to 256; batch > 1 with spare
+// capacity; fp16 and fp32 scales; a block whose V is all zero (vmax 0: its weights are 0); a
+// peaked softmax. With the knob off the same shapes run the vpdpbusd path.
+TEST_CASE(
+    "int8 decode on AMX tiles: the reference's u8 weights bit for bit; the knob turns it off") {
+  ThreadPool pool(2);
+  const auto run = [&](const AttentionDims& d, bool fp16_scales, float gain, bool zero_block) {
+    CAPTURE(d.batch);
+    CAPTURE(d.q_heads);
+    CAPTURE(d.kv_heads);
+    CAPTURE(d.head_dim);
+    CAPTURE(d.kv_len);
+    CAPTURE(gain);
+    Cache c = make_cache(d, KvFormat::int8, fp16_scales);
+    if (zero_block) {  // tokens 32..63 of batch row 0: V and its scales 0
+      const int64_t row = d.kv_heads * d.head_dim;
+      std::fill(c.i8[1].begin() + 32 * row, c.i8[1].begin() + 64 * row, int8_t{0});
+      std::fill(c.s16[1].begin() + 32 * d.kv_heads, c.s16[1].begin() + 64 * d.kv_heads,
+                uint16_t{0});
+      std::fill(c.s32[1].begin() + 32 * d.kv_heads, c.s32[1].begin() + 64 * d.kv_heads, 0.f);
+    }
+    std::vector<float> q = uniform(d.batch * d.q_heads * d.head_dim, 4);
+    for (float& x : q) x *= gain;
+    std::vector<float> o(q.size()), ref(q.size());
+    attention_decode(q.data(), c.view, o.data(), d, pool);
+    REQUIRE(decode_quantizes_p(c.view, d));
+    attention_ref(q.data(), c.view, ref.data(), d, true);
+    double omax = 0;
+    for (float x : ref) omax = std::max(omax, std::fabs(static_cast<double>(x)));
+    CHECK(omax > 1e-3);
+    CHECK(max_abs_diff(o, ref) <= 1e-6 * omax);
+  };
+  for (bool amx : {true, false}) {
+    CAPTURE(amx);
+    const DecodeAmx knob(amx);
+    for (int64_t n : {1, 2, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100}) {
+      CAPTURE(n);
+      run(dims(1, 8, 1, 128, 1, n), true, 1.f, false);
+      run(dims(2, 16, 2, 64, 1, n, true, n + 7), true, 1.f, false);
+      run(dims(1, 24, 3, 128, 1, n), true, 12.f, false);
+    }
+    run(dims(1, 12, 1, 128, 1, 77), true, 1.f, false);               // tiles of 6
+    run(dims(2, 32, 2, 128, 1, 530, true, 600), true, 12.f, false);  // 8 + 8
+    run(dims(1, 48, 2, 64, 1, 333), false, 1.f, false);              // 8 + 8 + 8, fp32 scales
+    run(dims(1, 32, 1, 256, 1, 100), true, 12.f, false);
+    run(dims(1, 160, 20, 64, 1, 50), true, 1.f, false);  // 20 kv heads
+    run(dims(1, 8, 1, 128, 1, 100), true, 1.f, true);    // a block of zero V
+    run(dims(1, 32, 4, 128, 1, 4096), true, 12.f, false);
+    KvCacheView kv;
+    kv.format = KvFormat::int8;
+    CHECK(decode_int8_amx(kv, dims(1, 32, 4, 128, 1, 100)) == (amx && amx_int8_host()));
+  }
+  KvCacheView kv;
+  kv.format = KvFormat::int8;
+  CHECK_FALSE(decode_int8_amx(kv, dims(1, 16, 4, 128, 1, 100)));  // GQA 4
+  CHECK_FALSE(decode_int8_amx(kv, dims(1, 20, 1, 128, 1, 100)));  // no equal tiles <= 8
+  CHECK_FALSE(decode_int8_amx(kv, dims(1, 8, 1, 96, 1, 100)));    // head_dim % 64
+  CHECK_FALSE(decode_int8_amx(kv, dims(1, 8, 1, 128, 1, 100), Isa::avx2));
+  kv.format = KvFormat::bf16;
+  CHECK_FALSE(decode_int8_amx(kv, dims(1, 8, 1, 128, 1, 100)));
+  CHECK(decode_amx_heads_per_tile(12, 8) == 6);
+  CHECK(decode_amx_heads_per_tile(16, 8) == 8);
+  CHECK(decode_amx_heads_per_tile(20, 8) == 0);
+}
+
 TEST_CASE("flash prefill matches the reference") {
   ThreadPool pool(2);
   SUBCASE("head_dim 64 and 128, GQA 1/4/8, batch > 1") {
@@ -281,14 +362,6 @@ TEST_CASE("quantize_q8_avx512 equals quantize_int8_rows bit for bit, ties includ
     CHECK(bias[r] == 128 * sum);
   }
 }
-
-namespace {
-double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  double m = 0;
-  for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(static_cast<double>(a[i]) - b[i]));
-  return m;
-}
-}  // namespace
 
 // The u8 probabilities of the int8 GQA >= 8 path (attention.hpp). The reference models them bit
 // for bit, so kernel and reference differ only by fp32 sums: 1e-6 of max|o| here, where one weight

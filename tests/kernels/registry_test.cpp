@@ -153,10 +153,10 @@ TEST_CASE("row ops name the bytes they read and write, as the cost counts them")
   CHECK(c->cost().bytes.total() == 2 * qk + 3 * rows_read);  // the cost: per token
 }
 
-// The int8 decode's dot products on vpdpbusd are counted at the int8 peak (kernels bench's
-// compute limit): 2·d ops per (q head, key) for q·k, and as many for P·V where the probabilities
-// are rounded to u8 (GQA >= 8); the bf16 decode's both at the bf16 peak from GQA 8; each only
-// where the CPU takes that path.
+// The int8 decode's dot products on vpdpbusd (or AMX tiles) are counted at the int8 peak (kernels
+// bench's compute limit): 2·d ops per (q head, key) for q·k, and as many for P·V where the
+// probabilities are rounded to u8 (GQA >= 8); the bf16 decode's both at the bf16 peak from GQA 8;
+// each only where the CPU takes that path.
 TEST_CASE("int8 and bf16 decode name the ops they run as int8 or bf16 dot products") {
   KernelRegistry r;
   register_cpu_kernels(r);
@@ -172,8 +172,20 @@ TEST_CASE("int8 and bf16 decode name the ops they run as int8 or bf16 dot produc
     INFO("kv_heads " << kv_heads);
     const auto c = r.find("attention_decode_int8")->make(p);
     const auto shares = c->ops_at();
-    // what `kernels bench` prints as the shape's isa names the same instructions
-    CHECK((c->isa().find("vpdpbusd q·k") != std::string::npos) == vnni);
+    // what `kernels bench` prints as the shape's isa names the same instructions: at GQA 8 on
+    // AMX-INT8 CPUs the tiles' (decode_int8_amx)
+    KvCacheView int8_view;
+    int8_view.format = KvFormat::int8;
+    AttentionDims d;
+    d.batch = p.batch;
+    d.q_heads = p.q_heads;
+    d.kv_heads = kv_heads;
+    d.head_dim = p.head_dim;
+    d.kv_len = p.kv_len;
+    const bool amx = decode_int8_amx(int8_view, d);
+    CHECK(amx == (vnni && kv_heads == 2 && cpu_features().amx_int8 && enable_amx()));
+    CHECK((c->isa().find("vpdpbusd q·k") != std::string::npos) == (vnni && !amx));
+    CHECK((c->isa().find("tdpbssd q·k") != std::string::npos) == amx);
     CHECK((c->isa().find("u8 P·V") != std::string::npos) == (vnni && kv_heads == 2));
     if (!vnni) {
       CHECK(shares.empty());
@@ -219,7 +231,9 @@ TEST_CASE("int8 and bf16 decode name the ops they run as int8 or bf16 dot produc
   CHECK(r.find("attention_decode_int8")->make(p)->isa().find("vpdpbusd") == std::string::npos);
   CHECK(r.find("attention_decode_fp32")->make(p)->ops_at().empty());
   // `kernels list`: the AVX-512 entries name the extension some of their shapes use on this CPU
-  CHECK((r.find("attention_decode_int8")->isa == "avx512f+vnni") == vnni);
+  CHECK((r.find("attention_decode_int8")->isa.rfind("avx512f+vnni", 0) == 0) == vnni);
+  CHECK((r.find("attention_decode_int8")->isa == "avx512f+vnni+amx_int8") ==
+        (vnni && cpu_features().amx_int8));
   CHECK((r.find("attention_decode_bf16")->isa.rfind("avx512f+bf16", 0) == 0) == bf16);
   CHECK((r.find("attention_decode_bf16")->isa == "avx512f+bf16+amx_bf16") ==
         (bf16 && cpu_features().amx_bf16));
