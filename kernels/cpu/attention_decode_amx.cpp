@@ -56,16 +56,9 @@ struct DecodeTileConfigs {
 constexpr DecodeTileConfigs make_decode_configs() {
   DecodeTileConfigs t{};
   for (int hc = 1; hc <= 16; ++hc) {
-    detail::AmxTileConfig& c = t.c[hc];
-    c.palette = 1;
     const auto w = static_cast<uint16_t>(4 * hc);
     const auto h = static_cast<uint8_t>(hc);
-    const uint16_t colsb[8] = {w, w, 64, 64, w, 64, 64, 64};
-    const uint8_t rows[8] = {16, 16, 16, h, 16, h, 16, h};
-    for (int i = 0; i < 8; ++i) {
-      c.colsb[i] = colsb[i];
-      c.rows[i] = rows[i];
-    }
+    t.c[hc] = tile_config({w, w, 64, 64, w, 64, 64, 64}, {16, 16, 16, h, 16, h, 16, h});
   }
   return t;
 }

@@ -56,16 +56,9 @@ struct Int8TileConfigs {
 constexpr Int8TileConfigs make_int8_configs() {
   Int8TileConfigs t{};
   for (int hc = 1; hc <= 8; ++hc) {
-    detail::AmxTileConfig& c = t.c[hc];
-    c.palette = 1;
     const auto w = static_cast<uint16_t>(4 * hc);
     const auto h = static_cast<uint8_t>(hc);
-    const uint16_t colsb[8] = {w, 0, 64, 64, w, 32, 0, 64};
-    const uint8_t rows[8] = {16, 0, 16, 8, 16, h, 0, h};
-    for (int i = 0; i < 8; ++i) {
-      c.colsb[i] = colsb[i];
-      c.rows[i] = rows[i];
-    }
+    t.c[hc] = tile_config({w, 0, 64, 64, w, 32, 0, 64}, {16, 0, 16, 8, 16, h, 0, h});
   }
   return t;
 }

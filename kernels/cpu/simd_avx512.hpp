@@ -54,15 +54,15 @@ inline __m512 load_i8(const int8_t* p) {
   return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(b));
 }
 
-// Every 32 floats of o[0, n) (n a multiple of 32) through a two-vector permute: output i of the
-// first half is input first[i] of the 32, output i of the second half input second[i]. Used to
-// put the flash-decoding output rows back in order after a P·V that kept its own channel order.
 // x[i] *= a for i < n (n a multiple of 16): the online softmax's rescale of an output row.
 inline void scale_row(float* x, int64_t n, __m512 a) {
   for (int64_t c = 0; c < n; c += 16)
     _mm512_storeu_ps(x + c, _mm512_mul_ps(_mm512_loadu_ps(x + c), a));
 }
 
+// Every 32 floats of o[0, n) (n a multiple of 32) through a two-vector permute: output i of the
+// first half is input first[i] of the 32, output i of the second half input second[i]. Used to
+// put the flash-decoding output rows back in order after a P·V that kept its own channel order.
 inline void permute_rows32(float* o, int64_t n, __m512i first, __m512i second) {
   for (int64_t c = 0; c < n; c += 32) {
     const __m512 a = _mm512_loadu_ps(o + c), b = _mm512_loadu_ps(o + c + 16);
