@@ -2,12 +2,13 @@
 // tdpbssd on the int8 q, P·V tdpbusd on the u8 probabilities, the vector unit does the scales, the
 // softmax with its u8 rounding, and the data movement between them.
 //
-// Why tiles: the vpdpbusd split (attention_decode_avx512.cpp) spends most of its time transposing
-// K, in q·k and P·V dot products and in the per-head softmax; on the 2-vCPU Xeon it reached about
-// 0.73 of the memory's read at GQA 4 and 8 (docs/kernels.md, "int8 decode on AMX").
+// Why tiles: the vpdpbusd split (attention_decode_avx512.cpp) transposes K and does q·k and P·V
+// per q head, so its work per KV byte grows with the group. On the 2-vCPU Xeon (docs/kernels.md,
+// "int8 decode on AMX"; kernels bench from DRAM, 2 threads, separate processes) the tiles measured
+// +21 % at GQA 16 and +1.5-3 % at GQA 8; compute alone (KV in L2, one thread) 1.1x at GQA 8.
 //
 // Per 32-token block and kv head, for a tile of hc <= 8 of its q heads
-// (decode_int8_amx_heads_per_tile):
+// (decode_amx_heads_per_tile(group, 8)):
 //  - q·k, scores in [token][head]: C (16 tokens x hc) = K (16 tokens x 64 dims, the cache rows as
 //    they are) · qT (16 dword rows of 4 dims x hc heads, built once per split), signed x signed,
 //    exact int32: the reference's integer sums.
