@@ -24,32 +24,6 @@ inline void dpbusd_bcast(__m512i& acc, __m512i u8, const int32_t* s8x4) {
 inline void dpbusd(__m512i& acc, __m512i u8, __m512i s8) {
   asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u8), "v"(s8));
 }
-// 16 × 16 transpose of dwords: on return lane t of r[j] is what lane j of r[t] was. Unpacks of
-// dwords and qwords build 4 × 4 blocks inside each 128-bit lane; two rounds of 128-bit shuffles
-// then move the blocks (64 shuffles in all).
-inline void transpose16(__m512i r[16]) {
-  __m512i t[16];
-  for (int i = 0; i < 16; i += 2) {
-    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
-    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
-  }
-  __m512i u[4][4];  // u[G][e], 128-bit lane k: element 4k + e of rows 4G .. 4G + 3
-  for (int G = 0; G < 4; ++G) {
-    u[G][0] = _mm512_unpacklo_epi64(t[4 * G], t[4 * G + 2]);
-    u[G][1] = _mm512_unpackhi_epi64(t[4 * G], t[4 * G + 2]);
-    u[G][2] = _mm512_unpacklo_epi64(t[4 * G + 1], t[4 * G + 3]);
-    u[G][3] = _mm512_unpackhi_epi64(t[4 * G + 1], t[4 * G + 3]);
-  }
-  for (int e = 0; e < 4; ++e) {
-    const __m512i x0 = _mm512_shuffle_i32x4(u[0][e], u[1][e], 0x44), x1 = _mm512_shuffle_i32x4(u[0][e], u[1][e], 0xEE);
-    const __m512i y0 = _mm512_shuffle_i32x4(u[2][e], u[3][e], 0x44), y1 = _mm512_shuffle_i32x4(u[2][e], u[3][e], 0xEE);
-    r[e] = _mm512_shuffle_i32x4(x0, y0, 0x88);
-    r[4 + e] = _mm512_shuffle_i32x4(x0, y0, 0xDD);
-    r[8 + e] = _mm512_shuffle_i32x4(x1, y1, 0x88);
-    r[12 + e] = _mm512_shuffle_i32x4(x1, y1, 0xDD);
-  }
-}
-
 // K of one (block, kv head) with the tokens in the lanes (DecodeSplit::k_lanes): lane t of kt[j]
 // holds bytes 4j .. 4j + 3 of token t's row, each + 128 (x ^ 0x80 maps int8 x to the uint8 x + 128
 // that vpdpbusd's unsigned operand needs). k0 is token 0's row, `row` the stride between tokens;

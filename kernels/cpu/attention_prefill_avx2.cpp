@@ -128,14 +128,14 @@ void softmax_step(float* s, int64_t bc, float* m, float* l, float* alpha, int64_
 
 }  // namespace
 
-void flash_prefill_tile_avx2(const FlashTile& t) {
+void flash_prefill_tile_avx2(const FlashTile& t, float* shared) {
   const int64_t hd = t.head_dim;
-  float* qt = t.scratch;              // [hd][64]
+  float* qt = t.state;                // [hd][64]
   float* acc = qt + hd * QT;          // [64][hd]
-  float* s = acc + hd * QT;           // [64 keys][64 queries]
-  float* m = s + kFlashKeyTile * QT;  // [64]
+  float* m = acc + hd * QT;           // [64]
   float* l = m + QT;
   float* alpha = l + QT;
+  float* s = shared;  // [64 keys][64 queries]
   for (int64_t c = 0; c < hd; ++c)
     for (int64_t i = 0; i < QT; ++i)
       qt[c * QT + i] = i < t.nq ? t.q[i * t.q_stride + c] * t.scale_log2 : 0.f;
@@ -144,9 +144,7 @@ void flash_prefill_tile_avx2(const FlashTile& t) {
     _mm256_store_ps(m + i, _mm256_set1_ps(-__builtin_inff()));
     _mm256_store_ps(l + i, _mm256_setzero_ps());
   }
-  // Keys beyond the last query's horizon are never visited.
-  int64_t kend = t.kv_len;
-  if (t.causal && t.q0 + t.nq + t.causal_offset < kend) kend = t.q0 + t.nq + t.causal_offset;
+  const int64_t kend = t.key_end();
   for (int64_t j0 = 0; j0 < kend; j0 += kFlashKeyTile) {
     const int64_t bc = kend - j0 < kFlashKeyTile ? kend - j0 : kFlashKeyTile;
     qk_tile(t.k + j0 * t.kv_stride, t.kv_stride, qt, hd, s, bc, t.nq);

@@ -1,10 +1,12 @@
-// Flash-attention prefill tile on AVX-512 (compiled with AVX-512 flags; see simd_avx512.hpp).
+// Flash-attention prefill on AVX-512 (compiled with AVX-512 flags; see simd_avx512.hpp), for a
+// group of query tiles that read the same K and V (attention_prefill.hpp).
 //
-// Scores are kept transposed, S^T[key][query], with the 64 queries of the tile across 4 zmm of lanes:
-// the online-softmax max and sum over keys are then vertical (no horizontal reductions), Q^T is
-// packed once per tile, K is read in place by broadcasts, and P·V broadcasts P[query][key] against
-// rows of V. Both products are register-blocked GEMM microkernels (24 accumulators, 10 loads per
-// 24 FMAs).
+// Per 64-key tile the K and V rows are copied once into a contiguous buffer and used by every tile
+// of the group, while the next key tile's rows are prefetched into L2. Scores are kept transposed,
+// S^T[key][query], with the 64 queries of a tile across 4 zmm of lanes: the online-softmax max and
+// sum over keys are then vertical (no horizontal reductions), Q^T is packed once per tile, K is
+// read by broadcasts, and P·V broadcasts P[query][key] against rows of V. Both products are
+// register-blocked GEMM microkernels (24 accumulators, 10 loads per 24 FMAs).
 #include "kernels/cpu/attention_prefill.hpp"
 #include "kernels/cpu/simd_avx512.hpp"
 
@@ -41,9 +43,48 @@ inline void qk_block(const float* k, int64_t ks, const float* qt, int64_t hd, fl
     for (int v = 0; v < 4; ++v) _mm512_store_ps(s + j * QT + 16 * v, acc[j][v]);
 }
 
-void qk_tile(const float* k, int64_t ks, const float* qt, int64_t hd, float* s, int64_t bc) {
-  int64_t j = 0;
-  for (; j + 6 <= bc; j += 6) qk_block<6>(k + j * ks, ks, qt, hd, s + j * QT);
+// Copies bc rows of K and V (rows ks floats apart) into kp and vp (rows hd floats apart): a key
+// tile's rows are a head's slice of the token rows, 1–16 KiB apart, and read in place their lines
+// fall into few L1 sets and no hardware prefetcher follows them across pages.
+inline void pack_rows(const float* k, const float* v, int64_t ks, int64_t bc, int64_t hd, float* kp,
+                      float* vp) {
+  for (int64_t r = 0; r < bc; ++r)
+    for (int64_t c = 0; c < hd; c += 16) {
+      _mm512_store_ps(kp + r * hd + c, _mm512_loadu_ps(k + r * ks + c));
+      _mm512_store_ps(vp + r * hd + c, _mm512_loadu_ps(v + r * ks + c));
+    }
+}
+
+// Prefetch (into L2) of rows [r0, r1) of the next key tile's K and V, a line at a time. Volatile
+// asm: GCC 12 may delete a function made only of __builtin_prefetch
+// (attention_decode_prefetch.hpp).
+struct NextRows {
+  const float *k = nullptr, *v = nullptr;
+  int64_t ks = 0, r0 = 0, r1 = 0, hd = 0;
+  void issue(int64_t from, int64_t to) const {
+    for (int64_t r = from; r < to; ++r)
+      for (int64_t c = 0; c < hd; c += 16) {
+        asm volatile("prefetcht1 %0" : : "m"(k[r * ks + c]));
+        asm volatile("prefetcht1 %0" : : "m"(v[r * ks + c]));
+      }
+  }
+};
+
+// S^T for bc keys, 6 at a time, with the rows of `next` prefetched in even shares between blocks.
+void qk_tile(const float* k, int64_t ks, const float* qt, int64_t hd, float* s, int64_t bc,
+             const NextRows& next) {
+  const int64_t blocks = (bc + 5) / 6, per = (next.r1 - next.r0 + blocks - 1) / blocks;
+  int64_t j = 0, r = next.r0;
+  auto step = [&] {
+    const int64_t to = r + per < next.r1 ? r + per : next.r1;
+    next.issue(r, to);
+    r = to;
+  };
+  for (; j + 6 <= bc; j += 6) {
+    step();
+    qk_block<6>(k + j * ks, ks, qt, hd, s + j * QT);
+  }
+  step();
   switch (bc - j) {
     case 5: qk_block<5>(k + j * ks, ks, qt, hd, s + j * QT); break;
     case 4: qk_block<4>(k + j * ks, ks, qt, hd, s + j * QT); break;
@@ -128,9 +169,15 @@ void mask_tile(float* s, int64_t bc, int64_t first_hidden_key_for_q0) {
 // Online softmax step over a key tile: new max, P = 2^(S - max) in place, alpha = 2^(old - new).
 void softmax_step(float* s, int64_t bc, float* m, float* l, float* alpha) {
   for (int v = 0; v < 4; ++v) {
-    __m512 mx = _mm512_load_ps(m + 16 * v);
-    const __m512 old = mx;
-    for (int64_t j = 0; j < bc; ++j) mx = _mm512_max_ps(mx, _mm512_load_ps(s + j * QT + 16 * v));
+    const __m512 old = _mm512_load_ps(m + 16 * v);
+    // Four independent max chains: one chain over 64 keys waited on vmaxps' latency each step.
+    __m512 mc[4] = {old, old, old, old};
+    int64_t j4 = 0;
+    for (; j4 + 4 <= bc; j4 += 4)
+      for (int u = 0; u < 4; ++u)
+        mc[u] = _mm512_max_ps(mc[u], _mm512_load_ps(s + (j4 + u) * QT + 16 * v));
+    for (; j4 < bc; ++j4) mc[0] = _mm512_max_ps(mc[0], _mm512_load_ps(s + j4 * QT + 16 * v));
+    const __m512 mx = _mm512_max_ps(_mm512_max_ps(mc[0], mc[1]), _mm512_max_ps(mc[2], mc[3]));
     const __m512 a = exp2_ps(_mm512_sub_ps(old, mx));
     __m512 sum = _mm512_setzero_ps();
     for (int64_t j = 0; j < bc; ++j) {
@@ -146,37 +193,96 @@ void softmax_step(float* s, int64_t bc, float* m, float* l, float* alpha) {
 
 }  // namespace
 
-void flash_prefill_tile_avx512(const FlashTile& t) {
+namespace {
+
+// A tile's state before its first key tile: Q^T pre-scaled, O = 0, max = -inf, sum = 0. Q^T is
+// built from 16 × 16 blocks transposed in registers: the 16 rows' loads of a block are
+// independent, so the rows' misses overlap (a scalar element-by-element copy waited on them).
+void start_tile(const FlashTile& t) {
   const int64_t hd = t.head_dim;
-  float* qt = t.scratch;               // [hd][64]
-  float* acc = qt + hd * QT;           // [64][hd]
-  float* s = acc + hd * QT;            // [64 keys][64 queries]
-  float* m = s + kFlashKeyTile * QT;   // [64]
+  float* qt = t.state;
+  float* acc = qt + hd * QT;
+  float* m = acc + hd * QT;
   float* l = m + QT;
-  float* alpha = l + QT;
-  for (int64_t c = 0; c < hd; ++c)
-    for (int64_t i = 0; i < QT; ++i) qt[c * QT + i] = i < t.nq ? t.q[i * t.q_stride + c] * t.scale_log2 : 0.f;
+  const __m512 scale = _mm512_set1_ps(t.scale_log2);
+  for (int64_t i0 = 0; i0 < QT; i0 += 16)
+    for (int64_t c0 = 0; c0 < hd; c0 += 16) {
+      __m512i r[16];
+      for (int64_t i = 0; i < 16; ++i)
+        r[i] = i0 + i < t.nq ? _mm512_castps_si512(_mm512_mul_ps(
+                                   _mm512_loadu_ps(t.q + (i0 + i) * t.q_stride + c0), scale))
+                             : _mm512_setzero_si512();
+      transpose16(r);
+      for (int64_t c = 0; c < 16; ++c)
+        _mm512_store_ps(qt + (c0 + c) * QT + i0, _mm512_castsi512_ps(r[c]));
+    }
   for (int64_t i = 0; i < t.nq * hd; i += 16) _mm512_store_ps(acc + i, _mm512_setzero_ps());
   for (int64_t i = 0; i < QT; i += 16) {
     _mm512_store_ps(m + i, _mm512_set1_ps(-__builtin_inff()));
     _mm512_store_ps(l + i, _mm512_setzero_ps());
   }
-  // Keys beyond the last query's horizon are never visited.
-  int64_t kend = t.kv_len;
-  if (t.causal && t.q0 + t.nq + t.causal_offset < kend) kend = t.q0 + t.nq + t.causal_offset;
-  for (int64_t j0 = 0; j0 < kend; j0 += kFlashKeyTile) {
-    const int64_t bc = kend - j0 < kFlashKeyTile ? kend - j0 : kFlashKeyTile;
-    qk_tile(t.k + j0 * t.kv_stride, t.kv_stride, qt, hd, s, bc);
-    // First key (relative to j0) hidden from query q0: q0 + offset + 1 - j0.
-    if (t.causal && j0 + bc - 1 > t.q0 + t.causal_offset) mask_tile(s, bc, t.q0 + t.causal_offset + 1 - j0);
-    softmax_step(s, bc, m, l, alpha);
-    pv_tile(s, t.v + j0 * t.kv_stride, t.kv_stride, bc, alpha, acc, hd, t.nq);
-  }
+}
+
+// One key tile [j0, j0 + bc) of the packed rows kp, vp into tile t.
+void key_tile_step(const FlashTile& t, int64_t j0, int64_t bc, const float* kp, const float* vp,
+                   float* s, const NextRows& next) {
+  const int64_t hd = t.head_dim;
+  float* qt = t.state;
+  float* acc = qt + hd * QT;
+  float* m = acc + hd * QT;
+  float* l = m + QT;
+  float* alpha = l + QT;
+  qk_tile(kp, hd, qt, hd, s, bc, next);
+  // First key (relative to j0) hidden from query q0: q0 + offset + 1 - j0.
+  if (t.causal && j0 + bc - 1 > t.q0 + t.causal_offset)
+    mask_tile(s, bc, t.q0 + t.causal_offset + 1 - j0);
+  softmax_step(s, bc, m, l, alpha);
+  pv_tile(s, vp, hd, bc, alpha, acc, hd, t.nq);
+}
+
+void finish_tile(const FlashTile& t) {
+  const int64_t hd = t.head_dim;
+  const float* acc = t.state + hd * QT;
+  const float* l = acc + hd * QT + QT;
   for (int64_t i = 0; i < t.nq; ++i) {
     const __m512 inv = _mm512_set1_ps(1.f / l[i]);
     for (int64_t c = 0; c < hd; c += 16)
       _mm512_storeu_ps(t.o + i * t.q_stride + c, _mm512_mul_ps(_mm512_load_ps(acc + i * hd + c), inv));
   }
+}
+
+}  // namespace
+
+void flash_prefill_group_avx512(const FlashTile* tiles, int count, float* shared) {
+  const FlashTile& t0 = tiles[0];
+  const int64_t hd = t0.head_dim, ks = t0.kv_stride;
+  float* s = shared;                    // [64 keys][64 queries]
+  float* kp = s + kFlashKeyTile * QT;   // [64 keys][hd]
+  float* vp = kp + kFlashKeyTile * hd;  // [64 keys][hd]
+  int64_t kend = 0;
+  for (int i = 0; i < count; ++i) {
+    start_tile(tiles[i]);
+    kend = tiles[i].key_end() > kend ? tiles[i].key_end() : kend;
+  }
+  for (int64_t j0 = 0; j0 < kend; j0 += kFlashKeyTile) {
+    const int64_t bc = kend - j0 < kFlashKeyTile ? kend - j0 : kFlashKeyTile;
+    pack_rows(t0.k + j0 * ks, t0.v + j0 * ks, ks, bc, hd, kp, vp);
+    // The next key tile's rows are prefetched in shares over the tiles that read this one.
+    const int64_t n0 = j0 + kFlashKeyTile;
+    const int64_t nbc = n0 >= kend ? 0 : (kend - n0 < kFlashKeyTile ? kend - n0 : kFlashKeyTile);
+    int active = 0;
+    for (int i = 0; i < count; ++i) active += tiles[i].key_end() > j0;
+    NextRows next{t0.k + n0 * ks, t0.v + n0 * ks, ks, 0, 0, hd};
+    for (int i = 0, a = 0; i < count; ++i) {
+      const int64_t end = tiles[i].key_end();
+      if (end <= j0) continue;
+      next.r0 = nbc * a / active;
+      next.r1 = nbc * (a + 1) / active;
+      ++a;
+      key_tile_step(tiles[i], j0, end - j0 < bc ? end - j0 : bc, kp, vp, s, next);
+    }
+  }
+  for (int i = 0; i < count; ++i) finish_tile(tiles[i]);
 }
 
 }  // namespace llmroof::kernels

@@ -1,6 +1,8 @@
 // Flash-attention prefill and flash-decoding against the scalar reference: head_dim 64/128 (and an
 // odd one that takes the fallback), GQA ratios 1/4/8, sequences 1..4096, batch > 1, fp32/bf16/int8
 // caches, and a KV buffer with spare capacity. Hand-derived cases check the reference itself.
+#include "kernels/cpu/attention.hpp"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -10,8 +12,8 @@
 #include <vector>
 
 #include "kernels/check.hpp"
-#include "kernels/cpu/attention.hpp"
 #include "kernels/cpu/attention_decode.hpp"
+#include "kernels/cpu/attention_prefill.hpp"
 #include "kernels/cpu_features.hpp"
 #include "tests/kernels/attention_check.hpp"
 
@@ -304,6 +306,34 @@ TEST_CASE("flash prefill matches the reference") {
   }
   SUBCASE("odd head_dim takes the reference path") { check_prefill(dims(1, 2, 1, 24, 9, 9), pool); }
   SUBCASE("long: 4096 keys") { check_prefill(dims(1, 1, 1, 128, 4096, 4096), pool); }
+}
+
+// A work item is a group of query tiles reading the same K and V (attention_prefill.hpp): tiles of
+// different causal horizons in one group, GQA heads in chunks, a last partial tile. The plan is
+// checked first, so these shapes keep exercising groups if the planning rule changes.
+TEST_CASE("flash prefill in groups of query tiles sharing K and V matches the reference") {
+  ThreadPool pool(1);
+  const auto plan = [](const AttentionDims& d) {
+    const FlashPlan p = flash_prefill_plan(d, 1);
+    return std::vector<int64_t>{p.heads, p.span};
+  };
+  const AttentionDims spans8 = dims(1, 4, 4, 64, 520, 520);             // tiles {0-7} {8}
+  const AttentionDims spans2 = dims(1, 2, 2, 128, 520, 520);            // tiles {0,1} ... {8}
+  const AttentionDims gqa2 = dims(2, 4, 2, 64, 300, 330, true, 400);    // 2 heads × {0-3} {4}
+  const AttentionDims noncausal = dims(1, 4, 4, 128, 200, 250, false);  // tiles {0-2} {3}
+  const AttentionDims gqa16 = dims(1, 16, 1, 64, 100, 100);             // 8 heads, 2 chunks
+  CHECK(plan(spans8) == std::vector<int64_t>{1, 8});
+  CHECK(plan(spans2) == std::vector<int64_t>{1, 2});
+  CHECK(plan(gqa2) == std::vector<int64_t>{2, 4});
+  CHECK(plan(noncausal) == std::vector<int64_t>{1, 3});
+  CHECK(plan(gqa16) == std::vector<int64_t>{8, 1});
+  CHECK(flash_prefill_plan(spans8, 2).span == 2);  // 8 items per thread
+  for (const AttentionDims& d : {spans8, spans2, gqa2, noncausal, gqa16}) {
+    CAPTURE(d.q_heads);
+    CAPTURE(d.q_len);
+    check_prefill(d, pool);
+    check_prefill(d, pool, Isa::avx2);  // the AVX2 tile runs a group's tiles one by one
+  }
 }
 
 TEST_CASE("flash decoding matches the reference for fp32, bf16 and int8 caches") {
