@@ -28,10 +28,11 @@ FlashPlan flash_prefill_plan(const AttentionDims& d, int threads) {
   const int64_t tiles = (d.q_len + kFlashQueryTile - 1) / kFlashQueryTile;
   const int64_t group = d.q_heads / d.kv_heads;
   const int64_t heads = std::min<int64_t>(group, kFlashGroupTiles);
-  const int64_t per_span = d.batch * d.kv_heads * ((group + heads - 1) / heads);
+  const int64_t chunks = (group + heads - 1) / heads;
+  const int64_t per_span = d.batch * d.kv_heads * chunks;  // items per span of query tiles
   int64_t span = std::max<int64_t>(1, kFlashGroupTiles / heads);
   while (span > 1 && per_span * ((tiles + span - 1) / span) < 8 * int64_t{threads}) --span;
-  return {heads, span};
+  return {heads, chunks, span};
 }
 
 void attention_prefill(const float* q, const float* k, const float* v, float* o,
@@ -51,8 +52,7 @@ void attention_prefill(const float* q, const float* k, const float* v, float* o,
   }
   const int64_t tiles = (d.q_len + kFlashQueryTile - 1) / kFlashQueryTile;
   const int64_t group = d.q_heads / d.kv_heads, cap = d.capacity(), hd = d.head_dim;
-  const auto [heads, span] = flash_prefill_plan(d, pool.size());
-  const int64_t chunks = (group + heads - 1) / heads;
+  const auto [heads, chunks, span] = flash_prefill_plan(d, pool.size());
   const int64_t per_span = d.batch * d.kv_heads * chunks;  // items per span of query tiles
   const int64_t spans = (tiles + span - 1) / span, items = per_span * spans;
   const float scale_log2 = d.softmax_scale() * 1.4426950408889634f;

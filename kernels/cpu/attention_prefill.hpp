@@ -45,11 +45,12 @@ inline int64_t flash_shared_floats(int64_t head_dim) {
 // from the L3, which on the development host is no faster than DRAM (docs/kernels.md, "Flash
 // prefill: query tiles in groups").
 inline constexpr int kFlashGroupTiles = 8;
-// Work items of attention_prefill(d) on `threads` threads: `heads` q heads of one kv head (a chunk
-// of its GQA group) × `span` consecutive query tiles, heads × span <= kFlashGroupTiles. The span
-// shrinks while there would be fewer than 8 items per thread (short prompts, batch 1).
+// Work items of attention_prefill(d) on `threads` threads: `heads` q heads of one kv head (one of
+// the `chunks` its GQA group is cut into) × `span` consecutive query tiles, heads × span <=
+// kFlashGroupTiles. The span shrinks while there would be fewer than 8 items per thread (short
+// prompts, batch 1).
 struct FlashPlan {
-  int64_t heads, span;
+  int64_t heads, chunks, span;
 };
 FlashPlan flash_prefill_plan(const AttentionDims& d, int threads);
 // tiles[0..count) share k, v, kv_stride, head_dim, kv_len, causal_offset, causal and scale_log2.

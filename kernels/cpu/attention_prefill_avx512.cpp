@@ -272,7 +272,7 @@ void flash_prefill_group_avx512(const FlashTile* tiles, int count, float* shared
     const int64_t nbc = n0 >= kend ? 0 : (kend - n0 < kFlashKeyTile ? kend - n0 : kFlashKeyTile);
     int active = 0;
     for (int i = 0; i < count; ++i) active += tiles[i].key_end() > j0;
-    NextRows next{t0.k + n0 * ks, t0.v + n0 * ks, ks, 0, 0, hd};
+    NextRows next{nbc > 0 ? t0.k + n0 * ks : t0.k, nbc > 0 ? t0.v + n0 * ks : t0.v, ks, 0, 0, hd};
     for (int i = 0, a = 0; i < count; ++i) {
       const int64_t end = tiles[i].key_end();
       if (end <= j0) continue;

@@ -315,18 +315,18 @@ TEST_CASE("flash prefill in groups of query tiles sharing K and V matches the re
   ThreadPool pool(1);
   const auto plan = [](const AttentionDims& d) {
     const FlashPlan p = flash_prefill_plan(d, 1);
-    return std::vector<int64_t>{p.heads, p.span};
+    return std::vector<int64_t>{p.heads, p.chunks, p.span};
   };
   const AttentionDims spans8 = dims(1, 4, 4, 64, 520, 520);             // tiles {0-7} {8}
   const AttentionDims spans2 = dims(1, 2, 2, 128, 520, 520);            // tiles {0,1} ... {8}
   const AttentionDims gqa2 = dims(2, 4, 2, 64, 300, 330, true, 400);    // 2 heads × {0-3} {4}
   const AttentionDims noncausal = dims(1, 4, 4, 128, 200, 250, false);  // tiles {0-2} {3}
   const AttentionDims gqa16 = dims(1, 16, 1, 64, 100, 100);             // 8 heads, 2 chunks
-  CHECK(plan(spans8) == std::vector<int64_t>{1, 8});
-  CHECK(plan(spans2) == std::vector<int64_t>{1, 2});
-  CHECK(plan(gqa2) == std::vector<int64_t>{2, 4});
-  CHECK(plan(noncausal) == std::vector<int64_t>{1, 3});
-  CHECK(plan(gqa16) == std::vector<int64_t>{8, 1});
+  CHECK(plan(spans8) == std::vector<int64_t>{1, 1, 8});
+  CHECK(plan(spans2) == std::vector<int64_t>{1, 1, 2});
+  CHECK(plan(gqa2) == std::vector<int64_t>{2, 1, 4});
+  CHECK(plan(noncausal) == std::vector<int64_t>{1, 1, 3});
+  CHECK(plan(gqa16) == std::vector<int64_t>{8, 2, 1});
   CHECK(flash_prefill_plan(spans8, 2).span == 2);  // 8 items per thread
   for (const AttentionDims& d : {spans8, spans2, gqa2, noncausal, gqa16}) {
     CAPTURE(d.q_heads);
