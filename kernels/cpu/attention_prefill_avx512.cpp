@@ -123,29 +123,53 @@ inline void pv_block(const float* p, const float* v, int64_t vs, int64_t bc, con
     for (int x = 0; x < NV; ++x) _mm512_store_ps(o + r * hd + 16 * x, acc[r][x]);
 }
 
+// Rows in blocks of 6 (and the rest). fh: the first key (relative to the tile) hidden from row 0
+// (row i sees keys j < fh + i; fh >= bc where nothing is masked): a block stops at the last key its
+// last row sees, since the masked keys' P is 0 (on the diagonal tile, about half the work).
 template <int NV>
 void pv_rows(const float* p, const float* v, int64_t vs, int64_t bc, const float* alpha, float* o,
-             int64_t hd, int64_t nq) {
+             int64_t hd, int64_t nq, int64_t fh) {
+  const auto keys = [&](int64_t r, int64_t rows) {
+    const int64_t end = fh + r + rows - 1;
+    return end < 0 ? 0 : (end < bc ? end : bc);
+  };
   int64_t r = 0;
-  for (; r + 6 <= nq; r += 6) pv_block<6, NV>(p + r, v, vs, bc, alpha + r, o + r * hd, hd);
+  for (; r + 6 <= nq; r += 6) pv_block<6, NV>(p + r, v, vs, keys(r, 6), alpha + r, o + r * hd, hd);
+  const int64_t kr = keys(r, nq - r);
   switch (nq - r) {
-    case 5: pv_block<5, NV>(p + r, v, vs, bc, alpha + r, o + r * hd, hd); break;
-    case 4: pv_block<4, NV>(p + r, v, vs, bc, alpha + r, o + r * hd, hd); break;
-    case 3: pv_block<3, NV>(p + r, v, vs, bc, alpha + r, o + r * hd, hd); break;
-    case 2: pv_block<2, NV>(p + r, v, vs, bc, alpha + r, o + r * hd, hd); break;
-    case 1: pv_block<1, NV>(p + r, v, vs, bc, alpha + r, o + r * hd, hd); break;
+    case 5:
+      pv_block<5, NV>(p + r, v, vs, kr, alpha + r, o + r * hd, hd);
+      break;
+    case 4:
+      pv_block<4, NV>(p + r, v, vs, kr, alpha + r, o + r * hd, hd);
+      break;
+    case 3:
+      pv_block<3, NV>(p + r, v, vs, kr, alpha + r, o + r * hd, hd);
+      break;
+    case 2:
+      pv_block<2, NV>(p + r, v, vs, kr, alpha + r, o + r * hd, hd);
+      break;
+    case 1:
+      pv_block<1, NV>(p + r, v, vs, kr, alpha + r, o + r * hd, hd);
+      break;
     default: break;
   }
 }
 
 void pv_tile(const float* p, const float* v, int64_t vs, int64_t bc, const float* alpha, float* o,
-             int64_t hd, int64_t nq) {
+             int64_t hd, int64_t nq, int64_t fh) {
   int64_t c = 0;
-  for (; c + 64 <= hd; c += 64) pv_rows<4>(p, v + c, vs, bc, alpha, o + c, hd, nq);
+  for (; c + 64 <= hd; c += 64) pv_rows<4>(p, v + c, vs, bc, alpha, o + c, hd, nq, fh);
   switch ((hd - c) / 16) {
-    case 3: pv_rows<3>(p, v + c, vs, bc, alpha, o + c, hd, nq); break;
-    case 2: pv_rows<2>(p, v + c, vs, bc, alpha, o + c, hd, nq); break;
-    case 1: pv_rows<1>(p, v + c, vs, bc, alpha, o + c, hd, nq); break;
+    case 3:
+      pv_rows<3>(p, v + c, vs, bc, alpha, o + c, hd, nq, fh);
+      break;
+    case 2:
+      pv_rows<2>(p, v + c, vs, bc, alpha, o + c, hd, nq, fh);
+      break;
+    case 1:
+      pv_rows<1>(p, v + c, vs, bc, alpha, o + c, hd, nq, fh);
+      break;
     default: break;
   }
 }
@@ -233,11 +257,12 @@ void key_tile_step(const FlashTile& t, int64_t j0, int64_t bc, const float* kp, 
   float* l = m + QT;
   float* alpha = l + QT;
   qk_tile(kp, hd, qt, hd, s, bc, next);
-  // First key (relative to j0) hidden from query q0: q0 + offset + 1 - j0.
-  if (t.causal && j0 + bc - 1 > t.q0 + t.causal_offset)
-    mask_tile(s, bc, t.q0 + t.causal_offset + 1 - j0);
+  // First key (relative to j0) hidden from query q0: q0 + offset + 1 - j0 (bc: none hidden).
+  const bool masked = t.causal && j0 + bc - 1 > t.q0 + t.causal_offset;
+  const int64_t fh = masked ? t.q0 + t.causal_offset + 1 - j0 : bc;
+  if (masked) mask_tile(s, bc, fh);
   softmax_step(s, bc, m, l, alpha);
-  pv_tile(s, vp, hd, bc, alpha, acc, hd, t.nq);
+  pv_tile(s, vp, hd, bc, alpha, acc, hd, t.nq, fh);
 }
 
 void finish_tile(const FlashTile& t) {
