@@ -135,25 +135,12 @@ void pv_rows(const float* p, const float* v, int64_t vs, int64_t bc, const float
   };
   int64_t r = 0;
   for (; r + 6 <= nq; r += 6) pv_block<6, NV>(p + r, v, vs, keys(r, 6), alpha + r, o + r * hd, hd);
-  const int64_t kr = keys(r, nq - r);
-  switch (nq - r) {
-    case 5:
-      pv_block<5, NV>(p + r, v, vs, kr, alpha + r, o + r * hd, hd);
-      break;
-    case 4:
-      pv_block<4, NV>(p + r, v, vs, kr, alpha + r, o + r * hd, hd);
-      break;
-    case 3:
-      pv_block<3, NV>(p + r, v, vs, kr, alpha + r, o + r * hd, hd);
-      break;
-    case 2:
-      pv_block<2, NV>(p + r, v, vs, kr, alpha + r, o + r * hd, hd);
-      break;
-    case 1:
-      pv_block<1, NV>(p + r, v, vs, kr, alpha + r, o + r * hd, hd);
-      break;
-    default: break;
-  }
+  // The last 1-5 rows: one call through a table of the smaller blocks.
+  using Block =
+      void (*)(const float*, const float*, int64_t, int64_t, const float*, float*, int64_t);
+  static constexpr Block kRest[6] = {nullptr,          &pv_block<1, NV>, &pv_block<2, NV>,
+                                     &pv_block<3, NV>, &pv_block<4, NV>, &pv_block<5, NV>};
+  if (r < nq) kRest[nq - r](p + r, v, vs, keys(r, nq - r), alpha + r, o + r * hd, hd);
 }
 
 void pv_tile(const float* p, const float* v, int64_t vs, int64_t bc, const float* alpha, float* o,
