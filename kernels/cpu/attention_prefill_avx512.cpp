@@ -16,31 +16,41 @@ namespace {
 using namespace avx512;
 constexpr int64_t QT = kFlashQueryTile;
 
-// S^T[j][0:64] = sum_c K[j][c] · Q^T[c][0:64] for JB keys.
-template <int JB>
+// S^T[j][0:16·NV] = sum_c K[j][c] · Q^T[c][0:16·NV] for JB keys (qt and s may start at a later
+// vector of the 64 queries: rows stay QT floats apart).
+template <int JB, int NV>
 inline void qk_block(const float* k, int64_t ks, const float* qt, int64_t hd, float* s) {
-  __m512 acc[JB][4];
+  __m512 acc[JB][NV];
 #pragma GCC unroll 8
   for (int j = 0; j < JB; ++j)
 #pragma GCC unroll 4
-    for (int v = 0; v < 4; ++v) acc[j][v] = _mm512_setzero_ps();
+    for (int v = 0; v < NV; ++v) acc[j][v] = _mm512_setzero_ps();
   for (int64_t c = 0; c < hd; ++c) {
     const float* qc = qt + c * QT;
-    const __m512 q0 = _mm512_load_ps(qc), q1 = _mm512_load_ps(qc + 16);
-    const __m512 q2 = _mm512_load_ps(qc + 32), q3 = _mm512_load_ps(qc + 48);
+    __m512 q[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) q[v] = _mm512_load_ps(qc + 16 * v);
 #pragma GCC unroll 8
     for (int j = 0; j < JB; ++j) {
       const __m512 b = _mm512_set1_ps(k[j * ks + c]);
-      acc[j][0] = _mm512_fmadd_ps(b, q0, acc[j][0]);
-      acc[j][1] = _mm512_fmadd_ps(b, q1, acc[j][1]);
-      acc[j][2] = _mm512_fmadd_ps(b, q2, acc[j][2]);
-      acc[j][3] = _mm512_fmadd_ps(b, q3, acc[j][3]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[j][v] = _mm512_fmadd_ps(b, q[v], acc[j][v]);
     }
   }
 #pragma GCC unroll 8
   for (int j = 0; j < JB; ++j)
 #pragma GCC unroll 4
-    for (int v = 0; v < 4; ++v) _mm512_store_ps(s + j * QT + 16 * v, acc[j][v]);
+    for (int v = 0; v < NV; ++v) _mm512_store_ps(s + j * QT + 16 * v, acc[j][v]);
+}
+
+// qk_block for JB (1-6) keys and the query vectors from v0 (0-3) on: one call through a table.
+template <int JB>
+inline void qk_block_from(int64_t v0, const float* k, int64_t ks, const float* qt, int64_t hd,
+                          float* s) {
+  using Block = void (*)(const float*, int64_t, const float*, int64_t, float*);
+  static constexpr Block kVectors[5] = {nullptr, &qk_block<JB, 1>, &qk_block<JB, 2>,
+                                        &qk_block<JB, 3>, &qk_block<JB, 4>};
+  kVectors[4 - v0](k, ks, qt + 16 * v0, hd, s + 16 * v0);
 }
 
 // Copies bc rows of K and V (rows ks floats apart) into kp and vp (rows hd floats apart): a key
@@ -71,8 +81,12 @@ struct NextRows {
 };
 
 // S^T for bc keys, 6 at a time, with the rows of `next` prefetched in even shares between blocks.
+// fh: the first key (relative to the tile) hidden from query 0, as in pv_rows. A block of keys from
+// j skips the query vectors that see none of its keys (queries 16v..16v+15 with 16v + 15 < j - fh +
+// 1; mask_tile then writes all their scores): 35 % of the products of a tile with the diagonal at
+// its corner (docs/kernels.md).
 void qk_tile(const float* k, int64_t ks, const float* qt, int64_t hd, float* s, int64_t bc,
-             const NextRows& next) {
+             int64_t fh, const NextRows& next) {
   const int64_t blocks = (bc + 5) / 6, per = (next.r1 - next.r0 + blocks - 1) / blocks;
   int64_t j = 0, r = next.r0;
   auto step = [&] {
@@ -80,19 +94,21 @@ void qk_tile(const float* k, int64_t ks, const float* qt, int64_t hd, float* s, 
     next.issue(r, to);
     r = to;
   };
+  const auto hidden_vectors = [&](int64_t j) {
+    const int64_t n = (j - fh + 1) / 16;
+    return n < 0 ? 0 : (n > 4 ? 4 : n);
+  };
   for (; j + 6 <= bc; j += 6) {
     step();
-    qk_block<6>(k + j * ks, ks, qt, hd, s + j * QT);
+    const int64_t v0 = hidden_vectors(j);
+    if (v0 < 4) qk_block_from<6>(v0, k + j * ks, ks, qt, hd, s + j * QT);
   }
   step();
-  switch (bc - j) {
-    case 5: qk_block<5>(k + j * ks, ks, qt, hd, s + j * QT); break;
-    case 4: qk_block<4>(k + j * ks, ks, qt, hd, s + j * QT); break;
-    case 3: qk_block<3>(k + j * ks, ks, qt, hd, s + j * QT); break;
-    case 2: qk_block<2>(k + j * ks, ks, qt, hd, s + j * QT); break;
-    case 1: qk_block<1>(k + j * ks, ks, qt, hd, s + j * QT); break;
-    default: break;
-  }
+  if (j == bc || hidden_vectors(j) == 4) return;
+  using Rest = void (*)(int64_t, const float*, int64_t, const float*, int64_t, float*);
+  static constexpr Rest kRest[6] = {nullptr,           &qk_block_from<1>, &qk_block_from<2>,
+                                    &qk_block_from<3>, &qk_block_from<4>, &qk_block_from<5>};
+  kRest[bc - j](hidden_vectors(j), k + j * ks, ks, qt, hd, s + j * QT);
 }
 
 // O[r][c0 : c0+16·NV] = O·alpha[r] + sum_j P^T[j][r] · V[j][c0 : ...] for R rows.
@@ -243,10 +259,10 @@ void key_tile_step(const FlashTile& t, int64_t j0, int64_t bc, const float* kp, 
   float* m = acc + hd * QT;
   float* l = m + QT;
   float* alpha = l + QT;
-  qk_tile(kp, hd, qt, hd, s, bc, next);
   // First key (relative to j0) hidden from query q0: q0 + offset + 1 - j0 (bc: none hidden).
   const bool masked = t.causal && j0 + bc - 1 > t.q0 + t.causal_offset;
   const int64_t fh = masked ? t.q0 + t.causal_offset + 1 - j0 : bc;
+  qk_tile(kp, hd, qt, hd, s, bc, fh, next);
   if (masked) mask_tile(s, bc, fh);
   softmax_step(s, bc, m, l, alpha);
   pv_tile(s, vp, hd, bc, alpha, acc, hd, t.nq, fh);

@@ -336,6 +336,20 @@ TEST_CASE("flash prefill in groups of query tiles sharing K and V matches the re
   }
 }
 
+// On a key tile the causal mask cuts, QK skips the 16-query vectors that see none of a 6-key
+// block's keys (attention_prefill_avx512.cpp, qk_tile). Which vectors those are depends on where
+// the diagonal falls in the tile: every offset kv_len - q_len of one period (48 = lcm(6, 16)), both
+// head dims, a second query tile (q0 = 64) and a partial one.
+TEST_CASE(
+    "flash prefill: every position of the causal diagonal in a key tile matches the reference") {
+  ThreadPool pool(1);
+  for (int64_t off = 0; off < 48; ++off) {
+    CAPTURE(off);
+    check_prefill(dims(1, 1, 1, 64, 64, 64 + off), pool);
+    check_prefill(dims(1, 2, 1, 128, 100, 100 + off), pool);
+  }
+}
+
 TEST_CASE("flash decoding matches the reference for fp32, bf16 and int8 caches") {
   ThreadPool pool(2);
   for (KvFormat f : {KvFormat::fp32, KvFormat::bf16, KvFormat::int8}) {
