@@ -94,8 +94,9 @@ void qk_tile(const float* k, int64_t ks, const float* qt, int64_t hd, float* s, 
     next.issue(r, to);
     r = to;
   };
-  const auto hidden_vectors = [&](int64_t j) {
-    const int64_t n = (j - fh + 1) / 16;
+  // Query vectors (0-4) that see no key from `first` on.
+  const auto hidden_vectors = [&](int64_t first) {
+    const int64_t n = (first - fh + 1) / 16;
     return n < 0 ? 0 : (n > 4 ? 4 : n);
   };
   for (; j + 6 <= bc; j += 6) {
