@@ -2,6 +2,7 @@
 // Registry entries of the non-GEMM CPU kernels (register_cpu.cpp calls these).
 #include <string>
 
+#include "kernels/cpu/attention.hpp"
 #include "kernels/registry.hpp"
 
 namespace llmroof::kernels {
@@ -11,5 +12,9 @@ void register_attention_kernels(KernelRegistry& r);  // attention_prefill, atten
 
 // The path the row-wise kernels take here: "avx512f", "avx2" or "scalar" (the reference loops).
 std::string rowwise_isa();
+
+// The attention shape of a registry Problem, validated (InputError naming the options otherwise):
+// what the attention cases run, and what tests ask the path predicates about.
+AttentionDims attention_dims(const Problem& p);
 
 }  // namespace llmroof::kernels

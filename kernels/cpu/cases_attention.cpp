@@ -17,8 +17,7 @@
 
 namespace llmroof::kernels {
 
-namespace {
-AttentionDims dims_of(const Problem& p) {
+AttentionDims attention_dims(const Problem& p) {
   AttentionDims d;
   d.batch = p.batch;
   d.q_heads = p.q_heads;
@@ -35,6 +34,7 @@ AttentionDims dims_of(const Problem& p) {
   return d;
 }
 
+namespace {
 // The attention cases' KernelCase::fallback().
 std::string attention_fallback(const AttentionDims& d, Isa isa) {
   const std::string why = attention_reference_reason(d, isa);
@@ -93,7 +93,7 @@ std::vector<float> uniform(int64_t n, uint64_t seed) {
 
 class PrefillCase : public KernelCase {
  public:
-  PrefillCase(const Problem& p, Isa isa) : d_(dims_of(p)), isa_(isa) {
+  PrefillCase(const Problem& p, Isa isa) : d_(attention_dims(p)), isa_(isa) {
     const int64_t kv = d_.batch * d_.kv_len * d_.kv_heads * d_.head_dim;
     q_ = uniform(d_.batch * d_.q_len * d_.q_heads * d_.head_dim, p.seed);
     k_ = uniform(kv, p.seed + 1);
@@ -127,7 +127,7 @@ class PrefillCase : public KernelCase {
 // analyzer/cost.hpp counts.
 class DecodeCase : public KernelCase {
  public:
-  DecodeCase(const Problem& p, KvFormat f, Isa isa) : d_(dims_of(p)), isa_(isa) {
+  DecodeCase(const Problem& p, KvFormat f, Isa isa) : d_(attention_dims(p)), isa_(isa) {
     if (d_.q_len != 1) throw InputError("attention_decode takes --q-len 1 (one new token per sequence)");
     const int64_t rows = d_.batch * d_.kv_len * d_.kv_heads, n = rows * d_.head_dim;
     q_ = uniform(d_.batch * d_.q_heads * d_.head_dim, p.seed);

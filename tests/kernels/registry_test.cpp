@@ -8,6 +8,7 @@
 #include <string>
 
 #include "kernels/cpu/attention.hpp"
+#include "kernels/cpu/cases.hpp"
 #include "kernels/cpu/dispatch.hpp"
 #include "kernels/cpu_features.hpp"
 
@@ -153,19 +154,6 @@ TEST_CASE("row ops name the bytes they read and write, as the cost counts them")
   CHECK(c->cost().bytes.total() == 2 * qk + 3 * rows_read);  // the cost: per token
 }
 
-namespace {
-// The decode shape of a registry Problem (q_len 1).
-AttentionDims decode_dims(const Problem& p) {
-  AttentionDims d;
-  d.batch = p.batch;
-  d.q_heads = p.q_heads;
-  d.kv_heads = p.kv_heads;
-  d.head_dim = p.head_dim;
-  d.kv_len = p.kv_len;
-  return d;
-}
-}  // namespace
-
 // The int8 decode's dot products on vpdpbusd (or AMX tiles) are counted at the int8 peak (kernels
 // bench's compute limit): 2·d ops per (q head, key) for q·k, and as many for P·V where the
 // probabilities are rounded to u8 (GQA >= 8); the bf16 decode's both at the bf16 peak from GQA 8;
@@ -189,7 +177,7 @@ TEST_CASE("int8 and bf16 decode name the ops they run as int8 or bf16 dot produc
     // AMX-INT8 CPUs the tiles' (decode_int8_amx)
     KvCacheView int8_view;
     int8_view.format = KvFormat::int8;
-    const bool amx = decode_int8_amx(int8_view, decode_dims(p));
+    const bool amx = decode_int8_amx(int8_view, attention_dims(p));
     CHECK(amx == (vnni && kv_heads == 2 && cpu_features().amx_int8 && enable_amx()));
     CHECK((c->isa().find("vpdpbusd q·k") != std::string::npos) == (vnni && !amx));
     CHECK((c->isa().find("tdpbssd q·k") != std::string::npos) == amx);
@@ -213,7 +201,7 @@ TEST_CASE("int8 and bf16 decode name the ops they run as int8 or bf16 dot produc
     INFO("kv_heads " << kv_heads);
     const auto c = r.find("attention_decode_bf16")->make(p);
     const auto shares = c->ops_at();
-    const bool amx = decode_bf16_amx(bf16_view, decode_dims(p));
+    const bool amx = decode_bf16_amx(bf16_view, attention_dims(p));
     CHECK(amx == (bf16 && kv_heads == 2 && cpu_features().amx_bf16 && enable_amx()));
     CHECK((c->isa().find(amx ? "tdpbf16ps" : "vdpbf16ps") != std::string::npos) ==
           (bf16 && kv_heads == 2));
