@@ -226,9 +226,7 @@ void amx_block(const DecodeSplit& s, const AmxScratch& a, int64_t hc, int64_t t,
   if (next > 0) {
     pf.k = reinterpret_cast<const char*>(k + (t + kSpan) * row);
     pf.v = reinterpret_cast<const char*>(v + (t + kSpan) * row);
-    pf.end = next * row * 2;
-    const int64_t steps = s.kv_heads * (kSpan / 2 + group / hc * tile_steps(hd));
-    pf.per = (pf.end / 64 + steps - 1) / steps;
+    pf.plan(next * row * 2, s.kv_heads * (kSpan / 2 + group / hc * tile_steps(hd)));
   }
   for (int64_t g = 0; g < s.kv_heads; ++g) {
     // K rows of this kv head: in the cache, or for a partial block copied with the last row

@@ -320,9 +320,13 @@ void int8_block(const DecodeSplit& s, const Int8Scratch& a, int64_t hc, int64_t 
   if (next > 0) {
     pf.k = reinterpret_cast<const char*>(k + (t + kAmxSpan) * row);
     pf.v = reinterpret_cast<const char*>(v + (t + kAmxSpan) * row);
-    pf.end = next * row;
+    // planned to end a token row early (31/32 of the steps): the next block starts with the Vp
+    // build of its first kv head, which reads that head's V from every row of the block at once,
+    // the last row 31/32 of the way in. Planned over all the steps, those lines came too late:
+    // int8 GQA 8 16.4-16.7 GB/s, 18.2-18.3 with this margin (docs/kernels.md, "Prefetch spread
+    // evenly").
     const int64_t steps = s.kv_heads * (kAmxSpan / 4 * hd / 64 + group / hc * tile_steps(hd));
-    pf.per = (pf.end / 64 + steps - 1) / steps;
+    pf.plan(next * row, steps * (kAmxSpan - 1) / kAmxSpan);
   }
   // K rows: in the cache, or for a partial block (the split's last) copied with the last row
   // repeated, every kv head

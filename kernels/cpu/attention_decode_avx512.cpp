@@ -404,22 +404,22 @@ void block(const DecodeSplit& s, int64_t t, int64_t nt, int64_t& paced_steps) {
   // of pv_chunks or pv_pairs covers 16·NC channels of GB heads, i.e. 32..128 channels of 1..8
   // heads; pv_dpbf16 steps twice per token pair and 32 channels; rest() issues whatever an
   // underestimate left over); or a slice per QK step. Paced
-  // (PacedPrefetcher): per from the step count of the last full block (paced_steps, set on return),
-  // the estimate above (fewer steps: the prefetch ends early) only for a split's first block.
+  // (PacedPrefetcher): planned over the step count of the last full block (paced_steps, set on
+  // return), the estimate above (fewer steps: the prefetch ends early) only for a split's first
+  // block.
   P pf;
   if constexpr (P::kSpread) {
     const int64_t next = s.t1 - (t + span) < span ? s.t1 - (t + span) : span;  // rows of the next block
     if (next > 0) {
       pf.k = static_cast<const char*>(s.k) + (t + span) * row * eb;
       pf.v = static_cast<const char*>(s.v) + (t + span) * row * eb;
-      pf.end = next * row * eb;
       // u8 P·V (s.pv_u8) steps twice per 4 tokens, 64 channels and 4 heads (group · hd / 512 per
       // token), the others once per token and 32..128 channels.
       const int64_t wide = F == KvFormat::int8 && s.pv_u8 ? 512 : 256;
       const int64_t per_head = group >= 8 ? group * hd / wide : group >= 4 ? hd / 64 : hd / 128 > 0 ? hd / 128 : 1;
       int64_t steps = s.kv_heads * (4 * ((nt + B - 1) / B) + nt * per_head);
       if (P::kPaced && paced_steps > 0) steps = paced_steps;
-      pf.per = ((pf.end + 63) / 64 + steps - 1) / steps;
+      pf.plan(next * row * eb, steps);
     }
   }
   if constexpr (F == KvFormat::int8) block_scales(s, t, nt);
