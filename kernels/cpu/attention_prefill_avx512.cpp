@@ -105,11 +105,13 @@ void qk_tile(const float* k, int64_t ks, const float* qt, int64_t hd, float* s, 
     if (v0 < 4) qk_block_from<6>(v0, k + j * ks, ks, qt, hd, s + j * QT);
   }
   step();
-  if (j == bc || hidden_vectors(j) == 4) return;
+  if (j == bc) return;
+  const int64_t v0 = hidden_vectors(j);
+  if (v0 == 4) return;
   using Rest = void (*)(int64_t, const float*, int64_t, const float*, int64_t, float*);
   static constexpr Rest kRest[6] = {nullptr,           &qk_block_from<1>, &qk_block_from<2>,
                                     &qk_block_from<3>, &qk_block_from<4>, &qk_block_from<5>};
-  kRest[bc - j](hidden_vectors(j), k + j * ks, ks, qt, hd, s + j * QT);
+  kRest[bc - j](v0, k + j * ks, ks, qt, hd, s + j * QT);
 }
 
 // O[r][c0 : c0+16·NV] = O·alpha[r] + sum_j P^T[j][r] · V[j][c0 : ...] for R rows.
